@@ -1,0 +1,499 @@
+package recstore
+
+import (
+	"fmt"
+	"slices"
+	"unsafe"
+)
+
+// A commit is one change to the Store, built under Store.mu. Every record
+// it touches gets a draft: a private next version, copied from the
+// published one only as far as the change needs. Nothing is visible to
+// readers until publish stores the drafts' versions; abort forgets them.
+// This is what makes a push all or nothing even when a check fails late,
+// such as an inverse that does not fit.
+type commit struct {
+	s       *Store
+	drafts  []*draft
+	slab    []draft
+	created []*entry // entries added to byID by this commit, removed on abort
+	appends map[*table][]*entry
+	shrunk  map[*table]bool // tables that lost records in this commit
+}
+
+type draft struct {
+	e    *entry
+	t    *table
+	base *version // published version when the commit began, or nil
+	v    *version // next version; == base until the draft first changes
+
+	ownVal  bool // v.val is private to this draft
+	ownRels bool // v.rels is private to this draft
+	many    []*manyDraft
+	drop    bool // the record is being unloaded
+}
+
+// manyDraft is a to-many list being edited. Removals leave zero-Key
+// tombstones that finish compacts, and an index makes membership tests
+// cheap on long lists, so a push that links n records costs O(n) however
+// long the lists are.
+type manyDraft struct {
+	keys  []Key
+	index map[Key]int
+	tombs int
+}
+
+const indexFrom = 16 // list length from which a manyDraft keeps an index
+
+func newCommit(s *Store) *commit { return &commit{s: s} }
+
+func (c *commit) newDraft() *draft {
+	if len(c.slab) == cap(c.slab) {
+		c.slab = make([]draft, 0, min(256, 8+len(c.drafts)))
+	}
+	c.slab = c.slab[:len(c.slab)+1]
+	return &c.slab[len(c.slab)-1]
+}
+
+// draftOf returns the draft of e, making it on first use.
+func (c *commit) draftOf(t *table, e *entry) *draft {
+	if e.draft != nil {
+		return e.draft
+	}
+	d := c.newDraft()
+	d.e, d.t = e, t
+	d.base = e.cur.Load()
+	d.v = d.base
+	e.draft = d
+	c.drafts = append(c.drafts, d)
+	return d
+}
+
+// draft returns the draft for (t, id). With create it makes an entry for a
+// record the Store has never seen; otherwise it returns nil for one.
+func (c *commit) draft(t *table, id string, create bool) *draft {
+	e := t.entry(id)
+	if e == nil {
+		if !create {
+			return nil
+		}
+		e = &entry{key: Key{t.name, id}}
+		t.byID.Store(id, e)
+		c.created = append(c.created, e)
+	}
+	return c.draftOf(t, e)
+}
+
+// header makes d.v a private version struct (sharing val and rels).
+func (c *commit) header(d *draft) {
+	if d.v != nil && d.v != d.base {
+		return
+	}
+	nv := &version{}
+	if d.base != nil {
+		*nv = *d.base
+	}
+	d.v = nv
+}
+
+// rel returns d's relationship state ri for writing.
+func (c *commit) rel(d *draft, ri int) *relState {
+	c.header(d)
+	if !d.ownRels {
+		rels := make([]relState, len(d.t.rels))
+		copy(rels, d.v.rels)
+		d.v.rels = rels
+		d.ownRels = true
+	}
+	return &d.v.rels[ri]
+}
+
+// relNow returns d's relationship state ri for reading.
+func relNow(d *draft, ri int) relState { return d.v.rel(ri) }
+
+// manyOf returns the editable list of d's to-many relationship ri.
+func (c *commit) manyOf(d *draft, ri int) *manyDraft {
+	if d.many == nil {
+		d.many = make([]*manyDraft, len(d.t.rels))
+	}
+	if d.many[ri] == nil {
+		d.many[ri] = &manyDraft{keys: slices.Clone(relNow(d, ri).many)}
+		c.rel(d, ri)
+	}
+	return d.many[ri]
+}
+
+// members returns the current members of d's relationship ri.
+func (c *commit) members(d *draft, ri int) []Key {
+	if d.t.rels[ri].many {
+		if d.many != nil && d.many[ri] != nil {
+			md := d.many[ri]
+			out := make([]Key, 0, len(md.keys)-md.tombs)
+			for _, k := range md.keys {
+				if !k.IsZero() {
+					out = append(out, k)
+				}
+			}
+			return out
+		}
+		return relNow(d, ri).many
+	}
+	if one := relNow(d, ri).one; !one.IsZero() {
+		return []Key{one}
+	}
+	return nil
+}
+
+func (m *manyDraft) find(k Key) int {
+	if m.index == nil && len(m.keys) >= indexFrom {
+		m.index = make(map[Key]int, len(m.keys))
+		for i, x := range m.keys {
+			if !x.IsZero() {
+				m.index[x] = i
+			}
+		}
+	}
+	if m.index != nil {
+		if i, ok := m.index[k]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, x := range m.keys {
+		if x == k {
+			return i
+		}
+	}
+	return -1
+}
+
+func (m *manyDraft) add(k Key) {
+	if m.find(k) >= 0 {
+		return
+	}
+	m.keys = append(m.keys, k)
+	if m.index != nil {
+		m.index[k] = len(m.keys) - 1
+	}
+}
+
+func (m *manyDraft) remove(k Key) {
+	i := m.find(k)
+	if i < 0 {
+		return
+	}
+	m.keys[i] = Key{}
+	m.tombs++
+	if m.index != nil {
+		delete(m.index, k)
+	}
+}
+
+// dedupe returns keys without repeats, keeping first positions.
+func dedupe(keys []Key) []Key {
+	if len(keys) < 2 {
+		return keys
+	}
+	if len(keys) < indexFrom {
+		out := keys[:0:0]
+		for _, k := range keys {
+			if !slices.Contains(out, k) {
+				out = append(out, k)
+			}
+		}
+		return out
+	}
+	seen := make(map[Key]struct{}, len(keys))
+	out := make([]Key, 0, len(keys))
+	for _, k := range keys {
+		if _, dup := seen[k]; !dup {
+			seen[k] = struct{}{}
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// keySet answers membership in keys, with a map once keys is long.
+type keySet struct {
+	keys []Key
+	m    map[Key]struct{}
+}
+
+func newKeySet(keys []Key) keySet {
+	ks := keySet{keys: keys}
+	if len(keys) >= indexFrom {
+		ks.m = make(map[Key]struct{}, len(keys))
+		for _, k := range keys {
+			ks.m[k] = struct{}{}
+		}
+	}
+	return ks
+}
+
+func (ks keySet) has(k Key) bool {
+	if ks.m != nil {
+		_, ok := ks.m[k]
+		return ok
+	}
+	return slices.Contains(ks.keys, k)
+}
+
+// apply merges one staged resource into its draft.
+func (c *commit) apply(st *staged) error {
+	d := c.draft(st.t, st.id, true)
+	st.e = d.e
+	switch {
+	case d.v == nil || d.v.val == nil:
+		// Not loaded: the staged value becomes the record as it is, keeping
+		// any relationship state an inverse gave the entry.
+		if d.v != nil {
+			st.v.rels = d.v.rels
+		}
+		d.v = st.v
+		d.ownVal = true
+	default:
+		if !d.ownVal {
+			c.header(d)
+			nv := st.t.newVersion()
+			st.t.copyValue(nv.val, d.v.val)
+			d.v.val = nv.val
+			d.ownVal = true
+		}
+		for i := range st.t.attrs {
+			if st.set.has(i) {
+				a := &st.t.attrs[i]
+				a.set(unsafe.Add(d.v.val, a.off), unsafe.Add(st.v.val, a.off))
+			}
+		}
+	}
+	for _, sr := range st.rels {
+		if err := c.replace(d, sr.ri, sr.keys); err != nil {
+			return fail(st.ptr()+"/relationships/"+escapePointer(st.t.rels[sr.ri].name), err)
+		}
+	}
+	return nil
+}
+
+// replace sets d's relationship ri to keys and keeps a declared inverse in
+// step: records that left lose d on their side, records that joined gain
+// it (leaving whatever they pointed to before, if their side is to-one).
+func (c *commit) replace(d *draft, ri int, keys []Key) error {
+	r := &d.t.rels[ri]
+	if r.many {
+		keys = dedupe(keys)
+	}
+	if r.inverse != "" {
+		old := c.members(d, ri)
+		if len(old) > 0 {
+			old = slices.Clone(old)
+		}
+		newSet, oldSet := newKeySet(keys), newKeySet(old)
+		for _, k := range old {
+			if !newSet.has(k) {
+				if err := c.unlinkInverse(d.e.key, r, k); err != nil {
+					return err
+				}
+			}
+		}
+		for _, k := range keys {
+			if !oldSet.has(k) {
+				if err := c.linkInverse(d, r, k); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	st := c.rel(d, ri)
+	st.known = true
+	if r.many {
+		if d.many == nil {
+			d.many = make([]*manyDraft, len(d.t.rels))
+		}
+		d.many[ri] = &manyDraft{keys: slices.Clip(keys)}
+		return nil
+	}
+	st.one = Key{}
+	if len(keys) > 0 {
+		st.one = keys[0]
+	}
+	return nil
+}
+
+// inverseOf finds the relationship on k's type that mirrors r.
+func (c *commit) inverseOf(r *relField, k Key) (*table, int, error) {
+	bt := c.s.lookupType(k.Type)
+	if bt == nil {
+		return nil, 0, fmt.Errorf("%w %q", ErrUnknownType, k.Type)
+	}
+	ii, ok := bt.relIdx[r.inverse]
+	if !ok {
+		return nil, 0, fmt.Errorf("type %q has no relationship %q, the inverse of %q", k.Type, r.inverse, r.name)
+	}
+	return bt, ii, nil
+}
+
+// unlinkInverse removes a from the inverse side of r on record bk.
+func (c *commit) unlinkInverse(a Key, r *relField, bk Key) error {
+	bt, ii, err := c.inverseOf(r, bk)
+	if err != nil {
+		return err
+	}
+	if b := c.draft(bt, bk.ID, false); b != nil {
+		c.removeMember(b, ii, a)
+	}
+	return nil
+}
+
+// linkInverse adds d to the inverse side of r on record bk, creating an
+// entry for bk if the Store has none, to hold that state until bk loads.
+func (c *commit) linkInverse(d *draft, r *relField, bk Key) error {
+	bt, ii, err := c.inverseOf(r, bk)
+	if err != nil {
+		return err
+	}
+	ir := &bt.rels[ii]
+	if !ir.keyed && ir.elem != d.t.goType {
+		return fmt.Errorf("inverse %q of %q on type %q does not hold %q records", ir.name, r.name, bk.Type, d.t.name)
+	}
+	b := c.draft(bt, bk.ID, true)
+	if ir.many {
+		c.manyOf(b, ii).add(d.e.key)
+		c.rel(b, ii).known = true
+		return nil
+	}
+	// b's side is to-one: it leaves whatever it pointed to.
+	if prev := relNow(b, ii).one; !prev.IsZero() && prev != d.e.key {
+		if pt := c.s.lookupType(prev.Type); pt != nil {
+			if pi, ok := pt.relIdx[r.name]; ok && pt.rels[pi].inverse == ir.name {
+				if pd := c.draft(pt, prev.ID, false); pd != nil {
+					c.removeMember(pd, pi, bk)
+				}
+			}
+		}
+	}
+	st := c.rel(b, ii)
+	st.one = d.e.key
+	st.known = true
+	return nil
+}
+
+func (c *commit) removeMember(d *draft, ri int, k Key) {
+	if d.t.rels[ri].many {
+		c.manyOf(d, ri).remove(k)
+		return
+	}
+	if relNow(d, ri).one == k {
+		c.rel(d, ri).one = Key{}
+	}
+}
+
+// unload drops e's record and removes it from the inverse side of each of
+// its relationships.
+func (c *commit) unload(t *table, e *entry) error {
+	d := c.draftOf(t, e)
+	for ri := range t.rels {
+		r := &t.rels[ri]
+		if r.inverse == "" {
+			continue
+		}
+		for _, k := range slices.Clone(c.members(d, ri)) {
+			if err := c.unlinkInverse(e.key, r, k); err != nil {
+				return err
+			}
+		}
+	}
+	d.drop = true
+	return nil
+}
+
+// abort forgets every draft and removes the entries the commit created.
+func (c *commit) abort() {
+	for _, d := range c.drafts {
+		d.e.draft = nil
+	}
+	for _, e := range c.created {
+		c.s.lookupType(e.key.Type).byID.Delete(e.key.ID)
+	}
+}
+
+// publish makes the commit visible: every draft's version is stored at
+// once, between two increments of Store.seq.
+func (c *commit) publish() {
+	for _, d := range c.drafts {
+		for ri, md := range d.many {
+			if md == nil {
+				continue
+			}
+			keys := md.keys
+			if md.tombs > 0 {
+				keys = slices.DeleteFunc(keys, Key.IsZero)
+			}
+			if len(keys) == 0 {
+				keys = nil
+			}
+			d.v.rels[ri].many = keys
+		}
+	}
+	c.s.seq.Add(1)
+	for _, d := range c.drafts {
+		t, e := d.t, d.e
+		wasLoaded := d.base != nil && d.base.val != nil
+		isLoaded := !d.drop && d.v != nil && d.v.val != nil
+		if d.drop {
+			e.cur.Store(nil)
+			t.byID.Delete(e.key.ID)
+		} else if d.v != d.base {
+			e.cur.Store(d.v)
+		}
+		switch {
+		case !wasLoaded && isLoaded:
+			if c.appends == nil {
+				c.appends = map[*table][]*entry{}
+			}
+			c.appends[t] = append(c.appends[t], e)
+			t.live.Add(1)
+		case wasLoaded && !isLoaded:
+			t.live.Add(-1)
+			t.dead++
+			if c.shrunk == nil {
+				c.shrunk = map[*table]bool{}
+			}
+			c.shrunk[t] = true
+		}
+		e.draft = nil
+	}
+	for t, es := range c.appends {
+		t.publishOrder(es)
+	}
+	for t := range c.shrunk {
+		if _, done := c.appends[t]; !done {
+			t.publishOrder(nil)
+		}
+	}
+	c.s.seq.Add(1)
+}
+
+// publishOrder appends es to the table's order and compacts it when more
+// than half of it is unloaded entries. Called with Store.mu held.
+func (t *table) publishOrder(es []*entry) {
+	old := *t.order.Load()
+	if t.dead > 64 && t.dead > len(old)/2 {
+		live := make([]*entry, 0, len(old)-t.dead+len(es))
+		for _, e := range old {
+			if v := e.cur.Load(); v != nil && v.val != nil {
+				live = append(live, e)
+			}
+		}
+		t.dead = 0
+		live = append(live, es...)
+		t.order.Store(&live)
+		return
+	}
+	if len(es) == 0 {
+		return
+	}
+	// Appending past len(old) never touches what readers of old can see.
+	nu := append(old, es...)
+	t.order.Store(&nu)
+}

@@ -1,0 +1,157 @@
+package recstore
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+)
+
+// Sentinel errors. Callers branch on them with [errors.Is]; the typed errors
+// below carry the details and match their family sentinel.
+var (
+	// ErrInvalidDocument is matched by every error that rejects a pushed
+	// document: every *DocumentError, and so every syntax, attribute and
+	// limit error inside one.
+	ErrInvalidDocument = errors.New("recstore: invalid document")
+
+	// ErrUnknownType reports a resource or linkage whose type has no model
+	// registered in the Store. It is wrapped in a *DocumentError when it comes
+	// from a document.
+	ErrUnknownType = errors.New("recstore: unknown type")
+
+	// ErrInvalidAttribute is matched by every *AttributeError: a value that
+	// cannot be stored in the model's field.
+	ErrInvalidAttribute = errors.New("recstore: invalid attribute value")
+
+	// ErrLimit is matched by every *LimitError: a document larger, deeper or
+	// with more resources than the Store's Options allow.
+	ErrLimit = errors.New("recstore: document exceeds a limit")
+
+	// ErrSyntax is matched by every *SyntaxError: input that is not JSON.
+	ErrSyntax = errors.New("recstore: malformed JSON")
+
+	// ErrInvalidModel is matched by every *ModelError: a Go type that cannot
+	// be registered as a model.
+	ErrInvalidModel = errors.New("recstore: invalid model")
+
+	// ErrNotLoaded reports a related record that a relationship names but
+	// the Store does not hold.
+	ErrNotLoaded = errors.New("recstore: related record not loaded")
+)
+
+// A DocumentError rejects a pushed document. Pointer is a JSON pointer
+// (RFC 6901) to the offending member, such as "/data/3/id", as used by
+// JSON:API's source.pointer; it is empty when the document as a whole is at
+// fault. Err says what is wrong and may itself be a *SyntaxError,
+// *AttributeError or *LimitError, or wrap ErrUnknownType.
+//
+// Every *DocumentError matches ErrInvalidDocument with [errors.Is]. A push
+// that returns one has changed nothing in the Store.
+type DocumentError struct {
+	Pointer string
+	Err     error
+}
+
+func (e *DocumentError) Error() string {
+	if e.Pointer == "" {
+		return "recstore: invalid document: " + errText(e.Err)
+	}
+	return "recstore: invalid document at " + e.Pointer + ": " + errText(e.Err)
+}
+
+// Unwrap returns the underlying cause.
+func (e *DocumentError) Unwrap() error { return e.Err }
+
+// Is reports whether target is ErrInvalidDocument.
+func (e *DocumentError) Is(target error) bool { return target == ErrInvalidDocument }
+
+// errText strips our own "recstore: " prefix from nested errors so that a
+// chain reads as one sentence.
+func errText(err error) string {
+	if err == nil {
+		return "unknown error"
+	}
+	s := err.Error()
+	const p = "recstore: "
+	if len(s) > len(p) && s[:len(p)] == p {
+		return s[len(p):]
+	}
+	return s
+}
+
+// A SyntaxError reports input that is not well-formed JSON. Offset is the
+// byte offset in the document at which the problem was found.
+type SyntaxError struct {
+	Offset int64
+	Msg    string
+}
+
+func (e *SyntaxError) Error() string {
+	return "recstore: malformed JSON at offset " + strconv.FormatInt(e.Offset, 10) + ": " + e.Msg
+}
+
+// Is reports whether target is ErrSyntax.
+func (e *SyntaxError) Is(target error) bool { return target == ErrSyntax }
+
+// An AttributeError reports a JSON value that cannot be stored in a model's
+// field: a string for an int field, an integer that overflows its field, a
+// date that does not parse. Value is the offending JSON text (cut to 64
+// bytes). It matches ErrInvalidAttribute.
+type AttributeError struct {
+	Type   string       // the model's type name, e.g. "album"
+	ID     string       // the resource id, when known
+	Attr   string       // the attribute's member name, e.g. "songCount"
+	Value  string       // the JSON text that was rejected
+	GoType reflect.Type // the field's Go type
+	Err    error        // the underlying cause, if any
+}
+
+func (e *AttributeError) Error() string {
+	msg := fmt.Sprintf("recstore: cannot store %s in %s.%s (Go type %s)", e.Value, e.Type, e.Attr, e.GoType)
+	if e.Err != nil {
+		msg += ": " + errText(e.Err)
+	}
+	return msg
+}
+
+// Unwrap returns the underlying cause.
+func (e *AttributeError) Unwrap() error { return e.Err }
+
+// Is reports whether target is ErrInvalidAttribute.
+func (e *AttributeError) Is(target error) bool { return target == ErrInvalidAttribute }
+
+// A LimitError reports a document that exceeds one of the limits in
+// [Options]. Limit names the option ("MaxDocumentBytes", "MaxDepth",
+// "MaxResources" or "MaxIDBytes") and Max its value. It matches ErrLimit.
+type LimitError struct {
+	Limit string
+	Max   int
+}
+
+func (e *LimitError) Error() string {
+	return "recstore: document exceeds " + e.Limit + " (" + strconv.Itoa(e.Max) + ")"
+}
+
+// Is reports whether target is ErrLimit.
+func (e *LimitError) Is(target error) bool { return target == ErrLimit }
+
+// A ModelError reports a Go type that [Register] cannot accept: not a
+// struct, no or two primary fields, an unsupported field kind, a malformed
+// tag, a duplicate type or member name. Field is the Go field at fault, if
+// any. It matches ErrInvalidModel.
+type ModelError struct {
+	GoType reflect.Type
+	Field  string
+	Msg    string
+}
+
+func (e *ModelError) Error() string {
+	if e.Field == "" {
+		return fmt.Sprintf("recstore: invalid model %v: %s", e.GoType, e.Msg)
+	}
+	return fmt.Sprintf("recstore: invalid model %v, field %s: %s", e.GoType, e.Field, e.Msg)
+}
+
+// Is reports whether target is ErrInvalidModel.
+func (e *ModelError) Is(target error) bool { return target == ErrInvalidModel }

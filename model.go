@@ -1,0 +1,286 @@
+package recstore
+
+import (
+	"fmt"
+	"iter"
+	"maps"
+	"reflect"
+	"unsafe"
+)
+
+// ModelOptions configures one model at registration. A nil *ModelOptions
+// gives the defaults.
+type ModelOptions struct {
+	// Inverses declares inverse relationships: it maps a relationship name
+	// of this model to the name of the relationship on the related model
+	// that mirrors it, e.g. {"tracks": "album"}. It does the same as a
+	// `recstore:"inverse=album"` tag on the field, for structs whose tags
+	// you cannot change. Declaring one side is enough for models related
+	// through *S or []*S fields; Key and []Key fields must declare both.
+	Inverses map[string]string
+}
+
+// A Model is the typed handle to the records of one model type T in one
+// Store, returned by [Register]. Its methods are safe for concurrent use.
+//
+// Every T a Model returns is the caller's own copy: changing it, or the
+// slices, maps and pointers it holds, never changes the Store. Records
+// change only through pushes and unloads.
+//
+// T is a struct whose fields carry google/jsonapi struct tags:
+//
+//	type Album struct {
+//		ID        string   `jsonapi:"primary,album"`
+//		Title     string   `jsonapi:"attr,title"`
+//		SongCount int      `jsonapi:"attr,songCount,omitempty"`
+//		Label     *Label   `jsonapi:"relation,label"`
+//		Tracks    []*Track `jsonapi:"relation,tracks" recstore:"inverse=album"`
+//	}
+//
+// The primary field is a string or an integer. Attributes may be strings,
+// booleans, any integer or float kind, time.Time (RFC 3339 strings or Unix
+// seconds), pointers to these (null gives nil), and any type encoding/json
+// decodes (slices, maps, structs, json.Unmarshaler). Relations are *S or
+// []*S for another model S, or [Key] / []Key. Reads fill *S and []*S one
+// level deep with the related records' current state: their own *S and []*S
+// fields are left nil, and related records the Store does not hold are left
+// out. Key and []Key fields are always filled and cost no lookups.
+type Model[T any] struct {
+	s *Store
+	t *table
+}
+
+// Register makes the struct type T a model in s, under the type name in its
+// primary tag, and returns its typed handle. It checks T once and caches
+// what it learns, so reads and pushes use no reflection. It returns a
+// *ModelError (matching ErrInvalidModel) when T is not a struct, has no or
+// two primary fields, has a field of an unsupported kind or a malformed
+// tag, reuses a member name, or when s already has a model of that type
+// name or Go type, or an inverse does not match.
+func Register[T any](s *Store, opts *ModelOptions) (*Model[T], error) {
+	rt := reflect.TypeFor[T]()
+	sc, err := buildSchema(rt, opts)
+	if err != nil {
+		return nil, err
+	}
+	t := &table{
+		schema: sc,
+		s:      s,
+		newVersion: func() *version {
+			x := new(versionOf[T])
+			x.v.val = unsafe.Pointer(&x.val)
+			return &x.v
+		},
+		newValue:  func() unsafe.Pointer { return unsafe.Pointer(new(T)) },
+		copyValue: func(dst, src unsafe.Pointer) { *(*T)(dst) = *(*T)(src) },
+	}
+	for i := range sc.rels {
+		if !sc.rels[i].keyed {
+			t.fills = true
+		}
+	}
+	t.order.Store(&[]*entry{})
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	names, gos := *s.tables.Load(), *s.goTypes.Load()
+	if _, dup := names[sc.name]; dup {
+		return nil, &ModelError{GoType: rt, Msg: fmt.Sprintf("type name %q is already registered", sc.name)}
+	}
+	if _, dup := gos[rt]; dup {
+		return nil, &ModelError{GoType: rt, Msg: "Go type is already registered"}
+	}
+	if err := linkModels(t, gos); err != nil {
+		return nil, err
+	}
+	names, gos = maps.Clone(names), maps.Clone(gos)
+	names[sc.name], gos[rt] = t, t
+	s.tables.Store(&names)
+	s.goTypes.Store(&gos)
+	return &Model[T]{s: s, t: t}, nil
+}
+
+// linkModels resolves the targets of t's pointer relations and of other
+// models' relations to t, and matches inverses on both sides. It changes
+// nothing unless every check passes. Called with Store.mu held.
+func linkModels(t *table, gos map[reflect.Type]*table) error {
+	type pending struct {
+		r      *relField
+		target *table
+	}
+	var sets []pending
+	var invs []struct {
+		r   *relField
+		inv string
+	}
+	check := func(from *table, r *relField, to *table) error {
+		sets = append(sets, pending{r, to})
+		bad := func(msg string, args ...any) error {
+			return &ModelError{GoType: from.goType, Field: r.goName, Msg: fmt.Sprintf(msg, args...)}
+		}
+		if r.inverse == "" {
+			return nil
+		}
+		ii, ok := to.relIdx[r.inverse]
+		if !ok {
+			return bad("inverse %q is not a relationship of %s", r.inverse, to.goType)
+		}
+		back := &to.rels[ii]
+		if !back.keyed && back.elem != from.goType {
+			return bad("inverse %s.%s does not relate to %s", to.goType, back.goName, from.goType)
+		}
+		if back.inverse != "" && back.inverse != r.name {
+			return bad("inverse %s.%s names %q as its own inverse, not %q", to.goType, back.goName, back.inverse, r.name)
+		}
+		if back.inverse == "" {
+			invs = append(invs, struct {
+				r   *relField
+				inv string
+			}{back, r.name})
+		}
+		return nil
+	}
+	for i := range t.rels {
+		r := &t.rels[i]
+		if r.keyed {
+			continue
+		}
+		to := gos[r.elem]
+		if r.elem == t.goType {
+			to = t
+		}
+		if to == nil {
+			continue
+		}
+		if err := check(t, r, to); err != nil {
+			return err
+		}
+	}
+	for _, other := range gos {
+		for i := range other.rels {
+			r := &other.rels[i]
+			if !r.keyed && r.elem == t.goType {
+				if err := check(other, r, t); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, p := range sets {
+		p.r.target.Store(p.target)
+	}
+	for _, iv := range invs {
+		iv.r.inverse = iv.inv
+	}
+	return nil
+}
+
+// MustRegister is like Register but panics on error. It is for package
+// initialisation and tests, where a bad model is a programming error.
+func MustRegister[T any](s *Store, opts *ModelOptions) *Model[T] {
+	m, err := Register[T](s, opts)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// Type returns the model's JSON:API type name.
+func (m *Model[T]) Type() string { return m.t.name }
+
+// Store returns the Store the model is registered in.
+func (m *Model[T]) Store() *Store { return m.s }
+
+// Peek returns a copy of the record id and true, or the zero T and false if
+// the Store does not hold it. It does no I/O and takes no lock. A model
+// with *S or []*S relations pays one lookup and one allocation per related
+// record it fills; a model with only attributes and Key relations
+// allocates nothing unless its attributes hold slices, maps or pointers,
+// which are deep-copied.
+func (m *Model[T]) Peek(id string) (T, bool) {
+	var out T
+	t := m.t
+	if !t.fills {
+		v := t.loaded(id)
+		if v == nil {
+			return out, false
+		}
+		t.read(v, unsafe.Pointer(&out), false)
+		return out, true
+	}
+	ok := false
+	m.s.consistent(func() {
+		v := t.loaded(id)
+		if ok = v != nil; ok {
+			t.read(v, unsafe.Pointer(&out), true)
+		}
+	})
+	return out, ok
+}
+
+// Has reports whether the Store holds the record id.
+func (m *Model[T]) Has(id string) bool { return m.t.loaded(id) != nil }
+
+// Len returns the number of loaded records of this type.
+func (m *Model[T]) Len() int { return int(m.t.live.Load()) }
+
+// All returns an iterator over the model's records, as (id, copy) pairs in
+// the order they were first loaded. It yields the records loaded when the
+// iteration starts that are still loaded when reached; each is read
+// atomically, but a push landing during the iteration may be seen by later
+// records and not earlier ones. No lock is held while yield runs.
+func (m *Model[T]) All() iter.Seq2[string, T] {
+	return func(yield func(string, T) bool) {
+		t := m.t
+		for _, e := range *t.order.Load() {
+			var out T
+			ok := false
+			read := func() {
+				v := e.cur.Load()
+				if ok = v != nil && v.val != nil; ok {
+					t.read(v, unsafe.Pointer(&out), true)
+				}
+			}
+			if t.fills {
+				m.s.consistent(read)
+			} else {
+				read()
+			}
+			if ok && !yield(e.key.ID, out) {
+				return
+			}
+		}
+	}
+}
+
+// Push pushes a JSON:API document as [Store.Push] does, and returns copies
+// of its primary records. Every primary resource must be of this model's
+// type; otherwise Push returns a *DocumentError and changes nothing.
+// Included resources may be of any registered type.
+func (m *Model[T]) Push(doc any) ([]T, error) {
+	vs, err := m.s.push(doc, m.t)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, len(vs))
+	for i, v := range vs {
+		if m.t.fills {
+			m.s.consistent(func() { m.t.read(v, unsafe.Pointer(&out[i]), true) })
+		} else {
+			m.t.read(v, unsafe.Pointer(&out[i]), false)
+		}
+	}
+	return out, nil
+}
+
+// Related returns the relationship name of the record id; see
+// [Store.Related].
+func (m *Model[T]) Related(id, name string) (Related, bool) {
+	return m.s.Related(Key{m.t.name, id}, name)
+}
+
+// Unload removes the record id; see [Store.Unload].
+func (m *Model[T]) Unload(id string) bool { return m.s.Unload(Key{m.t.name, id}) }
+
+// UnloadAll removes every record of this type; see [Store.UnloadAll].
+func (m *Model[T]) UnloadAll() { _ = m.s.UnloadAll(m.t.name) }

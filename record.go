@@ -1,0 +1,367 @@
+package recstore
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"sort"
+)
+
+// A Key identifies one record: its JSON:API type and its id. IDs are always
+// strings inside the Store; a document's numeric id 1 becomes "1".
+//
+// Key is also the cheap form of a relationship field: a model field of type
+// Key (to-one) or []Key (to-many) tagged `jsonapi:"relation,NAME"` is filled
+// with the related identifiers on every read, without loading the related
+// records. The zero Key means "no record" (a null to-one).
+type Key struct {
+	Type string
+	ID   string
+}
+
+// String returns "type:id".
+func (k Key) String() string { return k.Type + ":" + k.ID }
+
+// IsZero reports whether k is the zero Key.
+func (k Key) IsZero() bool { return k.Type == "" && k.ID == "" }
+
+// A Document is a JSON:API document as a Go value: what [Store.Push]
+// accepts besides JSON text, and what serializers produce. Its JSON form is
+// written by MarshalJSON and read by UnmarshalJSON.
+type Document struct {
+	// Data is the primary data. With Many false it holds at most one
+	// resource, and none means "data": null.
+	Data []*Resource
+	// Many reports whether the primary data is an array.
+	Many bool
+	// Included holds the compound document's included resources.
+	Included []*Resource
+	// Meta is the top-level meta object, if any.
+	Meta map[string]any
+	// Links is the top-level links object, if any.
+	Links map[string]any
+}
+
+// A Resource is one JSON:API resource object.
+type Resource struct {
+	Type string
+	ID   string
+	// Attributes maps member names to JSON-encodable values; a
+	// json.RawMessage passes through as it is.
+	Attributes map[string]any
+	// Relationships maps member names to relationship objects.
+	Relationships map[string]*Relationship
+	Meta          map[string]any
+	Links         map[string]any
+}
+
+// A Relationship is one member of a resource's "relationships" object.
+type Relationship struct {
+	// Data holds the related identifiers: at most one when Many is false
+	// (none means "data": null), any number when Many is true.
+	Data []Key
+	// Many reports whether data is an array, as for a to-many relationship.
+	Many bool
+	// LinksOnly reports that the object has no data member, only links or
+	// meta; Data and Many are then ignored. Pushing it leaves the
+	// relationship as the Store holds it.
+	LinksOnly bool
+	Links     map[string]any
+	Meta      map[string]any
+}
+
+type jsonIdentifier struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+}
+
+// MarshalJSON writes the document in JSON:API form.
+func (d *Document) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString(`{"data":`)
+	switch {
+	case d.Many:
+		b.WriteByte('[')
+		for i, r := range d.Data {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if err := r.writeJSON(&b); err != nil {
+				return nil, err
+			}
+		}
+		b.WriteByte(']')
+	case len(d.Data) == 0:
+		b.WriteString("null")
+	case len(d.Data) == 1:
+		if err := d.Data[0].writeJSON(&b); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, errors.New("recstore: Document with Many false holds more than one resource")
+	}
+	if len(d.Included) > 0 {
+		b.WriteString(`,"included":[`)
+		for i, r := range d.Included {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if err := r.writeJSON(&b); err != nil {
+				return nil, err
+			}
+		}
+		b.WriteByte(']')
+	}
+	if err := writeMember(&b, "meta", d.Meta); err != nil {
+		return nil, err
+	}
+	if err := writeMember(&b, "links", d.Links); err != nil {
+		return nil, err
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+func writeMember(b *bytes.Buffer, name string, v map[string]any) error {
+	if v == nil {
+		return nil
+	}
+	j, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b.WriteString(`,"` + name + `":`)
+	b.Write(j)
+	return nil
+}
+
+func (r *Resource) writeJSON(b *bytes.Buffer) error {
+	if r == nil {
+		return errors.New("recstore: nil *Resource in Document")
+	}
+	head, err := json.Marshal(jsonIdentifier{r.Type, r.ID})
+	if err != nil {
+		return err
+	}
+	b.Write(head[:len(head)-1])
+	if r.Attributes != nil {
+		j, err := json.Marshal(r.Attributes)
+		if err != nil {
+			return err
+		}
+		b.WriteString(`,"attributes":`)
+		b.Write(j)
+	}
+	if r.Relationships != nil {
+		b.WriteString(`,"relationships":{`)
+		names := make([]string, 0, len(r.Relationships))
+		for n := range r.Relationships {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for i, n := range names {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			nj, _ := json.Marshal(n)
+			b.Write(nj)
+			b.WriteByte(':')
+			if err := r.Relationships[n].writeJSON(b); err != nil {
+				return err
+			}
+		}
+		b.WriteByte('}')
+	}
+	if err := writeMember(b, "meta", r.Meta); err != nil {
+		return err
+	}
+	if err := writeMember(b, "links", r.Links); err != nil {
+		return err
+	}
+	b.WriteByte('}')
+	return nil
+}
+
+func (rel *Relationship) writeJSON(b *bytes.Buffer) error {
+	if rel == nil {
+		b.WriteString(`{"data":null}`)
+		return nil
+	}
+	b.WriteByte('{')
+	sep := ""
+	if !rel.LinksOnly {
+		b.WriteString(`"data":`)
+		sep = ","
+		ids := make([]jsonIdentifier, len(rel.Data))
+		for i, k := range rel.Data {
+			ids[i] = jsonIdentifier{k.Type, k.ID}
+		}
+		var j []byte
+		var err error
+		switch {
+		case rel.Many:
+			j, err = json.Marshal(ids)
+		case len(ids) == 0:
+			j = []byte("null")
+		case len(ids) == 1:
+			j, err = json.Marshal(ids[0])
+		default:
+			err = errors.New("recstore: to-one Relationship holds more than one key")
+		}
+		if err != nil {
+			return err
+		}
+		b.Write(j)
+	}
+	for _, m := range []struct {
+		name string
+		v    map[string]any
+	}{{"links", rel.Links}, {"meta", rel.Meta}} {
+		if m.v == nil {
+			continue
+		}
+		j, err := json.Marshal(m.v)
+		if err != nil {
+			return err
+		}
+		b.WriteString(sep + `"` + m.name + `":`)
+		b.Write(j)
+		sep = ","
+	}
+	b.WriteByte('}')
+	return nil
+}
+
+// UnmarshalJSON reads a JSON:API document. It checks the document's shape
+// only; whether its types and attributes fit the Store's models is checked
+// when it is pushed.
+func (d *Document) UnmarshalJSON(data []byte) error {
+	var raw struct {
+		Data     json.RawMessage `json:"data"`
+		Included []*Resource     `json:"included"`
+		Meta     map[string]any  `json:"meta"`
+		Links    map[string]any  `json:"links"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return err
+	}
+	*d = Document{Included: raw.Included, Meta: raw.Meta, Links: raw.Links}
+	data = bytes.TrimSpace(raw.Data)
+	switch {
+	case len(data) == 0:
+		return errors.New("recstore: document has no data member")
+	case data[0] == '[':
+		d.Many = true
+		return json.Unmarshal(data, &d.Data)
+	case string(data) == "null":
+		return nil
+	}
+	var r Resource
+	if err := json.Unmarshal(data, &r); err != nil {
+		return err
+	}
+	d.Data = []*Resource{&r}
+	return nil
+}
+
+// MarshalJSON writes the resource object.
+func (r *Resource) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	err := r.writeJSON(&b)
+	return b.Bytes(), err
+}
+
+// UnmarshalJSON reads a resource object. A numeric id is kept as its text.
+func (r *Resource) UnmarshalJSON(data []byte) error {
+	var raw struct {
+		Type          string                   `json:"type"`
+		ID            json.RawMessage          `json:"id"`
+		Attributes    map[string]any           `json:"attributes"`
+		Relationships map[string]*Relationship `json:"relationships"`
+		Meta          map[string]any           `json:"meta"`
+		Links         map[string]any           `json:"links"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return err
+	}
+	id, err := rawID(raw.ID)
+	if err != nil {
+		return err
+	}
+	*r = Resource{Type: raw.Type, ID: id, Attributes: raw.Attributes,
+		Relationships: raw.Relationships, Meta: raw.Meta, Links: raw.Links}
+	return nil
+}
+
+func rawID(b json.RawMessage) (string, error) {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return "", nil
+	}
+	if b[0] == '"' {
+		var s string
+		err := json.Unmarshal(b, &s)
+		return s, err
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return "", errors.New("recstore: id must be a string or a number")
+	}
+	return n.String(), nil
+}
+
+// MarshalJSON writes the relationship object.
+func (rel *Relationship) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	err := rel.writeJSON(&b)
+	return b.Bytes(), err
+}
+
+// UnmarshalJSON reads a relationship object.
+func (rel *Relationship) UnmarshalJSON(data []byte) error {
+	var raw struct {
+		Data  json.RawMessage `json:"data"`
+		Links map[string]any  `json:"links"`
+		Meta  map[string]any  `json:"meta"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return err
+	}
+	*rel = Relationship{Links: raw.Links, Meta: raw.Meta}
+	data = bytes.TrimSpace(raw.Data)
+	switch {
+	case len(data) == 0:
+		rel.LinksOnly = true
+		return nil
+	case string(data) == "null":
+		return nil
+	}
+	var ids []struct {
+		Type string          `json:"type"`
+		ID   json.RawMessage `json:"id"`
+	}
+	if data[0] == '[' {
+		rel.Many = true
+		if err := json.Unmarshal(data, &ids); err != nil {
+			return err
+		}
+	} else {
+		ids = ids[:0]
+		ids = append(ids, struct {
+			Type string          `json:"type"`
+			ID   json.RawMessage `json:"id"`
+		}{})
+		if err := json.Unmarshal(data, &ids[0]); err != nil {
+			return err
+		}
+	}
+	rel.Data = make([]Key, len(ids))
+	for i, id := range ids {
+		s, err := rawID(id.ID)
+		if err != nil {
+			return err
+		}
+		rel.Data[i] = Key{id.Type, s}
+	}
+	return nil
+}

@@ -1,0 +1,422 @@
+package recstore
+
+import (
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// scanner is a small pull parser over one JSON text held in memory. It is
+// purpose-built for the store's documents: it hands out string contents as
+// sub-slices of the input (no copy until a value is kept), checks nesting
+// depth as it goes, and leaves every decision about what a value means to
+// its caller, which knows the model's schema. It is not safe for concurrent
+// use; each push owns one.
+type scanner struct {
+	buf      []byte
+	pos      int
+	depth    int
+	maxDepth int
+	base     int64 // offset of buf[0] in the whole document, for errors
+}
+
+// strPlain marks the bytes that may appear in a JSON string without any
+// further look: everything but '"', '\\', control characters and non-ASCII.
+var strPlain = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+func (s *scanner) syntax(msg string) error {
+	return &SyntaxError{Offset: s.base + int64(s.pos), Msg: msg}
+}
+
+func (s *scanner) unexpected() error {
+	if s.pos >= len(s.buf) {
+		return s.syntax("unexpected end of input")
+	}
+	return s.syntax("unexpected " + strconv.QuoteRune(rune(s.buf[s.pos])))
+}
+
+// next skips white space and returns the next byte without consuming it, or
+// 0 at the end of the input.
+func (s *scanner) next() byte {
+	for s.pos < len(s.buf) {
+		c := s.buf[s.pos]
+		if c > ' ' {
+			return c
+		}
+		if c != ' ' && c != '\n' && c != '\t' && c != '\r' {
+			return c
+		}
+		s.pos++
+	}
+	return 0
+}
+
+// atEnd reports whether only white space is left.
+func (s *scanner) atEnd() bool { return s.next() == 0 && s.pos >= len(s.buf) }
+
+func (s *scanner) enter() error {
+	s.depth++
+	if s.depth > s.maxDepth {
+		return &LimitError{Limit: "MaxDepth", Max: s.maxDepth}
+	}
+	return nil
+}
+
+// openObject consumes '{'.
+func (s *scanner) openObject() error {
+	if s.next() != '{' {
+		return s.unexpected()
+	}
+	s.pos++
+	return s.enter()
+}
+
+// openArray consumes '['.
+func (s *scanner) openArray() error {
+	if s.next() != '[' {
+		return s.unexpected()
+	}
+	s.pos++
+	return s.enter()
+}
+
+// member reads the next key of an object opened with openObject and the ':'
+// after it. first says whether this is the first call for the object. At
+// the closing '}' it returns ok == false. The key is raw: if esc is true it
+// still holds escapes and must go through unquote before comparison.
+func (s *scanner) member(first bool) (key []byte, esc, ok bool, err error) {
+	c := s.next()
+	if c == '}' {
+		s.pos++
+		s.depth--
+		return nil, false, false, nil
+	}
+	if !first {
+		if c != ',' {
+			return nil, false, false, s.unexpected()
+		}
+		s.pos++
+		c = s.next()
+	}
+	if c != '"' {
+		return nil, false, false, s.unexpected()
+	}
+	key, esc, err = s.str()
+	if err != nil {
+		return nil, false, false, err
+	}
+	if s.next() != ':' {
+		return nil, false, false, s.unexpected()
+	}
+	s.pos++
+	return key, esc, true, nil
+}
+
+// element moves to the next element of an array opened with openArray. At
+// the closing ']' it returns false.
+func (s *scanner) element(first bool) (bool, error) {
+	c := s.next()
+	if c == ']' {
+		s.pos++
+		s.depth--
+		return false, nil
+	}
+	if !first {
+		if c != ',' {
+			return false, s.unexpected()
+		}
+		s.pos++
+		if s.next() == 0 {
+			return false, s.unexpected()
+		}
+	}
+	return true, nil
+}
+
+// str reads a string token; the current byte must be '"'. It returns the
+// raw contents between the quotes and whether they need unquoting (escapes
+// or non-ASCII bytes).
+func (s *scanner) str() (raw []byte, esc bool, err error) {
+	i := s.pos + 1
+	start := i
+	b := s.buf
+	for i < len(b) && strPlain[b[i]] {
+		i++
+	}
+	for i < len(b) {
+		c := b[i]
+		switch {
+		case c == '"':
+			s.pos = i + 1
+			return b[start:i], esc, nil
+		case c == '\\':
+			esc = true
+			if i+1 >= len(b) {
+				s.pos = i
+				return nil, false, s.syntax("unterminated string")
+			}
+			switch b[i+1] {
+			case 'u':
+				if _, ok := hex4(b[i+2:]); !ok {
+					s.pos = i
+					return nil, false, s.syntax("bad \\u escape in string")
+				}
+				i += 6
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			default:
+				s.pos = i
+				return nil, false, s.syntax("bad escape in string")
+			}
+		case c < 0x20:
+			s.pos = i
+			return nil, false, s.syntax("control character in string")
+		case c >= 0x80:
+			esc = true
+			i++
+		default:
+			i++
+		}
+	}
+	s.pos = len(b)
+	return nil, false, s.syntax("unterminated string")
+}
+
+// stringValue reads a string token and returns it as a Go string.
+func (s *scanner) stringValue() (string, error) {
+	raw, esc, err := s.str()
+	if err != nil {
+		return "", err
+	}
+	if !esc {
+		return string(raw), nil
+	}
+	return s.unquote(raw)
+}
+
+// unquote decodes the raw contents of a string token: it resolves escapes
+// and, as encoding/json does, replaces invalid UTF-8 with U+FFFD.
+func (s *scanner) unquote(raw []byte) (string, error) {
+	out := make([]byte, 0, len(raw))
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		switch {
+		case c == '\\':
+			if i+1 >= len(raw) {
+				return "", s.syntax("bad escape in string")
+			}
+			switch e := raw[i+1]; e {
+			case '"', '\\', '/':
+				out = append(out, e)
+				i += 2
+			case 'b':
+				out = append(out, '\b')
+				i += 2
+			case 'f':
+				out = append(out, '\f')
+				i += 2
+			case 'n':
+				out = append(out, '\n')
+				i += 2
+			case 'r':
+				out = append(out, '\r')
+				i += 2
+			case 't':
+				out = append(out, '\t')
+				i += 2
+			case 'u':
+				r, ok := hex4(raw[i+2:])
+				if !ok {
+					return "", s.syntax("bad \\u escape in string")
+				}
+				i += 6
+				if utf16.IsSurrogate(r) {
+					r2 := rune(-1)
+					if len(raw) >= i+6 && raw[i] == '\\' && raw[i+1] == 'u' {
+						r2, _ = hex4(raw[i+2:])
+					}
+					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+						r = dec
+						i += 6
+					} else {
+						r = utf8.RuneError
+					}
+				}
+				out = utf8.AppendRune(out, r)
+			default:
+				return "", s.syntax("bad escape in string")
+			}
+		case c < utf8.RuneSelf:
+			out = append(out, c)
+			i++
+		default:
+			r, n := utf8.DecodeRune(raw[i:])
+			out = utf8.AppendRune(out, r) // RuneError for invalid bytes
+			i += n
+		}
+	}
+	return string(out), nil
+}
+
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// number reads a number token and returns its text. It checks the JSON
+// grammar: an optional minus, no leading zeros, digits after '.' and 'e'.
+func (s *scanner) number() ([]byte, error) {
+	b := s.buf
+	i := s.pos
+	start := i
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && '1' <= b[i] && b[i] <= '9':
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+	default:
+		s.pos = i
+		return nil, s.unexpected()
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		d := i
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			s.pos = i
+			return nil, s.syntax("no digits after decimal point")
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			s.pos = i
+			return nil, s.syntax("no digits in exponent")
+		}
+	}
+	s.pos = i
+	return b[start:i], nil
+}
+
+// literal consumes the literal word (true, false or null) at the cursor.
+func (s *scanner) literal(word string) error {
+	if len(s.buf)-s.pos < len(word) || string(s.buf[s.pos:s.pos+len(word)]) != word {
+		return s.unexpected()
+	}
+	s.pos += len(word)
+	return nil
+}
+
+// null consumes a null if one is next and reports whether it did.
+func (s *scanner) null() (bool, error) {
+	if s.next() != 'n' {
+		return false, nil
+	}
+	return true, s.literal("null")
+}
+
+// skip consumes one value of any kind, checking its syntax and depth, and
+// returns its raw text.
+func (s *scanner) skip() ([]byte, error) {
+	c := s.next()
+	start := s.pos
+	var err error
+	switch c {
+	case '{':
+		s.pos++
+		if err = s.enter(); err != nil {
+			return nil, err
+		}
+		for first := true; ; first = false {
+			var ok bool
+			if _, _, ok, err = s.member(first); err != nil || !ok {
+				break
+			}
+			if _, err = s.skip(); err != nil {
+				break
+			}
+		}
+	case '[':
+		s.pos++
+		if err = s.enter(); err != nil {
+			return nil, err
+		}
+		for first := true; ; first = false {
+			var ok bool
+			if ok, err = s.element(first); err != nil || !ok {
+				break
+			}
+			if _, err = s.skip(); err != nil {
+				break
+			}
+		}
+	case '"':
+		_, _, err = s.str()
+	case 't':
+		err = s.literal("true")
+	case 'f':
+		err = s.literal("false")
+	case 'n':
+		err = s.literal("null")
+	default:
+		_, err = s.number()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.buf[start:s.pos], nil
+}
+
+// kindName names the JSON kind of the value starting with c, for messages.
+func kindName(c byte) string {
+	switch c {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "boolean"
+	case 'n':
+		return "null"
+	case 0:
+		return "nothing"
+	}
+	return "number"
+}

@@ -1,0 +1,705 @@
+package recstore
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unsafe"
+)
+
+// A schema is what Register learns about a model's Go type, once: where
+// each member lives in the struct and how to decode, copy and clone it. All
+// per-record work is driven from here, so no reflection happens on the hot
+// paths except for JSON-valued attributes (slices, maps, nested structs,
+// json.Unmarshaler types).
+type schema struct {
+	goType reflect.Type
+	name   string // JSON:API type, from the primary tag
+
+	id      primaryField
+	attrs   []attrField
+	attrIdx map[string]int
+	rels    []relField
+	relIdx  map[string]int
+
+	clones []*attrField // attributes holding memory that Peek must deep-copy
+}
+
+type primaryField struct {
+	goName string
+	off    uintptr
+	kind   reflect.Kind
+	typ    reflect.Type
+}
+
+// attrField is one `jsonapi:"attr,..."` field.
+type attrField struct {
+	name   string
+	goName string
+	off    uintptr
+	typ    reflect.Type
+
+	// decode reads one JSON value at the scanner's cursor into the field at
+	// p. A JSON null stores the zero value.
+	decode func(s *scanner, p unsafe.Pointer) error
+	// set copies the field from src to dst (whole structs), with write
+	// barriers where the field holds pointers.
+	set func(dst, src unsafe.Pointer)
+	// clone replaces the field at p with a deep copy; nil for fields that
+	// hold no mutable shared memory.
+	clone func(p unsafe.Pointer)
+}
+
+// relField is one `jsonapi:"relation,..."` field.
+type relField struct {
+	name   string
+	goName string
+	off    uintptr
+	many   bool
+	// keyed fields are Key or []Key: they hold identifiers only and accept
+	// any registered type. Other fields are *S or []*S for a model S.
+	keyed bool
+	elem  reflect.Type // S for *S and []*S fields
+
+	// target is the model registered for elem, once there is one. It is
+	// read by Peek without the Store's lock, hence atomic.
+	target *atomic.Pointer[table]
+
+	// inverse names the relationship on the related type that mirrors this
+	// one, or is empty. Guarded by Store.mu.
+	inverse string
+}
+
+var (
+	timeType        = reflect.TypeFor[time.Time]()
+	keyType         = reflect.TypeFor[Key]()
+	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+)
+
+func buildSchema(rt reflect.Type, opts *ModelOptions) (*schema, error) {
+	bad := func(field, format string, args ...any) error {
+		msg := format
+		if len(args) > 0 {
+			msg = fmt.Sprintf(format, args...)
+		}
+		return &ModelError{GoType: rt, Field: field, Msg: msg}
+	}
+	if rt.Kind() != reflect.Struct {
+		return nil, bad("", "a model must be a struct type, not %s", rt.Kind())
+	}
+	sc := &schema{goType: rt, attrIdx: map[string]int{}, relIdx: map[string]int{}}
+	havePrimary := false
+	for i := range rt.NumField() {
+		f := rt.Field(i)
+		tag, ok := f.Tag.Lookup("jsonapi")
+		if !ok {
+			continue
+		}
+		if !f.IsExported() {
+			return nil, bad(f.Name, "jsonapi tag on an unexported field")
+		}
+		args := strings.Split(tag, ",")
+		if len(args) < 2 || args[1] == "" {
+			if args[0] == "client-id" {
+				continue // google/jsonapi's client-generated id: not stored
+			}
+			return nil, bad(f.Name, "tag %q needs a name after the annotation", tag)
+		}
+		name := args[1]
+		switch args[0] {
+		case "primary":
+			if havePrimary {
+				return nil, bad(f.Name, "a second primary field (the first is %s)", sc.id.goName)
+			}
+			havePrimary = true
+			k := f.Type.Kind()
+			if k != reflect.String && !isIntKind(k) && !isUintKind(k) {
+				return nil, bad(f.Name, "the primary field must be a string or an integer, not %s", f.Type)
+			}
+			sc.name = name
+			sc.id = primaryField{goName: f.Name, off: f.Offset, kind: k, typ: f.Type}
+		case "client-id":
+			continue
+		case "attr":
+			if err := checkMemberName(sc, name); err != nil {
+				return nil, bad(f.Name, "%v", err)
+			}
+			a, err := newAttrField(f, args[2:])
+			if err != nil {
+				return nil, bad(f.Name, "%v", err)
+			}
+			sc.attrIdx[name] = len(sc.attrs)
+			sc.attrs = append(sc.attrs, a)
+		case "relation":
+			if err := checkMemberName(sc, name); err != nil {
+				return nil, bad(f.Name, "%v", err)
+			}
+			r, err := newRelField(f, args[2:])
+			if err != nil {
+				return nil, bad(f.Name, "%v", err)
+			}
+			if inv, ok := f.Tag.Lookup("recstore"); ok {
+				v, found := strings.CutPrefix(inv, "inverse=")
+				if !found || v == "" {
+					return nil, bad(f.Name, "recstore tag %q: want inverse=NAME", inv)
+				}
+				r.inverse = v
+			}
+			sc.relIdx[name] = len(sc.rels)
+			sc.rels = append(sc.rels, r)
+		default:
+			return nil, bad(f.Name, "unknown jsonapi annotation %q", args[0])
+		}
+	}
+	if !havePrimary {
+		return nil, bad("", "no field is tagged `jsonapi:\"primary,TYPE\"`")
+	}
+	if opts != nil {
+		for rel, inv := range opts.Inverses {
+			i, ok := sc.relIdx[rel]
+			if !ok {
+				return nil, bad("", "ModelOptions.Inverses names %q, which is not a relationship", rel)
+			}
+			if inv == "" {
+				return nil, bad(sc.rels[i].goName, "ModelOptions.Inverses gives an empty inverse for %q", rel)
+			}
+			sc.rels[i].inverse = inv
+		}
+	}
+	for i := range sc.attrs {
+		if sc.attrs[i].clone != nil {
+			sc.clones = append(sc.clones, &sc.attrs[i])
+		}
+	}
+	return sc, nil
+}
+
+func checkMemberName(sc *schema, name string) error {
+	if name == "id" || name == "type" {
+		return errors.New(`JSON:API reserves the member names "id" and "type"`)
+	}
+	if _, dup := sc.attrIdx[name]; dup {
+		return errors.New("duplicate member name " + strconv.Quote(name))
+	}
+	if _, dup := sc.relIdx[name]; dup {
+		return errors.New("duplicate member name " + strconv.Quote(name))
+	}
+	return nil
+}
+
+func newRelField(f reflect.StructField, opts []string) (relField, error) {
+	for _, o := range opts {
+		if o != "omitempty" {
+			return relField{}, errors.New("unknown relation option " + strconv.Quote(o))
+		}
+	}
+	r := relField{goName: f.Name, off: f.Offset, target: new(atomic.Pointer[table])}
+	r.name = strings.Split(f.Tag.Get("jsonapi"), ",")[1]
+	t := f.Type
+	if t.Kind() == reflect.Slice {
+		r.many = true
+		t = t.Elem()
+	}
+	switch {
+	case t == keyType:
+		r.keyed = true
+	case t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct:
+		r.elem = t.Elem()
+	default:
+		return relField{}, errors.New("a relation must be *S, []*S, Key or []Key, not " + f.Type.String())
+	}
+	return r, nil
+}
+
+func newAttrField(f reflect.StructField, opts []string) (attrField, error) {
+	a := attrField{goName: f.Name, off: f.Offset, typ: f.Type}
+	a.name = strings.Split(f.Tag.Get("jsonapi"), ",")[1]
+	for _, o := range opts {
+		switch o {
+		case "omitempty", "iso8601", "rfc3339":
+			// Output options: every time format is accepted on input.
+		default:
+			return a, errors.New("unknown attr option " + strconv.Quote(o))
+		}
+	}
+	dec, err := decoderFor(f.Type)
+	if err != nil {
+		return a, err
+	}
+	a.decode = dec
+	a.set = setterFor(f.Type)
+	if needsClone(f.Type) {
+		t := f.Type
+		a.clone = func(p unsafe.Pointer) {
+			v := reflect.NewAt(t, p).Elem()
+			v.Set(deepCopy(v))
+		}
+	}
+	return a, nil
+}
+
+func isIntKind(k reflect.Kind) bool  { return k >= reflect.Int && k <= reflect.Int64 }
+func isUintKind(k reflect.Kind) bool { return k >= reflect.Uint && k <= reflect.Uintptr }
+
+// errWrongKind is the cause of an AttributeError for a JSON value of the
+// wrong kind; the message is built by the caller, which knows the value.
+type kindError struct{ want string }
+
+func (e *kindError) Error() string { return "want " + e.want }
+
+// decoderFor returns the decoder for one attribute's Go type, or an error
+// for types that cannot hold a JSON value.
+func decoderFor(t reflect.Type) (func(*scanner, unsafe.Pointer) error, error) {
+	if t == timeType {
+		return decodeTime, nil
+	}
+	if t.Kind() == reflect.Pointer && t.Elem() == timeType {
+		return decodePtr(t.Elem(), decodeTime), nil
+	}
+	if t.Implements(unmarshalerType) || reflect.PointerTo(t).Implements(unmarshalerType) {
+		return decodeWithJSON(t), nil
+	}
+	switch k := t.Kind(); {
+	case k == reflect.String:
+		return decodeString, nil
+	case k == reflect.Bool:
+		return decodeBool, nil
+	case isIntKind(k):
+		return decodeInt(t.Size()), nil
+	case isUintKind(k):
+		return decodeUint(t.Size()), nil
+	case k == reflect.Float32:
+		return decodeFloat32, nil
+	case k == reflect.Float64:
+		return decodeFloat64, nil
+	case k == reflect.Pointer:
+		if err := checkJSONType(t.Elem()); err != nil {
+			return nil, err
+		}
+		if d, err := decoderFor(t.Elem()); err == nil && isScalar(t.Elem()) {
+			return decodePtr(t.Elem(), d), nil
+		}
+		return decodeWithJSON(t), nil
+	}
+	if err := checkJSONType(t); err != nil {
+		return nil, err
+	}
+	return decodeWithJSON(t), nil
+}
+
+func isScalar(t reflect.Type) bool {
+	k := t.Kind()
+	return k == reflect.String || k == reflect.Bool || isIntKind(k) || isUintKind(k) ||
+		k == reflect.Float32 || k == reflect.Float64
+}
+
+// checkJSONType rejects types encoding/json cannot decode into.
+func checkJSONType(t reflect.Type) error {
+	seen := map[reflect.Type]bool{}
+	var walk func(t reflect.Type) error
+	walk = func(t reflect.Type) error {
+		if seen[t] {
+			return nil
+		}
+		seen[t] = true
+		if t.Implements(unmarshalerType) || reflect.PointerTo(t).Implements(unmarshalerType) {
+			return nil
+		}
+		switch t.Kind() {
+		case reflect.Chan, reflect.Func, reflect.Complex64, reflect.Complex128, reflect.UnsafePointer:
+			return errors.New("unsupported attribute type " + t.String())
+		case reflect.Interface:
+			if t.NumMethod() != 0 {
+				return errors.New("unsupported attribute type " + t.String() + " (only empty interfaces hold JSON values)")
+			}
+		case reflect.Pointer, reflect.Slice, reflect.Array:
+			return walk(t.Elem())
+		case reflect.Map:
+			if k := t.Key().Kind(); k != reflect.String && !isIntKind(k) && !isUintKind(k) &&
+				!reflect.PointerTo(t.Key()).Implements(reflect.TypeFor[interface{ UnmarshalText([]byte) error }]()) {
+				return errors.New("unsupported map key type in " + t.String())
+			}
+			return walk(t.Elem())
+		case reflect.Struct:
+			for i := range t.NumField() {
+				if f := t.Field(i); f.IsExported() {
+					if err := walk(f.Type); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	}
+	return walk(t)
+}
+
+func decodeString(s *scanner, p unsafe.Pointer) error {
+	switch s.next() {
+	case '"':
+		v, err := s.stringValue()
+		*(*string)(p) = v
+		return err
+	case 'n':
+		*(*string)(p) = ""
+		return s.literal("null")
+	}
+	return &kindError{"a string"}
+}
+
+func decodeBool(s *scanner, p unsafe.Pointer) error {
+	switch s.next() {
+	case 't':
+		*(*bool)(p) = true
+		return s.literal("true")
+	case 'f':
+		*(*bool)(p) = false
+		return s.literal("false")
+	case 'n':
+		*(*bool)(p) = false
+		return s.literal("null")
+	}
+	return &kindError{"a boolean"}
+}
+
+// numberToken reads a number for a numeric field; ok is false after a null.
+func numberToken(s *scanner, want string) (num []byte, ok bool, err error) {
+	switch c := s.next(); {
+	case c == 'n':
+		return nil, false, s.literal("null")
+	case c == '-' || ('0' <= c && c <= '9'):
+		num, err = s.number()
+		return num, err == nil, err
+	}
+	return nil, false, &kindError{want}
+}
+
+var errNotInteger = errors.New("not an integer")
+
+// parseUint parses the digits of a JSON integer without allocating.
+func parseUint(b []byte) (v uint64, err error) {
+	if len(b) == 0 {
+		return 0, errNotInteger
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, errNotInteger
+		}
+		if v > (math.MaxUint64-9)/10 {
+			// Slow path near the limit.
+			return strconv.ParseUint(string(b), 10, 64)
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	return v, nil
+}
+
+func decodeInt(size uintptr) func(*scanner, unsafe.Pointer) error {
+	bits := uint(size * 8)
+	return func(s *scanner, p unsafe.Pointer) error {
+		num, ok, err := numberToken(s, "an integer")
+		var v int64
+		if ok {
+			neg := num[0] == '-'
+			digits := num
+			if neg {
+				digits = num[1:]
+			}
+			u, perr := parseUint(digits)
+			if perr != nil {
+				if errors.Is(perr, strconv.ErrRange) {
+					return errors.New("integer overflows " + strconv.Itoa(int(bits)) + " bits")
+				}
+				return perr
+			}
+			limit := uint64(1) << (bits - 1)
+			if (!neg && u >= limit) || (neg && u > limit) {
+				return errors.New("integer overflows " + strconv.Itoa(int(bits)) + " bits")
+			}
+			v = int64(u)
+			if neg {
+				v = -v
+			}
+		} else if err != nil {
+			return err
+		}
+		switch size {
+		case 1:
+			*(*int8)(p) = int8(v)
+		case 2:
+			*(*int16)(p) = int16(v)
+		case 4:
+			*(*int32)(p) = int32(v)
+		default:
+			*(*int64)(p) = v
+		}
+		return nil
+	}
+}
+
+func decodeUint(size uintptr) func(*scanner, unsafe.Pointer) error {
+	bits := uint(size * 8)
+	return func(s *scanner, p unsafe.Pointer) error {
+		num, ok, err := numberToken(s, "an unsigned integer")
+		var v uint64
+		if ok {
+			if num[0] == '-' {
+				return errors.New("negative value for an unsigned field")
+			}
+			u, perr := parseUint(num)
+			if perr != nil {
+				if errors.Is(perr, strconv.ErrRange) {
+					return errors.New("integer overflows " + strconv.Itoa(int(bits)) + " bits")
+				}
+				return perr
+			}
+			if bits < 64 && u >= uint64(1)<<bits {
+				return errors.New("integer overflows " + strconv.Itoa(int(bits)) + " bits")
+			}
+			v = u
+		} else if err != nil {
+			return err
+		}
+		switch size {
+		case 1:
+			*(*uint8)(p) = uint8(v)
+		case 2:
+			*(*uint16)(p) = uint16(v)
+		case 4:
+			*(*uint32)(p) = uint32(v)
+		default:
+			*(*uint64)(p) = v
+		}
+		return nil
+	}
+}
+
+func decodeFloat64(s *scanner, p unsafe.Pointer) error {
+	num, ok, err := numberToken(s, "a number")
+	if !ok {
+		*(*float64)(p) = 0
+		return err
+	}
+	v, err := strconv.ParseFloat(string(num), 64)
+	if err != nil {
+		return errors.New("number out of range for float64")
+	}
+	*(*float64)(p) = v
+	return nil
+}
+
+func decodeFloat32(s *scanner, p unsafe.Pointer) error {
+	num, ok, err := numberToken(s, "a number")
+	if !ok {
+		*(*float32)(p) = 0
+		return err
+	}
+	v, err := strconv.ParseFloat(string(num), 32)
+	if err != nil {
+		return errors.New("number out of range for float32")
+	}
+	*(*float32)(p) = float32(v)
+	return nil
+}
+
+// decodeTime accepts an RFC 3339 string (which covers google/jsonapi's
+// iso8601 and rfc3339 forms) or a number of Unix seconds (google/jsonapi's
+// default for untagged time fields).
+func decodeTime(s *scanner, p unsafe.Pointer) error {
+	switch c := s.next(); {
+	case c == 'n':
+		*(*time.Time)(p) = time.Time{}
+		return s.literal("null")
+	case c == '"':
+		str, err := s.stringValue()
+		if err != nil {
+			return err
+		}
+		t, err := time.Parse(time.RFC3339Nano, str)
+		if err != nil {
+			return errors.New("not an RFC 3339 time")
+		}
+		*(*time.Time)(p) = t
+		return nil
+	case c == '-' || ('0' <= c && c <= '9'):
+		num, err := s.number()
+		if err != nil {
+			return err
+		}
+		f, err := strconv.ParseFloat(string(num), 64)
+		if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+			return errors.New("not a whole number of Unix seconds")
+		}
+		*(*time.Time)(p) = time.Unix(int64(f), 0)
+		return nil
+	}
+	return &kindError{"an RFC 3339 string or Unix seconds"}
+}
+
+// decodePtr decodes a nullable scalar: null leaves a nil pointer.
+func decodePtr(elem reflect.Type, dec func(*scanner, unsafe.Pointer) error) func(*scanner, unsafe.Pointer) error {
+	return func(s *scanner, p unsafe.Pointer) error {
+		if s.next() == 'n' {
+			*(*unsafe.Pointer)(p) = nil
+			return s.literal("null")
+		}
+		v := reflect.New(elem).UnsafePointer()
+		if err := dec(s, v); err != nil {
+			return err
+		}
+		*(*unsafe.Pointer)(p) = v
+		return nil
+	}
+}
+
+// decodeWithJSON hands the raw value to encoding/json, for slices, maps,
+// nested structs and types with their own UnmarshalJSON. The scanner has
+// already checked its syntax and depth.
+func decodeWithJSON(t reflect.Type) func(*scanner, unsafe.Pointer) error {
+	return func(s *scanner, p unsafe.Pointer) error {
+		raw, err := s.skip()
+		if err != nil {
+			return err
+		}
+		v := reflect.NewAt(t, p)
+		v.Elem().SetZero()
+		if err := json.Unmarshal(raw, v.Interface()); err != nil {
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) {
+				return errors.New("want " + te.Type.String() + ", got JSON " + te.Value)
+			}
+			return err
+		}
+		return nil
+	}
+}
+
+// setterFor returns a typed copy of one field.
+func setterFor(t reflect.Type) func(dst, src unsafe.Pointer) {
+	switch {
+	case t.Kind() == reflect.String:
+		return func(dst, src unsafe.Pointer) { *(*string)(dst) = *(*string)(src) }
+	case !hasPointers(t):
+		switch t.Size() {
+		case 1:
+			return func(dst, src unsafe.Pointer) { *(*uint8)(dst) = *(*uint8)(src) }
+		case 2:
+			return func(dst, src unsafe.Pointer) { *(*uint16)(dst) = *(*uint16)(src) }
+		case 4:
+			return func(dst, src unsafe.Pointer) { *(*uint32)(dst) = *(*uint32)(src) }
+		case 8:
+			return func(dst, src unsafe.Pointer) { *(*uint64)(dst) = *(*uint64)(src) }
+		}
+	case t.Kind() == reflect.Pointer:
+		return func(dst, src unsafe.Pointer) { *(*unsafe.Pointer)(dst) = *(*unsafe.Pointer)(src) }
+	}
+	return func(dst, src unsafe.Pointer) {
+		reflect.NewAt(t, dst).Elem().Set(reflect.NewAt(t, src).Elem())
+	}
+}
+
+// hasPointers reports whether values of t hold pointers.
+func hasPointers(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.String, reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface,
+		reflect.Chan, reflect.Func, reflect.UnsafePointer:
+		return true
+	case reflect.Array:
+		return t.Len() > 0 && hasPointers(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if hasPointers(t.Field(i).Type) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// needsClone reports whether a field of type t can share mutable memory
+// between two copies of a struct, so that Peek must deep-copy it. Strings
+// are immutable; unexported fields (time.Time's *Location) are treated as
+// values.
+func needsClone(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface:
+		return true
+	case reflect.Array:
+		return t.Len() > 0 && needsClone(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if f := t.Field(i); f.IsExported() && needsClone(f.Type) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// deepCopy returns a copy of v that shares no slices, maps or pointers with
+// it (through exported fields).
+func deepCopy(v reflect.Value) reflect.Value {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return v
+		}
+		n := reflect.New(v.Type().Elem())
+		n.Elem().Set(deepCopy(v.Elem()))
+		return n
+	case reflect.Slice:
+		if v.IsNil() {
+			return v
+		}
+		n := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		if needsClone(v.Type().Elem()) {
+			for i := range v.Len() {
+				n.Index(i).Set(deepCopy(v.Index(i)))
+			}
+		} else {
+			reflect.Copy(n, v)
+		}
+		return n
+	case reflect.Map:
+		if v.IsNil() {
+			return v
+		}
+		n := reflect.MakeMapWithSize(v.Type(), v.Len())
+		for it := v.MapRange(); it.Next(); {
+			n.SetMapIndex(it.Key(), deepCopy(it.Value()))
+		}
+		return n
+	case reflect.Interface:
+		if v.IsNil() {
+			return v
+		}
+		n := reflect.New(v.Type()).Elem()
+		n.Set(deepCopy(v.Elem()))
+		return n
+	case reflect.Array:
+		n := reflect.New(v.Type()).Elem()
+		n.Set(v)
+		if needsClone(v.Type().Elem()) {
+			for i := range v.Len() {
+				n.Index(i).Set(deepCopy(v.Index(i)))
+			}
+		}
+		return n
+	case reflect.Struct:
+		n := reflect.New(v.Type()).Elem()
+		n.Set(v)
+		for i := range v.NumField() {
+			if f := v.Type().Field(i); f.IsExported() && needsClone(f.Type) {
+				n.Field(i).Set(deepCopy(v.Field(i)))
+			}
+		}
+		return n
+	}
+	return v
+}

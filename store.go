@@ -1,0 +1,442 @@
+package recstore
+
+import (
+	"fmt"
+	"reflect"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// Default limits, used where an Options field is zero or negative.
+const (
+	DefaultMaxDocumentBytes = 16 << 20
+	DefaultMaxDepth         = 64
+	DefaultMaxResources     = 100_000
+	DefaultMaxIDBytes       = 1024
+)
+
+// Options configures a Store. The zero value, and a nil *Options, give the
+// defaults. New copies the Options; later changes to them have no effect.
+type Options struct {
+	// MaxDocumentBytes caps the size of one pushed document; <= 0 means
+	// DefaultMaxDocumentBytes (16 MiB).
+	MaxDocumentBytes int
+	// MaxDepth caps how deeply a document's objects and arrays may nest,
+	// counting the document itself as 1; <= 0 means DefaultMaxDepth (64).
+	MaxDepth int
+	// MaxResources caps the resources (data plus included) in one document;
+	// <= 0 means DefaultMaxResources (100,000).
+	MaxResources int
+	// MaxIDBytes caps the length of one id; <= 0 means DefaultMaxIDBytes
+	// (1 KiB).
+	MaxIDBytes int
+}
+
+// A Store is an identity map of typed records keyed by type and id: the
+// client-side cache of what a program has loaded from its backend.
+//
+// Models are registered per Store with [Register]. Records enter by
+// [Store.Push] and are read with [Model.Peek], [Model.All] and
+// [Store.Related]. A Store is safe for concurrent use by multiple goroutines:
+// changes (pushes, unloads, registrations) are serialized and published all
+// at once, and reads take no lock. A Store must not be copied after first
+// use.
+type Store struct {
+	opts Options
+
+	// mu serializes every change: pushes, unloads and registrations. It
+	// guards entry.draft, relField.inverse and table.dead. Readers never take
+	// it except as a fallback (see consistent).
+	mu sync.Mutex
+
+	// seq is odd while a change is being published. Reads that touch more
+	// than one record check it before and after, so that they never see
+	// half of a push.
+	seq atomic.Uint64
+
+	// tables maps type names to tables, and goTypes Go types to tables.
+	// Both are replaced, never changed, by Register under mu.
+	tables  atomic.Pointer[map[string]*table]
+	goTypes atomic.Pointer[map[reflect.Type]*table]
+}
+
+// New returns an empty Store. A nil opts means the defaults.
+func New(opts *Options) *Store {
+	s := &Store{}
+	if opts != nil {
+		s.opts = *opts
+	}
+	if s.opts.MaxDocumentBytes <= 0 {
+		s.opts.MaxDocumentBytes = DefaultMaxDocumentBytes
+	}
+	if s.opts.MaxDepth <= 0 {
+		s.opts.MaxDepth = DefaultMaxDepth
+	}
+	if s.opts.MaxResources <= 0 {
+		s.opts.MaxResources = DefaultMaxResources
+	}
+	if s.opts.MaxIDBytes <= 0 {
+		s.opts.MaxIDBytes = DefaultMaxIDBytes
+	}
+	s.tables.Store(&map[string]*table{})
+	s.goTypes.Store(&map[reflect.Type]*table{})
+	return s
+}
+
+// A table holds the records of one type.
+type table struct {
+	*schema
+	s *Store
+
+	// byID maps ids to entries. An entry can be present without a loaded
+	// record: see version.
+	byID sync.Map // string -> *entry
+
+	// order lists loaded entries in the order they were first loaded; it
+	// may hold entries unloaded since, which readers skip. Writers append
+	// past the length readers can see and then publish a new header.
+	order atomic.Pointer[[]*entry]
+	dead  int // unloaded entries still in order; guarded by Store.mu
+	live  atomic.Int64
+
+	// Type-specific helpers made by Register[T], so the type-erased store
+	// can allocate and copy T without reflection.
+	newVersion func() *version               // a version with a fresh zero T
+	newValue   func() unsafe.Pointer         // a fresh zero T
+	copyValue  func(dst, src unsafe.Pointer) // *dst = *src as T
+	fills      bool                          // has *S or []*S relation fields
+}
+
+// An entry is the identity of one (type, id) in the store.
+type entry struct {
+	key Key
+	cur atomic.Pointer[version]
+	// draft is the entry's pending state during a change; guarded by
+	// Store.mu.
+	draft *draft
+}
+
+// A version is one immutable state of a record. Once published through
+// entry.cur it is never written again: a change builds a new version.
+type version struct {
+	// val points to the record's attributes as a T; nil when the record is
+	// not loaded and the entry exists only to hold relationship state that
+	// an inverse gave it (as Ember's graph keeps it for unloaded records).
+	val  unsafe.Pointer
+	rels []relState // by schema.rels index; nil when the type has none
+}
+
+// rel returns the state of relationship ri.
+func (v *version) rel(ri int) relState {
+	if v == nil || v.rels == nil {
+		return relState{}
+	}
+	return v.rels[ri]
+}
+
+// relState is the state of one relationship of one record.
+type relState struct {
+	many  []Key // to-many members, in order
+	one   Key   // to-one target; zero for null
+	known bool  // some push or inverse update has set it
+}
+
+// versionOf puts a version and its value in one allocation.
+type versionOf[T any] struct {
+	v   version
+	val T
+}
+
+func (s *Store) lookupType(name string) *table { return (*s.tables.Load())[name] }
+
+func (t *table) entry(id string) *entry {
+	e, ok := t.byID.Load(id)
+	if !ok {
+		return nil
+	}
+	return e.(*entry)
+}
+
+// loaded returns the current version of id if the record is loaded.
+func (t *table) loaded(id string) *version {
+	e, ok := t.byID.Load(id)
+	if !ok {
+		return nil
+	}
+	v := e.(*entry).cur.Load()
+	if v == nil || v.val == nil {
+		return nil
+	}
+	return v
+}
+
+// read materialises v into dst, a *T of this table: a copy of the stored
+// value that shares no mutable memory with it, with relation fields filled
+// from the relationship state. Pointer relations (*S, []*S) are filled
+// when fill is true, one level deep: the related records' own pointer
+// relations are left nil.
+func (t *table) read(v *version, dst unsafe.Pointer, fill bool) {
+	t.copyValue(dst, v.val)
+	for _, a := range t.clones {
+		a.clone(unsafe.Add(dst, a.off))
+	}
+	for i := range t.rels {
+		r := &t.rels[i]
+		st := v.rel(i)
+		p := unsafe.Add(dst, r.off)
+		switch {
+		case r.keyed && r.many:
+			*(*[]Key)(p) = slices.Clone(st.many)
+		case r.keyed:
+			*(*Key)(p) = st.one
+		case !fill:
+		case r.many:
+			*(*[]unsafe.Pointer)(p) = t.s.fillMany(r, st.many)
+		default:
+			*(*unsafe.Pointer)(p) = t.s.fillOne(r, st.one)
+		}
+	}
+}
+
+func (s *Store) fillOne(r *relField, k Key) unsafe.Pointer {
+	tt := r.target.Load()
+	if tt == nil || k.Type != tt.name {
+		return nil
+	}
+	v := tt.loaded(k.ID)
+	if v == nil {
+		return nil
+	}
+	p := tt.newValue()
+	tt.read(v, p, false)
+	return p
+}
+
+func (s *Store) fillMany(r *relField, keys []Key) []unsafe.Pointer {
+	if len(keys) == 0 {
+		return nil
+	}
+	tt := r.target.Load()
+	if tt == nil {
+		return nil
+	}
+	out := make([]unsafe.Pointer, 0, len(keys))
+	for _, k := range keys {
+		if k.Type != tt.name {
+			continue
+		}
+		if v := tt.loaded(k.ID); v != nil {
+			p := tt.newValue()
+			tt.read(v, p, false)
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// consistent runs read so that it sees the Store between two changes,
+// never during one. read may run more than once and must have no effects
+// beyond its result. After a few tries it takes the write lock, so a
+// stream of pushes cannot starve it.
+func (s *Store) consistent(read func()) {
+	for try := 0; try < 4; try++ {
+		n := s.seq.Load()
+		if n&1 == 0 {
+			read()
+			if s.seq.Load() == n {
+				return
+			}
+		}
+		runtime.Gosched()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	read()
+}
+
+// Has reports whether the Store holds the record k.
+func (s *Store) Has(k Key) bool {
+	t := s.lookupType(k.Type)
+	return t != nil && t.loaded(k.ID) != nil
+}
+
+// Peek returns a copy of the record k as its model's Go type (a T, not a
+// *T), or false if the Store does not hold it. It does no I/O. Use
+// [Model.Peek] for typed access without the interface conversion.
+func (s *Store) Peek(k Key) (any, bool) {
+	t := s.lookupType(k.Type)
+	if t == nil {
+		return nil, false
+	}
+	p := t.newValue()
+	ok := false
+	s.consistent(func() {
+		v := t.loaded(k.ID)
+		if ok = v != nil; ok {
+			t.read(v, p, true)
+		}
+	})
+	if !ok {
+		return nil, false
+	}
+	return reflect.NewAt(t.goType, p).Elem().Interface(), true
+}
+
+// Types returns the registered type names, sorted.
+func (s *Store) Types() []string {
+	m := *s.tables.Load()
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Len returns the number of loaded records of type typ.
+func (s *Store) Len(typ string) int {
+	t := s.lookupType(typ)
+	if t == nil {
+		return 0
+	}
+	return int(t.live.Load())
+}
+
+// Keys returns the keys of the loaded records of type typ, in the order
+// they were first loaded.
+func (s *Store) Keys(typ string) []Key {
+	t := s.lookupType(typ)
+	if t == nil {
+		return nil
+	}
+	var keys []Key
+	for _, e := range *t.order.Load() {
+		if v := e.cur.Load(); v != nil && v.val != nil {
+			keys = append(keys, e.key)
+		}
+	}
+	return keys
+}
+
+// Related describes one relationship of a record as the Store holds it.
+type Related struct {
+	Name string
+	// Many reports a to-many relationship.
+	Many bool
+	// Known reports whether any push, or an inverse kept in step, has set
+	// the relationship. An unknown relationship has no Keys, but that does
+	// not mean it is empty.
+	Known bool
+	// Keys are the related records in order: at most one for a to-one,
+	// none for null or [].
+	Keys []Key
+	// NotLoaded are the members of Keys that the Store does not hold:
+	// a relationship can name records that were never pushed.
+	NotLoaded []Key
+}
+
+// Empty reports whether the relationship is known to be null or [].
+func (r Related) Empty() bool { return r.Known && len(r.Keys) == 0 }
+
+// Related returns the relationship name of the record k, or false if the
+// Store does not hold k or its model has no such relationship.
+func (s *Store) Related(k Key, name string) (Related, bool) {
+	t := s.lookupType(k.Type)
+	if t == nil {
+		return Related{}, false
+	}
+	ri, ok := t.relIdx[name]
+	if !ok {
+		return Related{}, false
+	}
+	var out Related
+	found := false
+	s.consistent(func() {
+		v := t.loaded(k.ID)
+		if found = v != nil; !found {
+			return
+		}
+		st := v.rel(ri)
+		out = Related{Name: name, Many: t.rels[ri].many, Known: st.known}
+		if out.Many {
+			out.Keys = slices.Clone(st.many)
+		} else if !st.one.IsZero() {
+			out.Keys = []Key{st.one}
+		}
+		out.NotLoaded = nil
+		for _, rk := range out.Keys {
+			if !s.Has(rk) {
+				out.NotLoaded = append(out.NotLoaded, rk)
+			}
+		}
+	})
+	return out, found
+}
+
+// Unload removes the record k from the Store and reports whether it was
+// loaded. As in Ember Data, relationships that declare an inverse forget
+// it: a track unloaded leaves its album's tracks, an album unloaded leaves
+// its tracks' album null. Other records that name k without an inverse keep
+// the key, and reading them reports it as not loaded. Pushing k again
+// starts a new record with only what that push carries.
+func (s *Store) Unload(k Key) bool {
+	t := s.lookupType(k.Type)
+	if t == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := t.entry(k.ID)
+	if e == nil {
+		return false
+	}
+	v := e.cur.Load()
+	wasLoaded := v != nil && v.val != nil
+	c := newCommit(s)
+	if err := c.unload(t, e); err != nil {
+		c.abort()
+		return false
+	}
+	c.publish()
+	return wasLoaded
+}
+
+// UnloadAll removes every record of the given types, or of every type when
+// none is given, as [Store.Unload] does for each. It returns an error
+// wrapping ErrUnknownType for a type that has no model, and then unloads
+// nothing.
+func (s *Store) UnloadAll(types ...string) error {
+	var tables []*table
+	if len(types) == 0 {
+		for _, t := range *s.tables.Load() {
+			tables = append(tables, t)
+		}
+	}
+	for _, name := range types {
+		t := s.lookupType(name)
+		if t == nil {
+			return fmt.Errorf("%w %q", ErrUnknownType, name)
+		}
+		tables = append(tables, t)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := newCommit(s)
+	for _, t := range tables {
+		var err error
+		t.byID.Range(func(_, e any) bool {
+			err = c.unload(t, e.(*entry))
+			return err == nil
+		})
+		if err != nil {
+			c.abort()
+			return err
+		}
+	}
+	c.publish()
+	return nil
+}

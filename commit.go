@@ -240,7 +240,7 @@ func (ks keySet) has(k Key) bool {
 }
 
 // apply merges one staged resource into its draft.
-func (c *commit) apply(st *staged) error {
+func (c *commit) apply(st *staged, rels []stagedRel) error {
 	d := c.draft(st.t, st.id, true)
 	st.e = d.e
 	switch {
@@ -267,27 +267,53 @@ func (c *commit) apply(st *staged) error {
 			}
 		}
 	}
-	for _, sr := range st.rels {
-		if err := c.replace(d, sr.ri, sr.keys); err != nil {
-			return fail(st.ptr()+"/relationships/"+escapePointer(st.t.rels[sr.ri].name), err)
+	for _, sr := range rels[st.relLo:st.relHi] {
+		var err error
+		if st.t.rels[sr.ri].many {
+			err = c.replaceMany(d, sr.ri, sr.many)
+		} else {
+			err = c.replaceOne(d, sr.ri, sr.one)
+		}
+		if err != nil {
+			ptr := st.ptr() + "/relationships/" + escapePointer(st.t.rels[sr.ri].name)
+			return &DocumentError{Pointer: ptr, Err: err}
 		}
 	}
 	return nil
 }
 
-// replace sets d's relationship ri to keys and keeps a declared inverse in
-// step: records that left lose d on their side, records that joined gain
-// it (leaving whatever they pointed to before, if their side is to-one).
-func (c *commit) replace(d *draft, ri int, keys []Key) error {
+// replaceOne sets d's to-one relationship ri to k (zero for null) and
+// keeps a declared inverse in step: the old target loses d on its side, the
+// new one gains it.
+func (c *commit) replaceOne(d *draft, ri int, k Key) error {
 	r := &d.t.rels[ri]
-	if r.many {
-		keys = dedupe(keys)
-	}
-	if r.inverse != "" {
-		old := c.members(d, ri)
-		if len(old) > 0 {
-			old = slices.Clone(old)
+	if old := relNow(d, ri).one; r.inverse != "" && old != k {
+		if !old.IsZero() {
+			if err := c.unlinkInverse(d.e.key, r, old); err != nil {
+				return err
+			}
 		}
+		if !k.IsZero() {
+			if err := c.linkInverse(d, r, k); err != nil {
+				return err
+			}
+		}
+	}
+	st := c.rel(d, ri)
+	st.known = true
+	st.one = k
+	return nil
+}
+
+// replaceMany sets d's to-many relationship ri to keys, without repeats,
+// and keeps a declared inverse in step: records that left lose d on their
+// side, records that joined gain it (leaving whatever they pointed to
+// before, if their side is to-one).
+func (c *commit) replaceMany(d *draft, ri int, keys []Key) error {
+	r := &d.t.rels[ri]
+	keys = dedupe(keys)
+	if r.inverse != "" {
+		old := slices.Clone(c.members(d, ri))
 		newSet, oldSet := newKeySet(keys), newKeySet(old)
 		for _, k := range old {
 			if !newSet.has(k) {
@@ -304,19 +330,11 @@ func (c *commit) replace(d *draft, ri int, keys []Key) error {
 			}
 		}
 	}
-	st := c.rel(d, ri)
-	st.known = true
-	if r.many {
-		if d.many == nil {
-			d.many = make([]*manyDraft, len(d.t.rels))
-		}
-		d.many[ri] = &manyDraft{keys: slices.Clip(keys)}
-		return nil
+	c.rel(d, ri).known = true
+	if d.many == nil {
+		d.many = make([]*manyDraft, len(d.t.rels))
 	}
-	st.one = Key{}
-	if len(keys) > 0 {
-		st.one = keys[0]
-	}
+	d.many[ri] = &manyDraft{keys: slices.Clip(keys)}
 	return nil
 }
 

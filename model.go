@@ -198,24 +198,40 @@ func (m *Model[T]) Store() *Store { return m.s }
 // allocates nothing unless its attributes hold slices, maps or pointers,
 // which are deep-copied.
 func (m *Model[T]) Peek(id string) (T, bool) {
-	var out T
 	t := m.t
-	if !t.fills {
+	if t.clones == nil && !t.fills {
 		v := t.loaded(id)
 		if v == nil {
-			return out, false
+			var zero T
+			return zero, false
 		}
-		t.read(v, unsafe.Pointer(&out), false)
-		return out, true
+		return m.value(v, false), true
 	}
+	var out T
 	ok := false
 	m.s.consistent(func() {
 		v := t.loaded(id)
 		if ok = v != nil; ok {
-			t.read(v, unsafe.Pointer(&out), true)
+			out = m.value(v, true)
 		}
 	})
 	return out, ok
+}
+
+// value materialises v as a T. Types whose reads need no deep copies and
+// no lookups take a path on which the T never leaves the stack.
+func (m *Model[T]) value(v *version, fill bool) T {
+	t := m.t
+	if t.clones == nil && !t.fills {
+		out := *(*T)(v.val)
+		if len(t.rels) > 0 {
+			t.fillKeys(v, unsafe.Pointer(&out))
+		}
+		return out
+	}
+	out := new(T)
+	t.read(v, unsafe.Pointer(out), fill)
+	return *out
 }
 
 // Has reports whether the Store holds the record id.
@@ -238,7 +254,7 @@ func (m *Model[T]) All() iter.Seq2[string, T] {
 			read := func() {
 				v := e.cur.Load()
 				if ok = v != nil && v.val != nil; ok {
-					t.read(v, unsafe.Pointer(&out), true)
+					out = m.value(v, true)
 				}
 			}
 			if t.fills {
@@ -258,16 +274,16 @@ func (m *Model[T]) All() iter.Seq2[string, T] {
 // type; otherwise Push returns a *DocumentError and changes nothing.
 // Included resources may be of any registered type.
 func (m *Model[T]) Push(doc any) ([]T, error) {
-	vs, err := m.s.push(doc, m.t)
+	_, vs, err := m.s.push(doc, m.t)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]T, len(vs))
 	for i, v := range vs {
 		if m.t.fills {
-			m.s.consistent(func() { m.t.read(v, unsafe.Pointer(&out[i]), true) })
+			m.s.consistent(func() { out[i] = m.value(v, true) })
 		} else {
-			m.t.read(v, unsafe.Pointer(&out[i]), false)
+			out[i] = m.value(v, false)
 		}
 	}
 	return out, nil

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"unsafe"
 )
 
@@ -36,44 +37,24 @@ import (
 // matches) and the Store is exactly as it was. Readers see either none of a
 // push or all of it.
 func (s *Store) Push(doc any) ([]Key, error) {
-	data, err := s.push1(doc, nil)
-	if err != nil {
-		return nil, err
-	}
-	keys := make([]Key, len(data))
-	for i := range data {
-		keys[i] = Key{data[i].t.name, data[i].id}
-	}
-	return keys, nil
+	keys, _, err := s.push(doc, nil)
+	return keys, err
 }
 
-// push runs a push and returns the versions it published for the primary
-// records. only, if not nil, is the one table primary resources may use.
-func (s *Store) push(doc any, only *table) ([]*version, error) {
-	data, err := s.push1(doc, only)
-	if err != nil {
-		return nil, err
-	}
-	vs := make([]*version, len(data))
-	for i := range data {
-		vs[i] = data[i].published
-	}
-	return vs, nil
-}
-
-func (s *Store) push1(doc any, only *table) ([]staged, error) {
+// push runs a push and returns the primary records' keys and, when only is
+// not nil, the versions it published for them. only, if not nil, is the one
+// table primary resources may use.
+func (s *Store) push(doc any, only *table) ([]Key, []*version, error) {
 	buf, err := s.documentBytes(doc)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	p := parser{
-		sc:     scanner{buf: buf, maxDepth: s.opts.MaxDepth},
-		tables: *s.tables.Load(),
-		only:   only,
-		opts:   &s.opts,
-	}
+	p := parserPool.Get().(*parser)
+	defer p.release()
+	p.sc = scanner{buf: buf, maxDepth: s.opts.MaxDepth}
+	p.tables, p.only, p.opts = *s.tables.Load(), only, &s.opts
 	if err := p.document(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	s.mu.Lock()
@@ -81,17 +62,43 @@ func (s *Store) push1(doc any, only *table) ([]staged, error) {
 	c := newCommit(s)
 	for _, list := range [][]staged{p.included, p.data} {
 		for i := range list {
-			if err := c.apply(&list[i]); err != nil {
+			if err := c.apply(&list[i], p.rels); err != nil {
 				c.abort()
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
 	c.publish()
-	for i := range p.data {
-		p.data[i].published = p.data[i].e.cur.Load()
+	keys := make([]Key, len(p.data))
+	var vs []*version
+	if only != nil {
+		vs = make([]*version, len(p.data))
 	}
-	return p.data, nil
+	for i := range p.data {
+		st := &p.data[i]
+		keys[i] = st.e.key
+		if vs != nil {
+			vs[i] = st.e.cur.Load()
+		}
+	}
+	return keys, vs, nil
+}
+
+// parserPool keeps parsers' scratch slices between pushes, so that a push
+// of n resources does not regrow them from nothing.
+var parserPool = sync.Pool{New: func() any { return new(parser) }}
+
+// release clears every reference the parser holds and returns it to the
+// pool, unless its buffers have grown too large to keep.
+func (p *parser) release() {
+	if cap(p.data)+cap(p.included) > 1<<16 || cap(p.rels) > 1<<16 {
+		return
+	}
+	clear(p.data[:cap(p.data)])
+	clear(p.included[:cap(p.included)])
+	clear(p.rels[:cap(p.rels)])
+	*p = parser{data: p.data[:0], included: p.included[:0], rels: p.rels[:0], path: p.path[:0]}
+	parserPool.Put(p)
 }
 
 // documentBytes turns Push's argument into JSON text within the size limit.
@@ -133,7 +140,7 @@ func (s *Store) documentBytes(doc any) ([]byte, error) {
 // bitset records which attributes a resource carried.
 type bitset struct {
 	lo uint64
-	hi []uint64
+	hi *[]uint64 // attributes from 64 on, rarely needed
 }
 
 func (b *bitset) add(i int) {
@@ -142,10 +149,13 @@ func (b *bitset) add(i int) {
 		return
 	}
 	w := i/64 - 1
-	for len(b.hi) <= w {
-		b.hi = append(b.hi, 0)
+	if b.hi == nil {
+		b.hi = new([]uint64)
 	}
-	b.hi[w] |= 1 << (i % 64)
+	for len(*b.hi) <= w {
+		*b.hi = append(*b.hi, 0)
+	}
+	(*b.hi)[w] |= 1 << (i % 64)
 }
 
 func (b *bitset) has(i int) bool {
@@ -153,33 +163,37 @@ func (b *bitset) has(i int) bool {
 		return b.lo&(1<<i) != 0
 	}
 	w := i/64 - 1
-	return w < len(b.hi) && b.hi[w]&(1<<(i%64)) != 0
+	return b.hi != nil && w < len(*b.hi) && (*b.hi)[w]&(1<<(i%64)) != 0
 }
 
 // staged is one parsed and validated resource, ready to merge.
 type staged struct {
-	t    *table
-	id   string
-	v    *version // private; v.val holds the attributes the resource carried
-	set  bitset   // which attributes it carried
-	rels []stagedRel
-	sec  string // "data" or "included"
-	idx  int    // index in its section, -1 for a single data resource
-
-	e         *entry   // set by apply
-	published *version // set after publish, for primary resources
+	t      *table
+	id     string
+	v      *version // private; v.val holds the attributes the resource carried
+	set    bitset   // which attributes it carried
+	relLo  int32    // its relationships are parser.rels[relLo:relHi]
+	relHi  int32
+	idx    int32  // index in its section, -1 for a single data resource
+	inIncl bool   // it comes from included, not data
+	e      *entry // set by apply
 }
 
 type stagedRel struct {
 	ri   int
-	keys []Key // to-many members, or the one to-one key; empty means null/[]
+	one  Key   // a to-one's target; zero for null
+	many []Key // a to-many's members
 }
 
 func (st *staged) ptr() string {
-	if st.idx < 0 {
-		return "/" + st.sec
+	sec := "/data"
+	if st.inIncl {
+		sec = "/included"
 	}
-	return "/" + st.sec + "/" + strconv.Itoa(st.idx)
+	if st.idx < 0 {
+		return sec
+	}
+	return sec + "/" + strconv.Itoa(int(st.idx))
 }
 
 // escapePointer escapes one JSON pointer reference token (RFC 6901).
@@ -191,7 +205,9 @@ func escapePointer(s string) string {
 }
 
 // parser turns JSON text into staged resources. It reads the Store's
-// models but changes nothing.
+// models but changes nothing. It tracks where it is as a path of segments
+// and renders a JSON pointer only when it fails, so a valid document costs
+// no pointer strings.
 type parser struct {
 	sc       scanner
 	tables   map[string]*table
@@ -201,26 +217,77 @@ type parser struct {
 	hasData  bool
 	data     []staged
 	included []staged
+	path     []seg
+	rels     []stagedRel       // backing store for every staged.rels
+	ids      map[string]string // linkage ids seen, so repeats share one string
 }
 
-func fail(ptr string, err error) error { return &DocumentError{Pointer: ptr, Err: err} }
+// seg is one JSON pointer reference token: a member name (name, or raw
+// bytes of the input) or an array index.
+type seg struct {
+	name string
+	raw  []byte
+	idx  int
+}
+
+func (p *parser) in(name string) { p.path = append(p.path, seg{name: name, idx: -1}) }
+func (p *parser) inRaw(b []byte) { p.path = append(p.path, seg{raw: b, idx: -1}) }
+func (p *parser) at(i int)       { p.path = append(p.path, seg{idx: i}) }
+func (p *parser) out()           { p.path = p.path[:len(p.path)-1] }
+
+func (p *parser) pointer() string {
+	var b strings.Builder
+	for _, sg := range p.path {
+		b.WriteByte('/')
+		switch {
+		case sg.idx >= 0:
+			b.WriteString(strconv.Itoa(sg.idx))
+		case sg.raw != nil:
+			b.WriteString(escapePointer(string(sg.raw)))
+		default:
+			b.WriteString(escapePointer(sg.name))
+		}
+	}
+	return b.String()
+}
+
+// fail wraps err in a *DocumentError pointing at the current path.
+func (p *parser) fail(err error) error { return &DocumentError{Pointer: p.pointer(), Err: err} }
+
+// wrong consumes the value at the cursor, which is of the wrong kind, and
+// fails with msg, or with the syntax error that consuming it hits first.
+func (p *parser) wrong(format string, args ...any) error {
+	if _, err := p.sc.skip(); err != nil {
+		return p.fail(err)
+	}
+	return p.fail(fmt.Errorf(format, args...))
+}
+
+// skipMember skips the value of an ignored member named key.
+func (p *parser) skipMember(key []byte) error {
+	if _, err := p.sc.skip(); err != nil {
+		p.inRaw(key)
+		return p.fail(err)
+	}
+	return nil
+}
 
 func (p *parser) document() error {
 	s := &p.sc
 	if c := s.next(); c != '{' {
 		if _, err := s.skip(); err != nil {
-			return fail("", err)
+			return p.fail(err)
 		}
 		if !s.atEnd() {
-			return fail("", s.syntax("data after the top-level value"))
+			return p.fail(s.syntax("data after the top-level value"))
 		}
-		return fail("", fmt.Errorf("the top-level value must be an object, not %s", kindName(c)))
+		return p.fail(fmt.Errorf("the top-level value must be an object, not %s", kindName(c)))
 	}
 	if err := s.openObject(); err != nil {
-		return fail("", err)
+		return p.fail(err)
 	}
 	for first := true; ; first = false {
-		key, err := p.key(first, "")
+		key, err := p.key(first)
 		if err != nil {
 			return err
 		}
@@ -230,35 +297,37 @@ func (p *parser) document() error {
 		switch string(key) {
 		case "data":
 			p.hasData = true
-			p.data = p.data[:0]
-			if err := p.primary(); err != nil {
-				return err
-			}
+			p.in("data")
+			err = p.primary()
 		case "included":
-			if err := p.resources("included", &p.included); err != nil {
+			p.in("included")
+			err = p.resources(&p.included)
+		default:
+			if err := p.skipMember(key); err != nil {
 				return err
 			}
-		default:
-			if _, err := s.skip(); err != nil {
-				return fail("/"+escapePointer(string(key)), err)
-			}
+			continue
 		}
+		if err != nil {
+			return err
+		}
+		p.out()
 	}
 	if !s.atEnd() {
-		return fail("", s.syntax("data after the top-level value"))
+		return p.fail(s.syntax("data after the top-level value"))
 	}
 	if !p.hasData {
-		return fail("", errors.New(`the document has no "data" member`))
+		return p.fail(errors.New(`the document has no "data" member`))
 	}
 	return nil
 }
 
 // key reads the next member name of the current object, or returns nil at
-// its end. ptr locates the object for errors.
-func (p *parser) key(first bool, ptr string) ([]byte, error) {
+// its end.
+func (p *parser) key(first bool) ([]byte, error) {
 	key, esc, ok, err := p.sc.member(first)
 	if err != nil {
-		return nil, fail(ptr, err)
+		return nil, p.fail(err)
 	}
 	if !ok {
 		return nil, nil
@@ -266,7 +335,7 @@ func (p *parser) key(first bool, ptr string) ([]byte, error) {
 	if esc {
 		k, err := p.sc.unquote(key)
 		if err != nil {
-			return nil, fail(ptr, err)
+			return nil, p.fail(err)
 		}
 		return []byte(k), nil
 	}
@@ -275,49 +344,52 @@ func (p *parser) key(first bool, ptr string) ([]byte, error) {
 
 func (p *parser) primary() error {
 	s := &p.sc
-	switch s.next() {
+	p.data = p.data[:0]
+	switch c := s.next(); c {
 	case 'n':
-		return s.literal("null")
+		if err := s.literal("null"); err != nil {
+			return p.fail(err)
+		}
+		return nil
 	case '{':
-		st, err := p.resource("data", -1)
+		st, err := p.resource(false, -1)
 		if err != nil {
 			return err
 		}
 		p.data = append(p.data, st)
 		return nil
 	case '[':
-		return p.resources("data", &p.data)
+		return p.resources(&p.data)
+	default:
+		return p.wrong("data must be an object, an array or null, not %s", kindName(c))
 	}
-	if _, err := s.skip(); err != nil {
-		return fail("/data", err)
-	}
-	return fail("/data", errors.New("data must be an object, an array or null"))
 }
 
-func (p *parser) resources(sec string, out *[]staged) error {
+func (p *parser) resources(out *[]staged) error {
 	s := &p.sc
-	if s.next() != '[' {
-		if _, err := s.skip(); err != nil {
-			return fail("/"+sec, err)
-		}
-		return fail("/"+sec, errors.New(sec+" must be an array"))
+	sec := p.path[len(p.path)-1].name
+	incl := sec == "included"
+	if c := s.next(); c != '[' {
+		return p.wrong("%s must be an array, not %s", sec, kindName(c))
 	}
 	if err := s.openArray(); err != nil {
-		return fail("/"+sec, err)
+		return p.fail(err)
 	}
 	*out = (*out)[:0]
 	for i := 0; ; i++ {
 		more, err := s.element(i == 0)
 		if err != nil {
-			return fail("/"+sec, err)
+			return p.fail(err)
 		}
 		if !more {
 			return nil
 		}
-		st, err := p.resource(sec, i)
+		p.at(i)
+		st, err := p.resource(incl, i)
 		if err != nil {
 			return err
 		}
+		p.out()
 		*out = append(*out, st)
 	}
 }
@@ -325,28 +397,26 @@ func (p *parser) resources(sec string, out *[]staged) error {
 // resource parses one resource object. When "type" comes after
 // "attributes" or "relationships", their values are skipped and decoded
 // once the type is known.
-func (p *parser) resource(sec string, idx int) (staged, error) {
+func (p *parser) resource(incl bool, idx int) (staged, error) {
 	s := &p.sc
-	st := staged{sec: sec, idx: idx}
+	st := staged{inIncl: incl, idx: int32(idx)}
 	p.count++
 	if p.count > p.opts.MaxResources {
-		return st, fail(st.ptr(), &LimitError{Limit: "MaxResources", Max: p.opts.MaxResources})
+		return st, p.fail(&LimitError{Limit: "MaxResources", Max: p.opts.MaxResources})
 	}
 	if c := s.next(); c != '{' {
-		if _, err := s.skip(); err != nil {
-			return st, fail(st.ptr(), err)
-		}
-		return st, fail(st.ptr(), fmt.Errorf("a resource must be an object, not %s", kindName(c)))
+		return st, p.wrong("a resource must be an object, not %s", kindName(c))
 	}
 	if err := s.openObject(); err != nil {
-		return st, fail(st.ptr(), err)
+		return st, p.fail(err)
 	}
 	type deferred struct{ pos, depth int }
 	var attrs, rels *deferred
 	var idRaw []byte
 	idEsc, haveID := false, false
+	relStart := len(p.rels)
 	for first := true; ; first = false {
-		key, err := p.key(first, st.ptr())
+		key, err := p.key(first)
 		if err != nil {
 			return st, err
 		}
@@ -355,20 +425,23 @@ func (p *parser) resource(sec string, idx int) (staged, error) {
 		}
 		switch string(key) {
 		case "type":
-			t, err := p.typeMember(st.ptr() + "/type")
+			p.in("type")
+			t, err := p.typeMember()
 			if err != nil {
 				return st, err
 			}
-			if p.only != nil && sec == "data" && t != p.only {
-				return st, fail(st.ptr()+"/type", fmt.Errorf("want type %q, got %q", p.only.name, t.name))
+			if p.only != nil && !incl && t != p.only {
+				return st, p.fail(fmt.Errorf("want type %q, got %q", p.only.name, t.name))
 			}
+			p.out()
 			st.t = t
 			st.v = t.newVersion()
 		case "id":
-			idRaw, idEsc, err = p.idMember(st.ptr() + "/id")
-			if err != nil {
+			p.in("id")
+			if idRaw, idEsc, err = p.idMember(); err != nil {
 				return st, err
 			}
+			p.out()
 			haveID = true
 		case "attributes", "relationships":
 			if st.t == nil {
@@ -378,8 +451,8 @@ func (p *parser) resource(sec string, idx int) (staged, error) {
 				} else {
 					rels = d
 				}
-				if _, err := s.skip(); err != nil {
-					return st, fail(st.ptr()+"/"+string(key), err)
+				if err := p.skipMember(key); err != nil {
+					return st, err
 				}
 				continue
 			}
@@ -392,16 +465,16 @@ func (p *parser) resource(sec string, idx int) (staged, error) {
 				return st, err
 			}
 		default:
-			if _, err := s.skip(); err != nil {
-				return st, fail(st.ptr()+"/"+escapePointer(string(key)), err)
+			if err := p.skipMember(key); err != nil {
+				return st, err
 			}
 		}
 	}
 	if st.t == nil {
-		return st, fail(st.ptr(), errors.New(`the resource has no "type" member`))
+		return st, p.fail(errors.New(`the resource has no "type" member`))
 	}
 	if !haveID {
-		return st, fail(st.ptr(), errors.New(`the resource has no "id" member`))
+		return st, p.fail(errors.New(`the resource has no "id" member`))
 	}
 	if err := p.setID(&st, idRaw, idEsc); err != nil {
 		return st, err
@@ -423,85 +496,95 @@ func (p *parser) resource(sec string, idx int) (staged, error) {
 		}
 		s.pos, s.depth = pos, depth
 	}
+	st.relLo, st.relHi = int32(relStart), int32(len(p.rels))
 	return st, nil
 }
 
 // typeMember reads a "type" value and finds its model.
-func (p *parser) typeMember(ptr string) (*table, error) {
+func (p *parser) typeMember() (*table, error) {
 	s := &p.sc
 	if c := s.next(); c != '"' {
-		if _, err := s.skip(); err != nil {
-			return nil, fail(ptr, err)
-		}
-		return nil, fail(ptr, fmt.Errorf("type must be a string, not %s", kindName(c)))
+		return nil, p.wrong("type must be a string, not %s", kindName(c))
 	}
 	raw, esc, err := s.str()
 	if err != nil {
-		return nil, fail(ptr, err)
+		return nil, p.fail(err)
 	}
 	if esc {
 		str, err := s.unquote(raw)
 		if err != nil {
-			return nil, fail(ptr, err)
+			return nil, p.fail(err)
 		}
 		raw = []byte(str)
 	}
 	t := p.tables[string(raw)]
 	if t == nil {
-		return nil, fail(ptr, fmt.Errorf("%w %q", ErrUnknownType, raw))
+		return nil, p.fail(fmt.Errorf("%w %q", ErrUnknownType, raw))
 	}
 	return t, nil
 }
 
 // idMember reads an "id" value: a string, or an integer kept as its text.
-func (p *parser) idMember(ptr string) (raw []byte, esc bool, err error) {
+func (p *parser) idMember() (raw []byte, esc bool, err error) {
 	s := &p.sc
 	switch c := s.next(); {
 	case c == '"':
 		raw, esc, err = s.str()
 		if err != nil {
-			return nil, false, fail(ptr, err)
+			return nil, false, p.fail(err)
 		}
 		if len(raw) == 0 {
-			return nil, false, fail(ptr, errors.New("id must not be empty"))
+			return nil, false, p.fail(errors.New("id must not be empty"))
 		}
 	case c == '-' || ('0' <= c && c <= '9'):
 		raw, err = s.number()
 		if err != nil {
-			return nil, false, fail(ptr, err)
+			return nil, false, p.fail(err)
 		}
 		if bytes.ContainsAny(raw, ".eE") {
-			return nil, false, fail(ptr, fmt.Errorf("id must be a string or an integer, not %s", raw))
+			return nil, false, p.fail(fmt.Errorf("id must be a string or an integer, not %s", raw))
 		}
 	default:
-		if _, err := s.skip(); err != nil {
-			return nil, false, fail(ptr, err)
-		}
-		return nil, false, fail(ptr, fmt.Errorf("id must be a string or an integer, not %s", kindName(c)))
+		return nil, false, p.wrong("id must be a string or an integer, not %s", kindName(c))
 	}
 	if len(raw) > p.opts.MaxIDBytes {
-		return nil, false, fail(ptr, &LimitError{Limit: "MaxIDBytes", Max: p.opts.MaxIDBytes})
+		return nil, false, p.fail(&LimitError{Limit: "MaxIDBytes", Max: p.opts.MaxIDBytes})
 	}
 	return raw, esc, nil
 }
 
-func (p *parser) idString(raw []byte, esc bool, ptr string) (string, error) {
+// idString turns a raw id into a string. With share, repeats of one id in
+// the document share one string.
+func (p *parser) idString(raw []byte, esc, share bool) (string, error) {
 	if !esc {
-		return string(raw), nil
+		if !share {
+			return string(raw), nil
+		}
+		if id, ok := p.ids[string(raw)]; ok {
+			return id, nil
+		}
+		if p.ids == nil {
+			p.ids = map[string]string{}
+		}
+		id := string(raw)
+		p.ids[id] = id
+		return id, nil
 	}
 	id, err := p.sc.unquote(raw)
 	if err != nil {
-		return "", fail(ptr, err)
+		return "", p.fail(err)
 	}
 	if id == "" {
-		return "", fail(ptr, errors.New("id must not be empty"))
+		return "", p.fail(errors.New("id must not be empty"))
 	}
 	return id, nil
 }
 
 // setID stores the id in the staged value's primary field.
 func (p *parser) setID(st *staged, raw []byte, esc bool) error {
-	id, err := p.idString(raw, esc, st.ptr()+"/id")
+	p.in("id")
+	defer p.out()
+	id, err := p.idString(raw, esc, false)
 	if err != nil {
 		return err
 	}
@@ -525,7 +608,7 @@ func (p *parser) setID(st *staged, raw []byte, esc bool) error {
 		}
 	}
 	if err != nil {
-		return fail(st.ptr()+"/id", fmt.Errorf("id %q does not fit %s's %s primary field", id, st.t.name, f.typ))
+		return p.fail(fmt.Errorf("id %q does not fit %s's %s primary field", id, st.t.name, f.typ))
 	}
 	return nil
 }
@@ -533,28 +616,26 @@ func (p *parser) setID(st *staged, raw []byte, esc bool) error {
 func (p *parser) attributes(st *staged) error {
 	s := &p.sc
 	t := st.t
-	ptr := st.ptr() + "/attributes"
+	p.in("attributes")
 	if c := s.next(); c != '{' {
-		if _, err := s.skip(); err != nil {
-			return fail(ptr, err)
-		}
-		return fail(ptr, fmt.Errorf("attributes must be an object, not %s", kindName(c)))
+		return p.wrong("attributes must be an object, not %s", kindName(c))
 	}
 	if err := s.openObject(); err != nil {
-		return fail(ptr, err)
+		return p.fail(err)
 	}
 	for first := true; ; first = false {
-		key, err := p.key(first, ptr)
+		key, err := p.key(first)
 		if err != nil {
 			return err
 		}
 		if key == nil {
+			p.out()
 			return nil
 		}
 		i, ok := t.attrIdx[string(key)]
 		if !ok {
-			if _, err := s.skip(); err != nil {
-				return fail(ptr+"/"+escapePointer(string(key)), err)
+			if err := p.skipMember(key); err != nil {
+				return err
 			}
 			continue
 		}
@@ -562,6 +643,7 @@ func (p *parser) attributes(st *staged) error {
 		s.next()
 		start := s.pos
 		if err := a.decode(s, unsafe.Add(st.v.val, a.off)); err != nil {
+			p.in(a.name)
 			return p.attrError(st, a, start, err)
 		}
 		st.set.add(i)
@@ -570,17 +652,16 @@ func (p *parser) attributes(st *staged) error {
 
 // attrError explains why the value at start did not fit attribute a.
 func (p *parser) attrError(st *staged, a *attrField, start int, cause error) error {
-	ptr := st.ptr() + "/attributes/" + escapePointer(a.name)
 	var se *SyntaxError
 	var le *LimitError
 	if errors.As(cause, &se) || errors.As(cause, &le) {
-		return fail(ptr, cause)
+		return p.fail(cause)
 	}
 	s := &p.sc
 	s.pos = start
 	raw, err := s.skip()
 	if err != nil {
-		return fail(ptr, err)
+		return p.fail(err)
 	}
 	if ke, ok := cause.(*kindError); ok {
 		cause = fmt.Errorf("want %s, got %s", ke.want, kindName(raw[0]))
@@ -589,50 +670,45 @@ func (p *parser) attrError(st *staged, a *attrField, start int, cause error) err
 	if len(val) > 64 {
 		val = val[:61] + "..."
 	}
-	return fail(ptr, &AttributeError{Type: st.t.name, ID: st.id, Attr: a.name, Value: val, GoType: a.typ, Err: cause})
+	return p.fail(&AttributeError{Type: st.t.name, ID: st.id, Attr: a.name, Value: val, GoType: a.typ, Err: cause})
 }
 
 func (p *parser) relationships(st *staged) error {
 	s := &p.sc
 	t := st.t
-	ptr := st.ptr() + "/relationships"
+	p.in("relationships")
 	if c := s.next(); c != '{' {
-		if _, err := s.skip(); err != nil {
-			return fail(ptr, err)
-		}
-		return fail(ptr, fmt.Errorf("relationships must be an object, not %s", kindName(c)))
+		return p.wrong("relationships must be an object, not %s", kindName(c))
 	}
 	if err := s.openObject(); err != nil {
-		return fail(ptr, err)
+		return p.fail(err)
 	}
 	for first := true; ; first = false {
-		key, err := p.key(first, ptr)
+		key, err := p.key(first)
 		if err != nil {
 			return err
 		}
 		if key == nil {
+			p.out()
 			return nil
 		}
 		ri, ok := t.relIdx[string(key)]
 		if !ok {
-			if _, err := s.skip(); err != nil {
-				return fail(ptr+"/"+escapePointer(string(key)), err)
+			if err := p.skipMember(key); err != nil {
+				return err
 			}
 			continue
 		}
 		r := &t.rels[ri]
-		rptr := ptr + "/" + escapePointer(r.name)
+		p.in(r.name)
 		if c := s.next(); c != '{' {
-			if _, err := s.skip(); err != nil {
-				return fail(rptr, err)
-			}
-			return fail(rptr, fmt.Errorf("a relationship must be an object, not %s", kindName(c)))
+			return p.wrong("a relationship must be an object, not %s", kindName(c))
 		}
 		if err := s.openObject(); err != nil {
-			return fail(rptr, err)
+			return p.fail(err)
 		}
 		for first := true; ; first = false {
-			key, err := p.key(first, rptr)
+			key, err := p.key(first)
 			if err != nil {
 				return err
 			}
@@ -640,79 +716,79 @@ func (p *parser) relationships(st *staged) error {
 				break
 			}
 			if string(key) != "data" {
-				if _, err := s.skip(); err != nil {
-					return fail(rptr+"/"+escapePointer(string(key)), err)
+				if err := p.skipMember(key); err != nil {
+					return err
 				}
 				continue
 			}
-			keys, err := p.linkage(r, rptr+"/data")
+			p.in("data")
+			sr, err := p.linkage(r)
 			if err != nil {
 				return err
 			}
-			st.rels = append(st.rels, stagedRel{ri: ri, keys: keys})
+			p.out()
+			sr.ri = ri
+			p.rels = append(p.rels, sr)
 		}
+		p.out()
 	}
 }
 
 // linkage reads a relationship's data member.
-func (p *parser) linkage(r *relField, ptr string) ([]Key, error) {
+func (p *parser) linkage(r *relField) (stagedRel, error) {
 	s := &p.sc
 	c := s.next()
 	switch {
 	case c == 'n' && !r.many:
-		return nil, s.literal("null")
-	case c == '{' && !r.many:
-		k, err := p.identifier(r, ptr)
-		if err != nil {
-			return nil, err
+		if err := s.literal("null"); err != nil {
+			return stagedRel{}, p.fail(err)
 		}
-		return []Key{k}, nil
+		return stagedRel{}, nil
+	case c == '{' && !r.many:
+		k, err := p.identifier(r)
+		return stagedRel{one: k}, err
 	case c == '[' && r.many:
 		if err := s.openArray(); err != nil {
-			return nil, fail(ptr, err)
+			return stagedRel{}, p.fail(err)
 		}
 		keys := []Key{}
 		for i := 0; ; i++ {
 			more, err := s.element(i == 0)
 			if err != nil {
-				return nil, fail(ptr, err)
+				return stagedRel{}, p.fail(err)
 			}
 			if !more {
-				return keys, nil
+				return stagedRel{many: keys}, nil
 			}
-			k, err := p.identifier(r, ptr+"/"+strconv.Itoa(i))
+			p.at(i)
+			k, err := p.identifier(r)
 			if err != nil {
-				return nil, err
+				return stagedRel{}, err
 			}
+			p.out()
 			keys = append(keys, k)
 		}
+	case r.many:
+		return stagedRel{}, p.wrong("to-many relationship %q needs an array of identifiers, not %s", r.name, kindName(c))
+	default:
+		return stagedRel{}, p.wrong("to-one relationship %q needs an identifier object or null, not %s", r.name, kindName(c))
 	}
-	if _, err := s.skip(); err != nil {
-		return nil, fail(ptr, err)
-	}
-	if r.many {
-		return nil, fail(ptr, fmt.Errorf("to-many relationship %q needs an array of identifiers, not %s", r.name, kindName(c)))
-	}
-	return nil, fail(ptr, fmt.Errorf("to-one relationship %q needs an identifier object or null, not %s", r.name, kindName(c)))
 }
 
 // identifier reads one resource identifier object {"type", "id"}.
-func (p *parser) identifier(r *relField, ptr string) (Key, error) {
+func (p *parser) identifier(r *relField) (Key, error) {
 	s := &p.sc
 	if c := s.next(); c != '{' {
-		if _, err := s.skip(); err != nil {
-			return Key{}, fail(ptr, err)
-		}
-		return Key{}, fail(ptr, fmt.Errorf("a resource identifier must be an object, not %s", kindName(c)))
+		return Key{}, p.wrong("a resource identifier must be an object, not %s", kindName(c))
 	}
 	if err := s.openObject(); err != nil {
-		return Key{}, fail(ptr, err)
+		return Key{}, p.fail(err)
 	}
 	var t *table
 	var idRaw []byte
 	idEsc, haveID := false, false
 	for first := true; ; first = false {
-		key, err := p.key(first, ptr)
+		key, err := p.key(first)
 		if err != nil {
 			return Key{}, err
 		}
@@ -721,33 +797,39 @@ func (p *parser) identifier(r *relField, ptr string) (Key, error) {
 		}
 		switch string(key) {
 		case "type":
-			if t, err = p.typeMember(ptr + "/type"); err != nil {
+			p.in("type")
+			if t, err = p.typeMember(); err != nil {
 				return Key{}, err
 			}
+			if !r.keyed && r.elem != t.goType {
+				return Key{}, p.fail(fmt.Errorf("relationship %q holds %s records, not %q", r.name, r.elem, t.name))
+			}
+			p.out()
 		case "id":
-			if idRaw, idEsc, err = p.idMember(ptr + "/id"); err != nil {
+			p.in("id")
+			if idRaw, idEsc, err = p.idMember(); err != nil {
 				return Key{}, err
 			}
+			p.out()
 			haveID = true
 		default:
-			if _, err := s.skip(); err != nil {
-				return Key{}, fail(ptr+"/"+escapePointer(string(key)), err)
+			if err := p.skipMember(key); err != nil {
+				return Key{}, err
 			}
 		}
 	}
 	if t == nil {
-		return Key{}, fail(ptr, errors.New(`the resource identifier has no "type" member`))
+		return Key{}, p.fail(errors.New(`the resource identifier has no "type" member`))
 	}
 	if !haveID {
-		return Key{}, fail(ptr, errors.New(`the resource identifier has no "id" member`))
+		return Key{}, p.fail(errors.New(`the resource identifier has no "id" member`))
 	}
-	if !r.keyed && r.elem != t.goType {
-		return Key{}, fail(ptr+"/type", fmt.Errorf("relationship %q holds %s records, not %q", r.name, r.elem, t.name))
-	}
-	id, err := p.idString(idRaw, idEsc, ptr+"/id")
+	p.in("id")
+	id, err := p.idString(idRaw, idEsc, true)
 	if err != nil {
 		return Key{}, err
 	}
+	p.out()
 	return Key{t.name, id}, nil
 }
 

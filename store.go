@@ -184,20 +184,36 @@ func (t *table) read(v *version, dst unsafe.Pointer, fill bool) {
 	for _, a := range t.clones {
 		a.clone(unsafe.Add(dst, a.off))
 	}
+	t.fillKeys(v, dst)
+	if !fill || !t.fills {
+		return
+	}
 	for i := range t.rels {
 		r := &t.rels[i]
-		st := v.rel(i)
-		p := unsafe.Add(dst, r.off)
-		switch {
-		case r.keyed && r.many:
-			*(*[]Key)(p) = slices.Clone(st.many)
+		switch p := unsafe.Add(dst, r.off); {
 		case r.keyed:
-			*(*Key)(p) = st.one
-		case !fill:
 		case r.many:
-			*(*[]unsafe.Pointer)(p) = t.s.fillMany(r, st.many)
+			*(*[]unsafe.Pointer)(p) = t.s.fillMany(r, v.rel(i).many)
 		default:
-			*(*unsafe.Pointer)(p) = t.s.fillOne(r, st.one)
+			*(*unsafe.Pointer)(p) = t.s.fillOne(r, v.rel(i).one)
+		}
+	}
+}
+
+// fillKeys sets the Key and []Key relation fields of the T at dst. It makes
+// only direct stores through dst, so that a T on the caller's stack stays
+// there.
+func (t *table) fillKeys(v *version, dst unsafe.Pointer) {
+	for i := range t.rels {
+		r := &t.rels[i]
+		if !r.keyed {
+			continue
+		}
+		p := unsafe.Add(dst, r.off)
+		if r.many {
+			*(*[]Key)(p) = slices.Clone(v.rel(i).many)
+		} else {
+			*(*Key)(p) = v.rel(i).one
 		}
 	}
 }

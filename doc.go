@@ -1,0 +1,63 @@
+// Package recstore is a client-side record store for Go programs that talk
+// to JSON:API backends: an identity map of typed records keyed by type and
+// id, filled by pushing JSON:API documents, in the spirit of Ember Data's
+// store.
+//
+// # Quick start
+//
+//	type Album struct {
+//		ID        string `jsonapi:"primary,album"`
+//		Title     string `jsonapi:"attr,title"`
+//		SongCount int    `jsonapi:"attr,songCount"`
+//	}
+//
+//	store := recstore.New(nil)
+//	albums := recstore.MustRegister[Album](store, nil)
+//	_, err := store.Push(`{"data": {"type": "album", "id": 1,
+//		"attributes": {"title": "Fewer Moving Parts", "songCount": 10}}}`)
+//	a, ok := albums.Peek("1")
+//	fmt.Printf("%+v %v %v\n", a, ok, err) // {ID:1 Title:Fewer Moving Parts SongCount:10} true <nil>
+//
+// # Models
+//
+// A model is a plain struct with google/jsonapi struct tags, registered per
+// Store with [Register], which returns a typed [Model] handle. Registration
+// checks the struct once and caches its layout; it fails with a
+// *[ModelError] rather than panicking. Relations are *S / []*S fields, filled
+// one level deep on every read with the related records' current state, or
+// [Key] / []Key fields, which hold identifiers only. Inverses are declared
+// with a `recstore:"inverse=NAME"` tag or [ModelOptions].Inverses and are
+// kept in step both ways.
+//
+// # Pushing
+//
+// [Store.Push] merges a JSON:API document: omitted attributes keep their
+// values, null clears, members the model does not define are ignored, and
+// relationship data replaces. [Model.Push] does the same and returns the
+// typed records. A push is all or nothing: on any error the Store is exactly
+// as it was.
+//
+// # Reading
+//
+// [Model.Peek] returns a copy of one record without I/O and without a lock;
+// [Model.All] iterates a type in insertion order; [Store.Related] tells a
+// relationship's keys, including those of records not loaded.
+// [Store.Unload] and [Store.UnloadAll] remove records and clear inverses.
+//
+// # Concurrency
+//
+// A Store is safe for concurrent use by multiple goroutines. Changes are
+// serialized and published at once, so a reader never sees half of a push;
+// reads take no lock and scale with cores. Every value a Store returns is the
+// caller's own copy: mutating it never changes the Store, and the Store keeps
+// no reference to documents passed to it.
+//
+// # Errors
+//
+// Failed pushes return a *[DocumentError] with a JSON pointer to the bad
+// member. It matches [ErrInvalidDocument] with errors.Is, and wraps the
+// cause: a *[SyntaxError] ([ErrSyntax]), an *[AttributeError]
+// ([ErrInvalidAttribute]), a *[LimitError] ([ErrLimit]) or [ErrUnknownType].
+// Limits on document size, depth, resource count and id length are set in
+// [Options].
+package recstore

@@ -47,6 +47,13 @@ const indexFrom = 16 // list length from which a manyDraft keeps an index
 
 func newCommit(s *Store) *commit { return &commit{s: s} }
 
+// grow makes room for n drafts.
+func (c *commit) grow(n int) {
+	c.drafts = slices.Grow(c.drafts, n)
+	c.created = slices.Grow(c.created, n)
+	c.slab = make([]draft, 0, n+8)
+}
+
 func (c *commit) newDraft() *draft {
 	if len(c.slab) == cap(c.slab) {
 		c.slab = make([]draft, 0, min(256, 8+len(c.drafts)))
@@ -78,7 +85,7 @@ func (c *commit) draft(t *table, id string, create bool) *draft {
 			return nil
 		}
 		e = &entry{key: Key{t.name, id}}
-		t.byID.Store(id, e)
+		t.byID.put(e)
 		c.created = append(c.created, e)
 	}
 	return c.draftOf(t, e)
@@ -240,7 +247,7 @@ func (ks keySet) has(k Key) bool {
 }
 
 // apply merges one staged resource into its draft.
-func (c *commit) apply(st *staged, rels []stagedRel) error {
+func (c *commit) apply(st *staged, rels *chunked[stagedRel]) error {
 	d := c.draft(st.t, st.id, true)
 	st.e = d.e
 	switch {
@@ -267,7 +274,8 @@ func (c *commit) apply(st *staged, rels []stagedRel) error {
 			}
 		}
 	}
-	for _, sr := range rels[st.relLo:st.relHi] {
+	for i := st.relLo; i < st.relHi; i++ {
+		sr := rels.at(int(i))
 		var err error
 		if st.t.rels[sr.ri].many {
 			err = c.replaceMany(d, sr.ri, sr.many)
@@ -431,7 +439,7 @@ func (c *commit) abort() {
 		d.e.draft = nil
 	}
 	for _, e := range c.created {
-		c.s.lookupType(e.key.Type).byID.Delete(e.key.ID)
+		c.s.lookupType(e.key.Type).byID.del(e.key.ID)
 	}
 }
 
@@ -460,7 +468,7 @@ func (c *commit) publish() {
 		isLoaded := !d.drop && d.v != nil && d.v.val != nil
 		if d.drop {
 			e.cur.Store(nil)
-			t.byID.Delete(e.key.ID)
+			t.byID.del(e.key.ID)
 		} else if d.v != d.base {
 			e.cur.Store(d.v)
 		}

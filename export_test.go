@@ -18,7 +18,7 @@ func Dump(s *Store) string {
 		t := s.lookupType(name)
 		fmt.Fprintf(&b, "type %s live=%d\n", name, t.live.Load())
 		var ids []string
-		t.byID.Range(func(k, _ any) bool { ids = append(ids, k.(string)); return true })
+		t.byID.all(func(e *entry) bool { ids = append(ids, e.key.ID); return true })
 		sort.Strings(ids)
 		for _, id := range ids {
 			e := t.entry(id)

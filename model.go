@@ -66,6 +66,7 @@ func Register[T any](s *Store, opts *ModelOptions) (*Model[T], error) {
 	t := &table{
 		schema: sc,
 		s:      s,
+		byID:   newIDMap(),
 		newVersion: func() *version {
 			x := new(versionOf[T])
 			x.v.val = unsafe.Pointer(&x.val)

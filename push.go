@@ -60,22 +60,23 @@ func (s *Store) push(doc any, only *table) ([]Key, []*version, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := newCommit(s)
-	for _, list := range [][]staged{p.included, p.data} {
-		for i := range list {
-			if err := c.apply(&list[i], p.rels); err != nil {
+	c.grow(p.data.len() + p.included.len())
+	for _, list := range []*chunked[staged]{&p.included, &p.data} {
+		for i := range list.len() {
+			if err := c.apply(list.at(i), &p.rels); err != nil {
 				c.abort()
 				return nil, nil, err
 			}
 		}
 	}
 	c.publish()
-	keys := make([]Key, len(p.data))
+	keys := make([]Key, p.data.len())
 	var vs []*version
 	if only != nil {
-		vs = make([]*version, len(p.data))
+		vs = make([]*version, len(keys))
 	}
-	for i := range p.data {
-		st := &p.data[i]
+	for i := range keys {
+		st := p.data.at(i)
 		keys[i] = st.e.key
 		if vs != nil {
 			vs[i] = st.e.cur.Load()
@@ -91,14 +92,47 @@ var parserPool = sync.Pool{New: func() any { return new(parser) }}
 // release clears every reference the parser holds and returns it to the
 // pool, unless its buffers have grown too large to keep.
 func (p *parser) release() {
-	if cap(p.data)+cap(p.included) > 1<<16 || cap(p.rels) > 1<<16 {
+	if p.data.len()+p.included.len()+p.rels.len() > 1<<16 {
 		return
 	}
-	clear(p.data[:cap(p.data)])
-	clear(p.included[:cap(p.included)])
-	clear(p.rels[:cap(p.rels)])
-	*p = parser{data: p.data[:0], included: p.included[:0], rels: p.rels[:0], path: p.path[:0]}
+	p.data.reset()
+	p.included.reset()
+	p.rels.reset()
+	*p = parser{data: p.data, included: p.included, rels: p.rels, path: p.path[:0]}
 	parserPool.Put(p)
+}
+
+// chunked is an append-only list stored in fixed-size chunks: growing it
+// never copies, and pointers to its elements stay valid.
+type chunked[T any] struct {
+	chunks [][]T
+	n      int
+}
+
+const chunkSize = 1024
+
+func (c *chunked[T]) len() int { return c.n }
+
+func (c *chunked[T]) at(i int) *T { return &c.chunks[i/chunkSize][i%chunkSize] }
+
+func (c *chunked[T]) add(v T) {
+	if c.n/chunkSize == len(c.chunks) {
+		c.chunks = append(c.chunks, make([]T, chunkSize))
+	}
+	c.chunks[c.n/chunkSize][c.n%chunkSize] = v
+	c.n++
+}
+
+// reset empties the list, dropping every reference it held but keeping the
+// first chunk for reuse.
+func (c *chunked[T]) reset() {
+	for _, ch := range c.chunks {
+		clear(ch)
+	}
+	if len(c.chunks) > 1 {
+		c.chunks = c.chunks[:1]
+	}
+	c.n = 0
 }
 
 // documentBytes turns Push's argument into JSON text within the size limit.
@@ -172,7 +206,7 @@ type staged struct {
 	id     string
 	v      *version // private; v.val holds the attributes the resource carried
 	set    bitset   // which attributes it carried
-	relLo  int32    // its relationships are parser.rels[relLo:relHi]
+	relLo  int32    // its relationships are parser.rels from relLo to relHi
 	relHi  int32
 	idx    int32  // index in its section, -1 for a single data resource
 	inIncl bool   // it comes from included, not data
@@ -215,11 +249,11 @@ type parser struct {
 	opts     *Options
 	count    int
 	hasData  bool
-	data     []staged
-	included []staged
+	data     chunked[staged]
+	included chunked[staged]
 	path     []seg
-	rels     []stagedRel       // backing store for every staged.rels
-	ids      map[string]string // linkage ids seen, so repeats share one string
+	rels     chunked[stagedRel] // every staged resource's relationships
+	ids      map[string]string  // linkage ids seen, so repeats share one string
 }
 
 // seg is one JSON pointer reference token: a member name (name, or raw
@@ -301,6 +335,7 @@ func (p *parser) document() error {
 			err = p.primary()
 		case "included":
 			p.in("included")
+			p.included.reset()
 			err = p.resources(&p.included)
 		default:
 			if err := p.skipMember(key); err != nil {
@@ -344,7 +379,7 @@ func (p *parser) key(first bool) ([]byte, error) {
 
 func (p *parser) primary() error {
 	s := &p.sc
-	p.data = p.data[:0]
+	p.data.reset()
 	switch c := s.next(); c {
 	case 'n':
 		if err := s.literal("null"); err != nil {
@@ -356,7 +391,7 @@ func (p *parser) primary() error {
 		if err != nil {
 			return err
 		}
-		p.data = append(p.data, st)
+		p.data.add(st)
 		return nil
 	case '[':
 		return p.resources(&p.data)
@@ -365,7 +400,7 @@ func (p *parser) primary() error {
 	}
 }
 
-func (p *parser) resources(out *[]staged) error {
+func (p *parser) resources(out *chunked[staged]) error {
 	s := &p.sc
 	sec := p.path[len(p.path)-1].name
 	incl := sec == "included"
@@ -375,7 +410,6 @@ func (p *parser) resources(out *[]staged) error {
 	if err := s.openArray(); err != nil {
 		return p.fail(err)
 	}
-	*out = (*out)[:0]
 	for i := 0; ; i++ {
 		more, err := s.element(i == 0)
 		if err != nil {
@@ -390,7 +424,7 @@ func (p *parser) resources(out *[]staged) error {
 			return err
 		}
 		p.out()
-		*out = append(*out, st)
+		out.add(st)
 	}
 }
 
@@ -414,7 +448,7 @@ func (p *parser) resource(incl bool, idx int) (staged, error) {
 	var attrs, rels *deferred
 	var idRaw []byte
 	idEsc, haveID := false, false
-	relStart := len(p.rels)
+	relStart := p.rels.len()
 	for first := true; ; first = false {
 		key, err := p.key(first)
 		if err != nil {
@@ -496,7 +530,7 @@ func (p *parser) resource(incl bool, idx int) (staged, error) {
 		}
 		s.pos, s.depth = pos, depth
 	}
-	st.relLo, st.relHi = int32(relStart), int32(len(p.rels))
+	st.relLo, st.relHi = int32(relStart), int32(p.rels.len())
 	return st, nil
 }
 
@@ -728,7 +762,7 @@ func (p *parser) relationships(st *staged) error {
 			}
 			p.out()
 			sr.ri = ri
-			p.rels = append(p.rels, sr)
+			p.rels.add(sr)
 		}
 		p.out()
 	}

@@ -94,7 +94,7 @@ type table struct {
 
 	// byID maps ids to entries. An entry can be present without a loaded
 	// record: see version.
-	byID sync.Map // string -> *entry
+	byID *idMap
 
 	// order lists loaded entries in the order they were first loaded; it
 	// may hold entries unloaded since, which readers skip. Writers append
@@ -153,21 +153,15 @@ type versionOf[T any] struct {
 
 func (s *Store) lookupType(name string) *table { return (*s.tables.Load())[name] }
 
-func (t *table) entry(id string) *entry {
-	e, ok := t.byID.Load(id)
-	if !ok {
-		return nil
-	}
-	return e.(*entry)
-}
+func (t *table) entry(id string) *entry { return t.byID.get(id) }
 
 // loaded returns the current version of id if the record is loaded.
 func (t *table) loaded(id string) *version {
-	e, ok := t.byID.Load(id)
-	if !ok {
+	e := t.byID.get(id)
+	if e == nil {
 		return nil
 	}
-	v := e.(*entry).cur.Load()
+	v := e.cur.Load()
 	if v == nil || v.val == nil {
 		return nil
 	}
@@ -444,8 +438,8 @@ func (s *Store) UnloadAll(types ...string) error {
 	c := newCommit(s)
 	for _, t := range tables {
 		var err error
-		t.byID.Range(func(_, e any) bool {
-			err = c.unload(t, e.(*entry))
+		t.byID.all(func(e *entry) bool {
+			err = c.unload(t, e)
 			return err == nil
 		})
 		if err != nil {

@@ -16,7 +16,6 @@ type commit struct {
 	s       *Store
 	drafts  []*draft
 	slab    []draft
-	created []*entry // entries added to byID by this commit, removed on abort
 	appends map[*table][]*entry
 	shrunk  map[*table]bool // tables that lost records in this commit
 }
@@ -31,7 +30,10 @@ type draft struct {
 	ownRels bool // v.rels is private to this draft
 	many    []*manyDraft
 	drop    bool // the record is being unloaded
+	created bool // the entry was added to byID by this commit
 }
+
+func (d *draft) key() Key { return Key{d.t.name, d.e.id} }
 
 // manyDraft is a to-many list being edited. Removals leave zero-Key
 // tombstones that finish compacts, and an index makes membership tests
@@ -50,7 +52,6 @@ func newCommit(s *Store) *commit { return &commit{s: s} }
 // grow makes room for n drafts.
 func (c *commit) grow(n int) {
 	c.drafts = slices.Grow(c.drafts, n)
-	c.created = slices.Grow(c.created, n)
 	c.slab = make([]draft, 0, n+8)
 }
 
@@ -84,9 +85,11 @@ func (c *commit) draft(t *table, id string, create bool) *draft {
 		if !create {
 			return nil
 		}
-		e = &entry{key: Key{t.name, id}}
+		e = &entry{id: id}
 		t.byID.put(e)
-		c.created = append(c.created, e)
+		d := c.draftOf(t, e)
+		d.created = true
+		return d
 	}
 	return c.draftOf(t, e)
 }
@@ -297,7 +300,7 @@ func (c *commit) replaceOne(d *draft, ri int, k Key) error {
 	r := &d.t.rels[ri]
 	if old := relNow(d, ri).one; r.inverse != "" && old != k {
 		if !old.IsZero() {
-			if err := c.unlinkInverse(d.e.key, r, old); err != nil {
+			if err := c.unlinkInverse(d.key(), r, old); err != nil {
 				return err
 			}
 		}
@@ -325,7 +328,7 @@ func (c *commit) replaceMany(d *draft, ri int, keys []Key) error {
 		newSet, oldSet := newKeySet(keys), newKeySet(old)
 		for _, k := range old {
 			if !newSet.has(k) {
-				if err := c.unlinkInverse(d.e.key, r, k); err != nil {
+				if err := c.unlinkInverse(d.key(), r, k); err != nil {
 					return err
 				}
 			}
@@ -384,12 +387,12 @@ func (c *commit) linkInverse(d *draft, r *relField, bk Key) error {
 	}
 	b := c.draft(bt, bk.ID, true)
 	if ir.many {
-		c.manyOf(b, ii).add(d.e.key)
+		c.manyOf(b, ii).add(d.key())
 		c.rel(b, ii).known = true
 		return nil
 	}
 	// b's side is to-one: it leaves whatever it pointed to.
-	if prev := relNow(b, ii).one; !prev.IsZero() && prev != d.e.key {
+	if prev := relNow(b, ii).one; !prev.IsZero() && prev != d.key() {
 		if pt := c.s.lookupType(prev.Type); pt != nil {
 			if pi, ok := pt.relIdx[r.name]; ok && pt.rels[pi].inverse == ir.name {
 				if pd := c.draft(pt, prev.ID, false); pd != nil {
@@ -399,7 +402,7 @@ func (c *commit) linkInverse(d *draft, r *relField, bk Key) error {
 		}
 	}
 	st := c.rel(b, ii)
-	st.one = d.e.key
+	st.one = d.key()
 	st.known = true
 	return nil
 }
@@ -424,7 +427,7 @@ func (c *commit) unload(t *table, e *entry) error {
 			continue
 		}
 		for _, k := range slices.Clone(c.members(d, ri)) {
-			if err := c.unlinkInverse(e.key, r, k); err != nil {
+			if err := c.unlinkInverse(d.key(), r, k); err != nil {
 				return err
 			}
 		}
@@ -438,8 +441,10 @@ func (c *commit) abort() {
 	for _, d := range c.drafts {
 		d.e.draft = nil
 	}
-	for _, e := range c.created {
-		c.s.lookupType(e.key.Type).byID.del(e.key.ID)
+	for _, d := range c.drafts {
+		if d.created {
+			d.t.byID.del(d.e.id)
+		}
 	}
 }
 
@@ -468,7 +473,7 @@ func (c *commit) publish() {
 		isLoaded := !d.drop && d.v != nil && d.v.val != nil
 		if d.drop {
 			e.cur.Store(nil)
-			t.byID.del(e.key.ID)
+			t.byID.del(e.id)
 		} else if d.v != d.base {
 			e.cur.Store(d.v)
 		}

@@ -18,7 +18,7 @@ func Dump(s *Store) string {
 		t := s.lookupType(name)
 		fmt.Fprintf(&b, "type %s live=%d\n", name, t.live.Load())
 		var ids []string
-		t.byID.all(func(e *entry) bool { ids = append(ids, e.key.ID); return true })
+		t.byID.all(func(e *entry) bool { ids = append(ids, e.id); return true })
 		sort.Strings(ids)
 		for _, id := range ids {
 			e := t.entry(id)
@@ -44,7 +44,7 @@ func Dump(s *Store) string {
 		b.WriteString("  order:")
 		for _, e := range *t.order.Load() {
 			if v := e.cur.Load(); v != nil && v.val != nil {
-				b.WriteString(" " + e.key.ID)
+				b.WriteString(" " + e.id)
 			}
 		}
 		b.WriteString("\n")

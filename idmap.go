@@ -39,7 +39,7 @@ func (m *idMap) get(id string) *entry {
 		if e == nil {
 			return nil
 		}
-		if e != tombstone && e.key.ID == id {
+		if e != tombstone && e.id == id {
 			return e
 		}
 	}
@@ -52,7 +52,7 @@ func (m *idMap) put(e *entry) {
 		slots = m.grow()
 	}
 	mask := uint64(len(slots) - 1)
-	for i := maphash.String(m.seed, e.key.ID) & mask; ; i = (i + 1) & mask {
+	for i := maphash.String(m.seed, e.id) & mask; ; i = (i + 1) & mask {
 		if slots[i].Load() == nil {
 			slots[i].Store(e)
 			m.live++
@@ -71,7 +71,7 @@ func (m *idMap) del(id string) {
 		if e == nil {
 			return
 		}
-		if e != tombstone && e.key.ID == id {
+		if e != tombstone && e.id == id {
 			slots[i].Store(tombstone)
 			m.live--
 			return
@@ -95,7 +95,7 @@ func (m *idMap) grow() []atomic.Pointer[entry] {
 		if e == nil || e == tombstone {
 			continue
 		}
-		j := maphash.String(m.seed, e.key.ID) & mask
+		j := maphash.String(m.seed, e.id) & mask
 		for slots[j].Load() != nil {
 			j = (j + 1) & mask
 		}

@@ -263,7 +263,7 @@ func (m *Model[T]) All() iter.Seq2[string, T] {
 			} else {
 				read()
 			}
-			if ok && !yield(e.key.ID, out) {
+			if ok && !yield(e.id, out) {
 				return
 			}
 		}

@@ -77,7 +77,7 @@ func (s *Store) push(doc any, only *table) ([]Key, []*version, error) {
 	}
 	for i := range keys {
 		st := p.data.at(i)
-		keys[i] = st.e.key
+		keys[i] = Key{st.t.name, st.id}
 		if vs != nil {
 			vs[i] = st.e.cur.Load()
 		}

@@ -113,7 +113,7 @@ type table struct {
 
 // An entry is the identity of one (type, id) in the store.
 type entry struct {
-	key Key
+	id  string
 	cur atomic.Pointer[version]
 	// draft is the entry's pending state during a change; guarded by
 	// Store.mu.
@@ -326,7 +326,7 @@ func (s *Store) Keys(typ string) []Key {
 	var keys []Key
 	for _, e := range *t.order.Load() {
 		if v := e.cur.Load(); v != nil && v.val != nil {
-			keys = append(keys, e.key)
+			keys = append(keys, Key{t.name, e.id})
 		}
 	}
 	return keys

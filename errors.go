@@ -53,6 +53,7 @@ type DocumentError struct {
 	Err     error
 }
 
+// Error describes the problem in one line.
 func (e *DocumentError) Error() string {
 	if e.Pointer == "" {
 		return "recstore: invalid document: " + errText(e.Err)
@@ -87,6 +88,7 @@ type SyntaxError struct {
 	Msg    string
 }
 
+// Error describes the problem in one line.
 func (e *SyntaxError) Error() string {
 	return "recstore: malformed JSON at offset " + strconv.FormatInt(e.Offset, 10) + ": " + e.Msg
 }
@@ -107,6 +109,7 @@ type AttributeError struct {
 	Err    error        // the underlying cause, if any
 }
 
+// Error describes the problem in one line.
 func (e *AttributeError) Error() string {
 	msg := fmt.Sprintf("recstore: cannot store %s in %s.%s (Go type %s)", e.Value, e.Type, e.Attr, e.GoType)
 	if e.Err != nil {
@@ -129,6 +132,7 @@ type LimitError struct {
 	Max   int
 }
 
+// Error describes the problem in one line.
 func (e *LimitError) Error() string {
 	return "recstore: document exceeds " + e.Limit + " (" + strconv.Itoa(e.Max) + ")"
 }
@@ -146,6 +150,7 @@ type ModelError struct {
 	Msg    string
 }
 
+// Error describes the problem in one line.
 func (e *ModelError) Error() string {
 	if e.Field == "" {
 		return fmt.Sprintf("recstore: invalid model %v: %s", e.GoType, e.Msg)

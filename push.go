@@ -496,6 +496,9 @@ func (p *parser) resource(incl bool, idx int) (staged, error) {
 				err = p.relationships(&st)
 			}
 			if err != nil {
+				if haveID {
+					p.nameID(err, idRaw, idEsc)
+				}
 				return st, err
 			}
 		default:
@@ -612,6 +615,21 @@ func (p *parser) idString(raw []byte, esc, share bool) (string, error) {
 		return "", p.fail(errors.New("id must not be empty"))
 	}
 	return id, nil
+}
+
+// nameID fills in the resource id of an *AttributeError raised before
+// the id was set, so the error names the record it is about.
+func (p *parser) nameID(err error, raw []byte, esc bool) {
+	var ae *AttributeError
+	if !errors.As(err, &ae) || ae.ID != "" {
+		return
+	}
+	ae.ID = string(raw)
+	if esc {
+		if id, err := p.sc.unquote(raw); err == nil {
+			ae.ID = id
+		}
+	}
 }
 
 // setID stores the id in the staged value's primary field.
@@ -836,7 +854,11 @@ func (p *parser) identifier(r *relField) (Key, error) {
 				return Key{}, err
 			}
 			if !r.keyed && r.elem != t.goType {
-				return Key{}, p.fail(fmt.Errorf("relationship %q holds %s records, not %q", r.name, r.elem, t.name))
+				want := r.elem.String()
+				if tt := r.target.Load(); tt != nil {
+					want = strconv.Quote(tt.name)
+				}
+				return Key{}, p.fail(fmt.Errorf("relationship %q holds %s records, not %q", r.name, want, t.name))
 			}
 			p.out()
 		case "id":

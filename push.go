@@ -18,7 +18,11 @@ import (
 // ([]byte, json.RawMessage or string), an io.Reader (read to its end), a
 // *Document or Document, or any other Go value that encoding/json can
 // marshal into a JSON:API document, such as a map[string]any literal.
-// Push does not keep doc or the bytes read from it.
+// Push does not keep doc or the bytes read from it. A Document is read
+// directly, without a detour through JSON text, and is held to the same
+// rules: its attribute values decode exactly as their JSON form would
+// (a json.RawMessage is taken as it is), so a string for an int field fails
+// here too. MaxDocumentBytes applies only to JSON text.
 //
 // Push follows Ember Data's store.push: data holds one resource, an array
 // of them, or null; included resources are stored too but not returned;
@@ -44,16 +48,28 @@ func (s *Store) Push(doc any) ([]Key, error) {
 // push runs a push and returns the primary records' keys and, when only is
 // not nil, the versions it published for them. only, if not nil, is the one
 // table primary resources may use.
-func (s *Store) push(doc any, only *table) ([]Key, []*version, error) {
-	buf, err := s.documentBytes(doc)
-	if err != nil {
-		return nil, nil, err
-	}
+func (s *Store) push(doc any, only *table) (_ []Key, _ []*version, err error) {
 	p := parserPool.Get().(*parser)
 	defer p.release()
-	p.sc = scanner{buf: buf, maxDepth: s.opts.MaxDepth}
 	p.tables, p.only, p.opts = *s.tables.Load(), only, &s.opts
-	if err := p.document(); err != nil {
+	p.sc.maxDepth = s.opts.MaxDepth
+	switch d := doc.(type) {
+	case *Document:
+		if d == nil {
+			return nil, nil, &DocumentError{Err: errors.New("nil document")}
+		}
+		err = p.fromDocument(d)
+	case Document:
+		err = p.fromDocument(&d)
+	default:
+		var buf []byte
+		if buf, err = s.documentBytes(doc); err != nil {
+			return nil, nil, err
+		}
+		p.sc = scanner{buf: buf, maxDepth: s.opts.MaxDepth}
+		err = p.document()
+	}
+	if err != nil {
 		return nil, nil, err
 	}
 
@@ -98,7 +114,7 @@ func (p *parser) release() {
 	p.data.reset()
 	p.included.reset()
 	p.rels.reset()
-	*p = parser{data: p.data, included: p.included, rels: p.rels, path: p.path[:0]}
+	*p = parser{data: p.data, included: p.included, rels: p.rels, path: p.path[:0], scratch: p.scratch[:0]}
 	parserPool.Put(p)
 }
 
@@ -156,8 +172,6 @@ func (s *Store) documentBytes(doc any) ([]byte, error) {
 		if err != nil {
 			return nil, &DocumentError{Err: fmt.Errorf("reading document: %w", err)}
 		}
-	case Document:
-		return s.documentBytes(&d)
 	default:
 		var err error
 		b, err = json.Marshal(d)
@@ -254,6 +268,7 @@ type parser struct {
 	path     []seg
 	rels     chunked[stagedRel] // every staged resource's relationships
 	ids      map[string]string  // linkage ids seen, so repeats share one string
+	scratch  []byte             // renders Go attribute values as JSON text
 }
 
 // seg is one JSON pointer reference token: a member name (name, or raw

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,9 @@ func TestPushBadInputLeavesStoreUnchanged(t *testing.T) {
 		opts    *recstore.Options
 		pointer string
 		is      []error // every one must match
+		// docPointer is the pointer when the same resources come as a
+		// Document, where a missing and an empty id look alike.
+		docPointer string
 	}{
 		{name: "not JSON", doc: `{"data": [}`, is: []error{recstore.ErrSyntax}},
 		{name: "empty input", doc: ``, is: []error{recstore.ErrSyntax}},
@@ -43,7 +47,7 @@ func TestPushBadInputLeavesStoreUnchanged(t *testing.T) {
 		{name: "data is a string", doc: `{"data": "x"}`, pointer: "/data"},
 		{name: "no type", doc: `{"data": {"id": "1"}}`, pointer: "/data"},
 		{name: "no id", doc: `{"data": {"type": "album"}}`, pointer: "/data"},
-		{name: "empty id", doc: `{"data": {"type": "album", "id": ""}}`, pointer: "/data/id"},
+		{name: "empty id", doc: `{"data": {"type": "album", "id": ""}}`, pointer: "/data/id", docPointer: "/data"},
 		{name: "null id", doc: `{"data": {"type": "album", "id": null}}`, pointer: "/data/id"},
 		{name: "object id", doc: `{"data": {"type": "album", "id": {"a": 1}}}`, pointer: "/data/id"},
 		{name: "bool id", doc: `{"data": {"type": "album", "id": true}}`, pointer: "/data/id"},
@@ -104,8 +108,65 @@ func TestPushBadInputLeavesStoreUnchanged(t *testing.T) {
 			}
 			assert.NotEmpty(t, err.Error())
 			requireUnchanged(t, s, before)
+
+			// A Document holding the same resources fails alike, at the same
+			// member, except for limits on JSON text that a Document has not.
+			var doc recstore.Document
+			if json.Unmarshal([]byte(tt.doc), &doc) != nil || tt.name == "too big" || strings.HasPrefix(tt.name, "too deep") {
+				return
+			}
+			_, err = s.Push(&doc)
+			require.Error(t, err, "as a Document")
+			for _, target := range append(tt.is, recstore.ErrInvalidDocument) {
+				assert.ErrorIs(t, err, target, "as a Document")
+			}
+			require.ErrorAs(t, err, &de)
+			if tt.docPointer != "" {
+				tt.pointer = tt.docPointer
+			}
+			if tt.pointer != "" {
+				assert.Equal(t, tt.pointer, de.Pointer, "as a Document: %v", err)
+			}
+			requireUnchanged(t, s, before)
 		})
 	}
+}
+
+// Go values in a Document's attributes decode as their JSON would.
+func TestPushDocumentValues(t *testing.T) {
+	s, _, _, _, kinds := newStore(t, nil)
+	ps := "p"
+	doc := &recstore.Document{Data: []*recstore.Resource{{Type: "kinds", ID: "1", Attributes: map[string]any{
+		"s": "str", "b": true, "i": 3, "i64": int64(-9), "u64": uint64(18446744073709551615), "f64": 1.25, "f32": float32(0.5),
+		"t": "2024-05-06T07:08:09Z", "ps": &ps, "pi": json.Number("12"), "tags": []string{"a"}, "meta": map[string]any{"k": "v"},
+		"nested": Point{X: 1}, "raw": json.RawMessage(`"3C"`), "u8": 200.0, "unknown": func() {},
+	}, Relationships: map[string]*recstore.Relationship{
+		"ref":  {Data: []recstore.Key{{Type: "album", ID: "9"}}},
+		"refs": {Many: true, Data: []recstore.Key{{Type: "label", ID: "1"}}},
+	}}}}
+	_, err := s.Push(doc)
+	require.NoError(t, err)
+	k, _ := kinds.Peek("1")
+	pi := 12
+	assert.Equal(t, Kinds{ID: 1, S: "str", B: true, I: 3, I64: -9, U64: 18446744073709551615, F64: 1.25, F32: 0.5,
+		T: time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC), PS: &ps, PI: &pi, Tags: []string{"a"}, Meta: map[string]any{"k": "v"},
+		Nested: Point{X: 1}, Raw: 3, U8: 200, Ref: recstore.Key{Type: "album", ID: "9"}, Refs: []recstore.Key{{Type: "label", ID: "1"}}}, k)
+
+	before := recstore.Dump(s)
+	for name, v := range map[string]any{"NaN": math.NaN(), "fraction for int": 1.5, "chan": make(chan int), "string for int": "1"} {
+		_, err := s.Push(&recstore.Document{Data: []*recstore.Resource{{Type: "kinds", ID: "1", Attributes: map[string]any{"i": v}}}})
+		assert.ErrorIs(t, err, recstore.ErrInvalidAttribute, name)
+		requireUnchanged(t, s, before)
+	}
+	_, err = s.Push(&recstore.Document{Data: []*recstore.Resource{nil}})
+	assert.ErrorIs(t, err, recstore.ErrInvalidDocument)
+	_, err = s.Push(&recstore.Document{Data: []*recstore.Resource{{Type: "kinds", ID: "1"}, {Type: "kinds", ID: "2"}}})
+	assert.ErrorIs(t, err, recstore.ErrInvalidDocument, "two resources but not Many")
+	_, err = s.Push(&recstore.Document{Data: []*recstore.Resource{{Type: "album", ID: "1", Relationships: map[string]*recstore.Relationship{"label": nil}}}})
+	assert.ErrorIs(t, err, recstore.ErrInvalidDocument)
+	_, err = s.Push((*recstore.Document)(nil))
+	assert.ErrorIs(t, err, recstore.ErrInvalidDocument)
+	requireUnchanged(t, s, before)
 }
 
 func TestPushErrorDetails(t *testing.T) {

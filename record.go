@@ -271,15 +271,17 @@ func (r *Resource) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), err
 }
 
-// UnmarshalJSON reads a resource object. A numeric id is kept as its text.
+// UnmarshalJSON reads a resource object. A numeric id is kept as its text,
+// and attribute values as json.RawMessage, so that no number loses
+// precision on its way to the Store.
 func (r *Resource) UnmarshalJSON(data []byte) error {
 	var raw struct {
-		Type          string                   `json:"type"`
-		ID            json.RawMessage          `json:"id"`
-		Attributes    map[string]any           `json:"attributes"`
-		Relationships map[string]*Relationship `json:"relationships"`
-		Meta          map[string]any           `json:"meta"`
-		Links         map[string]any           `json:"links"`
+		Type          string                     `json:"type"`
+		ID            json.RawMessage            `json:"id"`
+		Attributes    map[string]json.RawMessage `json:"attributes"`
+		Relationships map[string]*Relationship   `json:"relationships"`
+		Meta          map[string]any             `json:"meta"`
+		Links         map[string]any             `json:"links"`
 	}
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return err
@@ -288,8 +290,13 @@ func (r *Resource) UnmarshalJSON(data []byte) error {
 	if err != nil {
 		return err
 	}
-	*r = Resource{Type: raw.Type, ID: id, Attributes: raw.Attributes,
-		Relationships: raw.Relationships, Meta: raw.Meta, Links: raw.Links}
+	*r = Resource{Type: raw.Type, ID: id, Relationships: raw.Relationships, Meta: raw.Meta, Links: raw.Links}
+	if raw.Attributes != nil {
+		r.Attributes = make(map[string]any, len(raw.Attributes))
+		for k, v := range raw.Attributes {
+			r.Attributes[k] = v
+		}
+	}
 	return nil
 }
 
@@ -304,8 +311,8 @@ func rawID(b json.RawMessage) (string, error) {
 		return s, err
 	}
 	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return "", errors.New("recstore: id must be a string or a number")
+	if err := json.Unmarshal(b, &n); err != nil || n == "" || bytes.ContainsAny(b, ".eE") {
+		return "", errors.New("recstore: id must be a string or an integer")
 	}
 	return n.String(), nil
 }

@@ -78,6 +78,7 @@ type relField struct {
 
 var (
 	timeType        = reflect.TypeFor[time.Time]()
+	stringType      = reflect.TypeFor[string]()
 	keyType         = reflect.TypeFor[Key]()
 	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 )

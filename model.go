@@ -18,6 +18,11 @@ type ModelOptions struct {
 	// you cannot change. Declaring one side is enough for models related
 	// through *S or []*S fields; Key and []Key fields must declare both.
 	Inverses map[string]string
+
+	// Serializer reads this model's payloads in PushPayload and Normalize,
+	// and its record hashes when another type's REST payload sideloads
+	// them. nil means the Store's Options.Serializer.
+	Serializer Serializer
 }
 
 // A Model is the typed handle to the records of one model type T in one
@@ -76,6 +81,9 @@ func Register[T any](s *Store, opts *ModelOptions) (*Model[T], error) {
 		},
 		newValue:  func() unsafe.Pointer { return unsafe.Pointer(new(T)) },
 		copyValue: func(dst, src unsafe.Pointer) { *(*T)(dst) = *(*T)(src) },
+	}
+	if opts != nil {
+		t.serializer = opts.Serializer
 	}
 	for i := range sc.rels {
 		if !sc.rels[i].keyed {

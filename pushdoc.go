@@ -204,8 +204,13 @@ func (p *parser) attrValue(st *staged, a *attrField, v any) error {
 		}
 		raw = b
 	}
-	if cap(buf) > 0 && cap(raw) == cap(buf) || cap(raw) > cap(p.scratch) && cap(raw) <= 4<<10 {
-		p.scratch = raw[:0] // keep what the appends grew, but not big one-offs
+	// Keep what the appends to buf grew, but not big one-offs, and never
+	// memory the caller or the package owns (RawMessage, nullJSON).
+	switch v.(type) {
+	case string, bool, json.Number, float64, int, int64, uint64:
+		if cap(raw) > cap(p.scratch) && cap(raw) <= 4<<10 {
+			p.scratch = raw[:0]
+		}
 	}
 	saved := p.sc
 	p.sc = scanner{buf: raw, maxDepth: saved.maxDepth}

@@ -40,6 +40,13 @@ type Document struct {
 	Meta map[string]any
 	// Links is the top-level links object, if any.
 	Links map[string]any
+
+	// Skipped lists what a serializer left out of the document on purpose
+	// as it normalized a payload, such as a root key or an included
+	// resource of a type with no model: each a *DocumentError with a JSON
+	// pointer into the payload, wrapping the reason (ErrUnknownType). Push
+	// ignores it, and it is not part of the JSON form.
+	Skipped []error
 }
 
 // A Resource is one JSON:API resource object.

@@ -54,6 +54,10 @@ type attrField struct {
 	// clone replaces the field at p with a deep copy; nil for fields that
 	// hold no mutable shared memory.
 	clone func(p unsafe.Pointer)
+
+	// transform names the custom transform serializers apply, from the
+	// field's `recstore:"transform=NAME"` tag.
+	transform string
 }
 
 // relField is one `jsonapi:"relation,..."` field.
@@ -135,6 +139,13 @@ func buildSchema(rt reflect.Type, opts *ModelOptions) (*schema, error) {
 			if err != nil {
 				return nil, bad(f.Name, "%v", err)
 			}
+			if tag, ok := f.Tag.Lookup("recstore"); ok {
+				v, found := strings.CutPrefix(tag, "transform=")
+				if !found || v == "" {
+					return nil, bad(f.Name, "recstore tag %q: want transform=NAME", tag)
+				}
+				a.transform = v
+			}
 			sc.attrIdx[name] = len(sc.attrs)
 			sc.attrs = append(sc.attrs, a)
 		case "relation":
@@ -145,10 +156,10 @@ func buildSchema(rt reflect.Type, opts *ModelOptions) (*schema, error) {
 			if err != nil {
 				return nil, bad(f.Name, "%v", err)
 			}
-			if inv, ok := f.Tag.Lookup("recstore"); ok {
-				v, found := strings.CutPrefix(inv, "inverse=")
+			if tag, ok := f.Tag.Lookup("recstore"); ok {
+				v, found := strings.CutPrefix(tag, "inverse=")
 				if !found || v == "" {
-					return nil, bad(f.Name, "recstore tag %q: want inverse=NAME", inv)
+					return nil, bad(f.Name, "recstore tag %q: want inverse=NAME", tag)
 				}
 				r.inverse = v
 			}

@@ -2,6 +2,7 @@ package recstore
 
 import (
 	"fmt"
+	"log/slog"
 	"reflect"
 	"runtime"
 	"slices"
@@ -34,6 +35,15 @@ type Options struct {
 	// MaxIDBytes caps the length of one id; <= 0 means DefaultMaxIDBytes
 	// (1 KiB).
 	MaxIDBytes int
+
+	// Serializer is the application serializer: used by PushPayload and
+	// Normalize for models registered without one of their own, and for
+	// payloads of no one type. nil means a JSONAPISerializer.
+	Serializer Serializer
+
+	// Logger receives what the Store reports but does not fail on, such as
+	// payload members a serializer skipped. nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // A Store is an identity map of typed records keyed by type and id: the
@@ -109,6 +119,12 @@ type table struct {
 	newValue   func() unsafe.Pointer         // a fresh zero T
 	copyValue  func(dst, src unsafe.Pointer) // *dst = *src as T
 	fills      bool                          // has *S or []*S relation fields
+
+	// serializer is the model's own, from ModelOptions; nil means the
+	// Store's default.
+	serializer Serializer
+	// serKeys caches payload keys per serializer: see cachedKeys.
+	serKeys sync.Map
 }
 
 // An entry is the identity of one (type, id) in the store.
@@ -449,4 +465,11 @@ func (s *Store) UnloadAll(types ...string) error {
 	}
 	c.publish()
 	return nil
+}
+
+func (s *Store) logger() *slog.Logger {
+	if s.opts.Logger != nil {
+		return s.opts.Logger
+	}
+	return slog.Default()
 }

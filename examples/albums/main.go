@@ -1,7 +1,9 @@
-// Command albums is the README's main example: the first example of Ember
-// Data's guide to pushing records, in Go. It pushes two albums exactly as
-// the guide writes them (numeric ids and all), reads them back, then pushes
-// a document that changes only a title and shows the artist unchanged.
+// Command albums is the README's main example: the first two examples of
+// Ember Data's guide to pushing records, in Go. It pushes two albums exactly
+// as the guide writes them (numeric ids and all), reads them back, then
+// pushes a document that changes only a title and shows the artist
+// unchanged. Last, it pushes the guide's REST payload through an album
+// serializer whose normalize step renames song_count to songCount.
 package main
 
 import (
@@ -21,7 +23,17 @@ type Album struct {
 
 func main() {
 	store := recstore.New(nil)
-	albums := recstore.MustRegister[Album](store, nil)
+	albums := recstore.MustRegister[Album](store, &recstore.ModelOptions{
+		// The guide's AlbumSerializer: a REST serializer whose normalize
+		// step renames song_count to songCount. Push ignores it; only
+		// PushPayload and Normalize use serializers.
+		Serializer: &recstore.RESTSerializer{JSONSerializer: recstore.JSONSerializer{
+			NormalizeHash: func(typ string, h *recstore.Hash) error {
+				h.Rename("song_count", "songCount")
+				return nil
+			},
+		}},
+	})
 
 	// The guide's document, as a Go literal: ids are numbers, and the
 	// store turns them into the strings "1" and "2".
@@ -65,4 +77,29 @@ func main() {
 	}
 	a := updated[0]
 	fmt.Printf("after update: %q by %s, %d songs\n", a.Title, a.Artist, a.SongCount)
+
+	// The guide's pushPayload, exactly as it writes the payload. Unlike
+	// Ember Data's, PushPayload returns the records it pushed.
+	pushed, err := albums.PushPayload(map[string]any{
+		"albums": []any{
+			map[string]any{
+				"id":         1,
+				"title":      "Fever Moving Parts",
+				"artist":     "David Bazan",
+				"song_count": 10,
+			},
+			map[string]any{
+				"id":         2,
+				"title":      "Calgary b/w I Can't Make You Love Me/Nick Of Time",
+				"artist":     "Bon Iver",
+				"song_count": 2,
+			},
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, a := range pushed {
+		fmt.Printf("pushPayload: album %s: %q by %s, %d songs\n", a.ID, a.Title, a.Artist, a.SongCount)
+	}
 }

@@ -1,0 +1,992 @@
+package recstore
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/recstore/recstore/inflect"
+)
+
+// A Serializer translates a backend's payloads into JSON:API documents the
+// Store can push: what Ember Data's serializers do on the way in.
+//
+// Normalize is given the Store (to look up models and other types'
+// serializers, never to push), the model type the payload is about ("" when
+// the payload itself says, as for [Store.PushPayload] without a type) and
+// the payload's JSON text, which it must not keep or modify once it
+// returns. It returns a Document for the Store to push; anything it leaves
+// out on purpose, such as records of unknown types, it lists in
+// Document.Skipped. A Serializer must be safe for concurrent use and must
+// not push into the Store itself.
+type Serializer interface {
+	Normalize(s *Store, typ string, payload []byte) (*Document, error)
+}
+
+// SerializerFunc adapts an ordinary function to the Serializer interface.
+type SerializerFunc func(s *Store, typ string, payload []byte) (*Document, error)
+
+// Normalize calls f(s, typ, payload).
+func (f SerializerFunc) Normalize(s *Store, typ string, payload []byte) (*Document, error) {
+	return f(s, typ, payload)
+}
+
+// A RecordNormalizer is a Serializer that can also normalize the hash of a
+// single record of type typ, as [Store.Normalize] and the RESTSerializer's
+// sideloads need. The Document it returns holds the record as its data and
+// any records embedded in it as included.
+type RecordNormalizer interface {
+	Serializer
+	NormalizeRecord(s *Store, typ string, hash []byte) (*Document, error)
+}
+
+var (
+	_ RecordNormalizer = (*JSONSerializer)(nil)
+	_ RecordNormalizer = (*RESTSerializer)(nil)
+	_ RecordNormalizer = (*JSONAPISerializer)(nil)
+)
+
+// SerializerFor returns the serializer of model type typ: the one given
+// at its registration in ModelOptions.Serializer, else the Store's default
+// from Options.Serializer, else a JSONAPISerializer. For an unknown or
+// empty typ it returns the Store's default.
+func (s *Store) SerializerFor(typ string) Serializer {
+	if t := s.lookupType(typ); t != nil && t.serializer != nil {
+		return t.serializer
+	}
+	if s.opts.Serializer != nil {
+		return s.opts.Serializer
+	}
+	return defaultSerializer
+}
+
+var defaultSerializer = &JSONAPISerializer{}
+
+// PushPayload normalizes payload with the serializer of type typ (see
+// [Store.SerializerFor]) and pushes the result, all or nothing, as
+// [Store.Push] does. typ may be "" when the payload names its types, as a
+// REST payload's root keys or a JSON:API document's resources do.
+//
+// payload takes the forms Push takes: JSON text, an io.Reader, or a Go
+// value such as a map[string]any literal, which is encoded first. Unlike
+// Ember Data's, PushPayload returns the keys of every record it pushed:
+// the primary ones first, in payload order, then the sideloaded and
+// embedded ones, each once. What the serializer skipped is logged to
+// Options.Logger at level Warn.
+//
+// An error is a *DocumentError (matching ErrInvalidDocument) for a payload
+// the serializer or the Store rejects, or wraps ErrUnknownType for an
+// unknown typ; either way the Store is unchanged.
+func (s *Store) PushPayload(typ string, payload any) ([]Key, error) {
+	doc, err := s.normalize(typ, payload, false)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := s.push(doc, nil); err != nil {
+		return nil, err
+	}
+	return payloadKeys(doc), nil
+}
+
+// Normalize translates the hash of one record of type typ into a Document,
+// with the serializer of typ, without pushing it: Ember Data's
+// store.normalize. The serializer must be a [RecordNormalizer]. Pushing the
+// result with [Store.Push] is a partial update, as the hash's absent
+// members are absent from the Document.
+func (s *Store) Normalize(typ string, hash any) (*Document, error) {
+	return s.normalize(typ, hash, true)
+}
+
+func (s *Store) normalize(typ string, payload any, record bool) (*Document, error) {
+	if typ != "" && s.lookupType(typ) == nil {
+		return nil, fmt.Errorf("%w %q", ErrUnknownType, typ)
+	}
+	if record && typ == "" {
+		return nil, fmt.Errorf("%w: Normalize needs a model type", ErrUnknownType)
+	}
+	buf, err := s.documentBytes(payload)
+	if err != nil {
+		return nil, err
+	}
+	// The Document a serializer returns may share memory with its payload,
+	// and Normalize's caller may keep it: give it its own copy.
+	if _, isBytes := payload.([]byte); isBytes && record {
+		buf = bytes.Clone(buf)
+	}
+	ser := s.SerializerFor(typ)
+	var doc *Document
+	if record {
+		rn, ok := ser.(RecordNormalizer)
+		if !ok {
+			return nil, fmt.Errorf("recstore: the serializer of %q (%T) cannot normalize single records", typ, ser)
+		}
+		doc, err = rn.NormalizeRecord(s, typ, buf)
+	} else {
+		doc, err = ser.Normalize(s, typ, buf)
+	}
+	if err != nil {
+		if !errors.Is(err, ErrInvalidDocument) {
+			err = &DocumentError{Err: err}
+		}
+		return nil, err
+	}
+	if doc == nil {
+		return nil, &DocumentError{Err: fmt.Errorf("serializer %T returned no document", ser)}
+	}
+	for _, skip := range doc.Skipped {
+		s.logger().Warn("recstore: payload member skipped", "type", typ, "err", skip)
+	}
+	return doc, nil
+}
+
+// payloadKeys lists the keys of doc's resources, data first, each once.
+func payloadKeys(doc *Document) []Key {
+	keys := make([]Key, 0, len(doc.Data)+len(doc.Included))
+	seen := make(map[Key]struct{}, cap(keys))
+	for _, list := range [][]*Resource{doc.Data, doc.Included} {
+		for _, r := range list {
+			k := Key{r.Type, r.ID}
+			if _, dup := seen[k]; !dup {
+				seen[k] = struct{}{}
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys
+}
+
+// PushPayload pushes payload as [Store.PushPayload] does with this model's
+// type, and returns the pushed records of this model, in payload order.
+func (m *Model[T]) PushPayload(payload any) ([]T, error) {
+	keys, err := m.s.PushPayload(m.t.name, payload)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, 0, len(keys))
+	for _, k := range keys {
+		if k.Type != m.t.name {
+			continue
+		}
+		if v, ok := m.Peek(k.ID); ok {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// inflector is what the built-in serializers singularize with.
+var inflector = inflect.English()
+
+// ModelNameFromPayloadKey is the default mapping from a payload's root
+// key or resource type to a model type, as in Ember Data: dasherized and
+// singular, so "albums" → "album", "people" → "person", "blog_posts" →
+// "blog-post".
+func ModelNameFromPayloadKey(key string) string {
+	return inflect.Dasherize(inflector.Singular(key))
+}
+
+// JSONSerializer reads flat record hashes such as
+//
+//	{"id": 1, "firstName": "Ann", "comments": [1, 2]}
+//
+// as Ember Data's JSONSerializer does: the id from PrimaryKey, attributes
+// and relationships from members named by the key mappings, relationship
+// ids as scalars, {"id", "type"} objects or embedded records. A payload is
+// one hash or an array of hashes of the type asked for. Its zero value is
+// ready to use, and it is safe for concurrent use once in use: do not change
+// its fields then.
+//
+// Values are coerced to the model's field kinds as Ember Data's transforms
+// do (see the package documentation), which a plain Push never does.
+type JSONSerializer struct {
+	// PrimaryKey is the member holding a record's id; "" means "id".
+	PrimaryKey string
+
+	// Attrs maps attribute and relationship names of the model to payload
+	// keys, for the few that do not follow KeyForAttribute or
+	// KeyForRelationship: {"songCount": "song_count"}.
+	Attrs map[string]string
+
+	// KeyForAttribute maps an attribute name to its payload key; nil
+	// means the name itself. inflect.Underscore reads snake_case payloads.
+	KeyForAttribute func(name string) string
+
+	// KeyForRelationship maps a relationship name to its payload key; nil
+	// means the name itself.
+	KeyForRelationship func(name string) string
+
+	// ModelNameFromPayloadKey maps a payload's root key, or a relationship
+	// object's "type", to a model type; nil means the package's
+	// ModelNameFromPayloadKey.
+	ModelNameFromPayloadKey func(key string) string
+
+	// NormalizeHash, if not nil, is called with each record's hash before
+	// it is read, to reshape it: the place for the renames Ember Data apps
+	// do in normalize(). typ is the record's model type. An error fails
+	// the payload.
+	NormalizeHash func(typ string, h *Hash) error
+
+	// Embedded names relationships whose records come embedded in the
+	// hash (Ember's embedded: 'always'). An embedded record is normalized
+	// with its own type's serializer, pushed as included, and linked by
+	// key. Objects with members besides "id" and "type" are taken as
+	// embedded records even when not listed.
+	Embedded map[string]bool
+
+	// Transforms are the custom transforms attributes name with
+	// `recstore:"transform=NAME"`, by name.
+	Transforms map[string]Transform
+}
+
+// Normalize reads payload, one record hash or an array of them, as records
+// of type typ.
+func (j *JSONSerializer) Normalize(s *Store, typ string, payload []byte) (*Document, error) {
+	n, err := newNormalizer(s, payload)
+	if err != nil {
+		return nil, err
+	}
+	t := s.lookupType(typ)
+	if t == nil {
+		return nil, fmt.Errorf("%w %q: the JSON serializer needs the payload's model type", ErrUnknownType, typ)
+	}
+	sc := &n.sc
+	switch c := sc.next(); c {
+	case '{':
+		r, err := n.hash(j, t, nil)
+		if err != nil {
+			return nil, err
+		}
+		n.doc.Data = []*Resource{r}
+	case '[':
+		n.doc.Many = true
+		if err := n.hashes(j, t, &n.doc.Data, nil); err != nil {
+			return nil, err
+		}
+	case 'n':
+		if err := sc.literal("null"); err != nil {
+			return nil, n.fail(err)
+		}
+	default:
+		return nil, n.fail(fmt.Errorf("a JSON payload must be an object, an array or null, not %s", kindName(c)))
+	}
+	return n.finish()
+}
+
+// NormalizeRecord reads one record hash of type typ.
+func (j *JSONSerializer) NormalizeRecord(s *Store, typ string, hash []byte) (*Document, error) {
+	return normalizeRecord(s, j, typ, hash)
+}
+
+// RESTSerializer reads payloads keyed by type, as Ember Data's
+// RESTSerializer does:
+//
+//	{"albums": [{"id": 1, "title": "…", "label": 7}], "labels": [{"id": 7}], "meta": {…}}
+//
+// Each root key names a model through ModelNameFromPayloadKey, singular or
+// plural; its value is one record hash or an array of them, normalized by
+// that model's own serializer when it reads hashes (a JSONSerializer or
+// RESTSerializer), else by this one. Records of the type asked for are the
+// primary data; the others, and those under a key with a leading "_"
+// ("_albums"), are sideloaded as included. "meta" becomes the document's
+// meta, null values are skipped, and keys that name no model are skipped
+// and reported in Document.Skipped. Record hashes are read as the
+// embedded JSONSerializer reads them. The zero value is ready to use.
+type RESTSerializer struct {
+	JSONSerializer
+}
+
+// Normalize reads a payload keyed by type. typ is the primary type, or ""
+// to make every record primary.
+func (rs *RESTSerializer) Normalize(s *Store, typ string, payload []byte) (*Document, error) {
+	n, err := newNormalizer(s, payload)
+	if err != nil {
+		return nil, err
+	}
+	sc := &n.sc
+	if c := sc.next(); c != '{' {
+		return nil, n.wrong("a REST payload must be an object keyed by type, not %s", kindName(c))
+	}
+	if err := sc.openObject(); err != nil {
+		return nil, n.fail(err)
+	}
+	n.doc.Many = true
+	single := 0
+	for first := true; ; first = false {
+		key, err := n.key(first)
+		if err != nil {
+			return nil, err
+		}
+		if n.endOfObject {
+			break
+		}
+		n.in(key)
+		if key == "meta" {
+			raw, err := sc.skip()
+			if err != nil {
+				return nil, n.fail(err)
+			}
+			if err := json.Unmarshal(raw, &n.doc.Meta); err != nil {
+				return nil, n.fail(fmt.Errorf("meta: %w", err))
+			}
+			n.out()
+			continue
+		}
+		name, sideload := strings.CutPrefix(key, "_")
+		t := s.lookupType(rs.modelName(name))
+		if t == nil {
+			if _, err := sc.skip(); err != nil {
+				return nil, n.fail(err)
+			}
+			n.doc.Skipped = append(n.doc.Skipped, n.fail(fmt.Errorf("%w %q", ErrUnknownType, rs.modelName(name))))
+			n.out()
+			continue
+		}
+		primary := !sideload && (typ == "" || t.name == typ)
+		out := &n.included
+		if primary {
+			out = &n.doc.Data
+		}
+		ser := hashSerializerFor(s, t, &rs.JSONSerializer)
+		switch c := sc.next(); c {
+		case 'n':
+			if err := sc.literal("null"); err != nil {
+				return nil, n.fail(err)
+			}
+		case '{':
+			r, err := n.hash(ser, t, nil)
+			if err != nil {
+				return nil, err
+			}
+			*out = append(*out, r)
+			if primary {
+				single++
+			}
+		case '[':
+			if err := n.hashes(ser, t, out, nil); err != nil {
+				return nil, err
+			}
+			if primary {
+				single = -1 << 30
+			}
+		default:
+			return nil, n.wrong("%q must hold a record or an array of records, not %s", key, kindName(c))
+		}
+		n.out()
+	}
+	if typ != "" && single == 1 && len(n.doc.Data) == 1 {
+		n.doc.Many = false // {"album": {...}} answers with one record
+	}
+	return n.finish()
+}
+
+// NormalizeRecord reads one record hash of type typ.
+func (rs *RESTSerializer) NormalizeRecord(s *Store, typ string, hash []byte) (*Document, error) {
+	return normalizeRecord(s, &rs.JSONSerializer, typ, hash)
+}
+
+func normalizeRecord(s *Store, j *JSONSerializer, typ string, hash []byte) (*Document, error) {
+	t := s.lookupType(typ)
+	if t == nil {
+		return nil, fmt.Errorf("%w %q", ErrUnknownType, typ)
+	}
+	n, err := newNormalizer(s, hash)
+	if err != nil {
+		return nil, err
+	}
+	if c := n.sc.next(); c != '{' {
+		return nil, n.wrong("a record hash must be an object, not %s", kindName(c))
+	}
+	r, err := n.hash(j, t, nil)
+	if err != nil {
+		return nil, err
+	}
+	n.doc.Data = []*Resource{r}
+	return n.finish()
+}
+
+// hashSerializerFor returns the hash-reading configuration of t's own
+// serializer when it has one, else def.
+func hashSerializerFor(s *Store, t *table, def *JSONSerializer) *JSONSerializer {
+	switch ser := t.serializer.(type) {
+	case *JSONSerializer:
+		return ser
+	case *RESTSerializer:
+		return &ser.JSONSerializer
+	}
+	if t.serializer == nil {
+		switch ser := s.opts.Serializer.(type) {
+		case *JSONSerializer:
+			return ser
+		case *RESTSerializer:
+			return &ser.JSONSerializer
+		}
+	}
+	return def
+}
+
+func (j *JSONSerializer) modelName(key string) string {
+	if j.ModelNameFromPayloadKey != nil {
+		return j.ModelNameFromPayloadKey(key)
+	}
+	return ModelNameFromPayloadKey(key)
+}
+
+// keysFor returns the payload keys of t's attributes and relationships
+// under j, computed once per serializer and table.
+func (j *JSONSerializer) keysFor(t *table) *memberKeys {
+	return cachedKeys(j, t, func(name string, rel bool) string {
+		if k, ok := j.Attrs[name]; ok {
+			return k
+		}
+		if rel && j.KeyForRelationship != nil {
+			return j.KeyForRelationship(name)
+		}
+		if !rel && j.KeyForAttribute != nil {
+			return j.KeyForAttribute(name)
+		}
+		return name
+	})
+}
+
+// memberKeys holds one model's payload keys under one serializer.
+type memberKeys struct {
+	attrs []string
+	rels  []string
+}
+
+// cachedKeys returns t's payload keys under the serializer ser, computing
+// them with key on first use. Serializers are configured before use, so
+// an entry never goes stale.
+func cachedKeys(ser any, t *table, key func(name string, rel bool) string) *memberKeys {
+	if v, ok := t.serKeys.Load(ser); ok {
+		return v.(*memberKeys)
+	}
+	mk := &memberKeys{attrs: make([]string, len(t.attrs)), rels: make([]string, len(t.rels))}
+	for i := range t.attrs {
+		mk.attrs[i] = key(t.attrs[i].name, false)
+	}
+	for i := range t.rels {
+		mk.rels[i] = key(t.rels[i].name, true)
+	}
+	v, _ := t.serKeys.LoadOrStore(ser, mk)
+	return v.(*memberKeys)
+}
+
+// normalizer is the state of one Normalize call.
+type normalizer struct {
+	s           *Store
+	sc          scanner
+	doc         *Document
+	included    []*Resource
+	path        []string
+	h           []*Hash // free hashes, one per nesting level of embedded records
+	endOfObject bool
+	scratch     []byte
+}
+
+func newNormalizer(s *Store, payload []byte) (*normalizer, error) {
+	if len(payload) > s.opts.MaxDocumentBytes {
+		return nil, &DocumentError{Err: &LimitError{Limit: "MaxDocumentBytes", Max: s.opts.MaxDocumentBytes}}
+	}
+	return &normalizer{s: s, sc: scanner{buf: payload, maxDepth: s.opts.MaxDepth}, doc: &Document{}}, nil
+}
+
+func (n *normalizer) finish() (*Document, error) {
+	if !n.sc.atEnd() {
+		return nil, n.fail(n.sc.syntax("data after the top-level value"))
+	}
+	n.doc.Included = append(n.doc.Included, n.included...)
+	if len(n.doc.Data)+len(n.doc.Included) > n.s.opts.MaxResources {
+		return nil, &DocumentError{Err: &LimitError{Limit: "MaxResources", Max: n.s.opts.MaxResources}}
+	}
+	return n.doc, nil
+}
+
+func (n *normalizer) in(name string) { n.path = append(n.path, escapePointer(name)) }
+func (n *normalizer) at(i int)       { n.path = append(n.path, strconv.Itoa(i)) }
+func (n *normalizer) out()           { n.path = n.path[:len(n.path)-1] }
+
+func (n *normalizer) pointer() string {
+	if len(n.path) == 0 {
+		return ""
+	}
+	return "/" + strings.Join(n.path, "/")
+}
+
+func (n *normalizer) fail(err error) error { return &DocumentError{Pointer: n.pointer(), Err: err} }
+
+func (n *normalizer) wrong(format string, args ...any) error {
+	if _, err := n.sc.skip(); err != nil {
+		return n.fail(err)
+	}
+	return n.fail(fmt.Errorf(format, args...))
+}
+
+// key reads the next member name of the current object. At the end of the
+// object it returns "" with endOfObject set.
+func (n *normalizer) key(first bool) (string, error) {
+	key, esc, ok, err := n.sc.member(first)
+	if err != nil {
+		return "", n.fail(err)
+	}
+	n.endOfObject = !ok
+	if !ok {
+		return "", nil
+	}
+	if esc {
+		k, err := n.sc.unquote(key)
+		if err != nil {
+			return "", n.fail(err)
+		}
+		return k, nil
+	}
+	return string(key), nil
+}
+
+// hashes reads an array of record hashes of type t into out.
+func (n *normalizer) hashes(j *JSONSerializer, t *table, out *[]*Resource, embeddedIn *Resource) error {
+	sc := &n.sc
+	if err := sc.openArray(); err != nil {
+		return n.fail(err)
+	}
+	for i := 0; ; i++ {
+		more, err := sc.element(i == 0)
+		if err != nil {
+			return n.fail(err)
+		}
+		if !more {
+			return nil
+		}
+		n.at(i)
+		if c := sc.next(); c != '{' {
+			return n.wrong("a record hash must be an object, not %s", kindName(c))
+		}
+		r, err := n.hash(j, t, embeddedIn)
+		if err != nil {
+			return err
+		}
+		n.out()
+		*out = append(*out, r)
+	}
+}
+
+func (n *normalizer) putHash(h *Hash) { n.h = append(n.h, h) }
+
+// subHash reads raw, a JSON object already checked by the scanner, into a
+// hash the caller returns with putHash.
+func (n *normalizer) subHash(raw []byte) (*Hash, error) {
+	h := n.getHash()
+	sc := scanner{buf: raw, maxDepth: n.sc.maxDepth}
+	sc.next()
+	if err := readHash(&sc, h); err != nil {
+		n.putHash(h)
+		if err == errNotObject {
+			return nil, n.fail(fmt.Errorf("want an object, not %s", kindName(firstByte(raw))))
+		}
+		return nil, n.fail(err)
+	}
+	return h, nil
+}
+
+func (n *normalizer) getHash() *Hash {
+	if k := len(n.h); k > 0 {
+		h := n.h[k-1]
+		n.h = n.h[:k-1]
+		return h
+	}
+	return &Hash{}
+}
+
+// hash reads the record hash at the cursor as a record of type t.
+func (n *normalizer) hash(j *JSONSerializer, t *table, _ *Resource) (*Resource, error) {
+	h := n.getHash()
+	defer n.putHash(h)
+	if err := readHash(&n.sc, h); err != nil {
+		return nil, n.fail(err)
+	}
+	return n.record(j, t, h)
+}
+
+// record turns one hash into a resource of type t.
+func (n *normalizer) record(j *JSONSerializer, t *table, h *Hash) (*Resource, error) {
+	if j.NormalizeHash != nil {
+		if err := j.NormalizeHash(t.name, h); err != nil {
+			return nil, n.fail(fmt.Errorf("normalizing a %s hash: %w", t.name, err))
+		}
+	}
+	pk := j.PrimaryKey
+	if pk == "" {
+		pk = "id"
+	}
+	r := &Resource{Type: t.name}
+	raw, ok := h.Raw(pk)
+	if !ok {
+		return nil, n.fail(fmt.Errorf("a %s hash has no %q member", t.name, pk))
+	}
+	n.in(pk)
+	id, err := n.scalarID(raw)
+	if err != nil {
+		return nil, err
+	}
+	n.out()
+	r.ID = id
+
+	keys := j.keysFor(t)
+	for i := range t.attrs {
+		a := &t.attrs[i]
+		raw, ok := h.Raw(keys.attrs[i])
+		if !ok {
+			continue
+		}
+		n.in(keys.attrs[i])
+		v, err := n.transform(j.Transforms, t, r.ID, a, raw)
+		if err != nil {
+			return nil, err
+		}
+		n.out()
+		if r.Attributes == nil {
+			r.Attributes = make(map[string]any, len(t.attrs))
+		}
+		r.Attributes[a.name] = v
+	}
+	for i := range t.rels {
+		rf := &t.rels[i]
+		raw, ok := h.Raw(keys.rels[i])
+		if !ok {
+			continue
+		}
+		n.in(keys.rels[i])
+		rel, err := n.relationship(j, rf, raw)
+		if err != nil {
+			return nil, err
+		}
+		n.out()
+		if r.Relationships == nil {
+			r.Relationships = make(map[string]*Relationship, len(t.rels))
+		}
+		r.Relationships[rf.name] = rel
+	}
+	return r, nil
+}
+
+// scalarID reads an id given as a string or an integer.
+func (n *normalizer) scalarID(raw []byte) (string, error) {
+	switch {
+	case len(raw) > 0 && raw[0] == '"':
+		id, err := n.sc.unquote(raw[1 : len(raw)-1])
+		if err != nil {
+			return "", n.fail(err)
+		}
+		if id == "" {
+			return "", n.fail(errors.New("id must not be empty"))
+		}
+		return id, nil
+	case len(raw) > 0 && (raw[0] == '-' || '0' <= raw[0] && raw[0] <= '9') && !bytes.ContainsAny(raw, ".eE"):
+		return string(raw), nil
+	}
+	return "", n.fail(fmt.Errorf("id must be a string or an integer, not %s", kindName(firstByte(raw))))
+}
+
+func firstByte(b []byte) byte {
+	if len(b) == 0 {
+		return 0
+	}
+	return b[0]
+}
+
+// relatedType is the model type a relationship's scalar ids refer to.
+func (n *normalizer) relatedType(j *JSONSerializer, rf *relField) (*table, error) {
+	if !rf.keyed {
+		if t := rf.target.Load(); t != nil {
+			return t, nil
+		}
+		return nil, n.fail(fmt.Errorf("%w: relationship %q relates to %s, which has no model", ErrUnknownType, rf.name, rf.elem))
+	}
+	name := j.modelName(rf.name)
+	if t := n.s.lookupType(name); t != nil {
+		return t, nil
+	}
+	return nil, n.fail(fmt.Errorf("%w %q for relationship %q", ErrUnknownType, name, rf.name))
+}
+
+// relationship reads one relationship value: null, a scalar id, an
+// {"id","type"} object or an embedded record, or an array of these.
+func (n *normalizer) relationship(j *JSONSerializer, rf *relField, raw []byte) (*Relationship, error) {
+	rel := &Relationship{Many: rf.many}
+	c := firstByte(raw)
+	switch {
+	case c == 'n':
+		return rel, nil
+	case rf.many && c != '[':
+		return nil, n.fail(fmt.Errorf("to-many relationship %q needs an array, not %s", rf.name, kindName(c)))
+	case !rf.many && c == '[':
+		return nil, n.fail(fmt.Errorf("to-one relationship %q needs an id, an object or null, not an array", rf.name))
+	case !rf.many:
+		k, err := n.relatedKey(j, rf, raw)
+		if err != nil {
+			return nil, err
+		}
+		rel.Data = []Key{k}
+		return rel, nil
+	}
+	saved := n.sc
+	defer func() { n.sc = saved }()
+	n.sc = scanner{buf: raw, maxDepth: saved.maxDepth}
+	sc := &n.sc
+	sc.next()
+	if err := sc.openArray(); err != nil {
+		return nil, n.fail(err)
+	}
+	rel.Data = []Key{}
+	for i := 0; ; i++ {
+		more, err := sc.element(i == 0)
+		if err != nil {
+			return nil, n.fail(err)
+		}
+		if !more {
+			return rel, nil
+		}
+		sc.next()
+		el, err := sc.skip()
+		if err != nil {
+			return nil, n.fail(err)
+		}
+		n.at(i)
+		k, err := n.relatedKey(j, rf, el)
+		if err != nil {
+			return nil, err
+		}
+		n.out()
+		rel.Data = append(rel.Data, k)
+	}
+}
+
+// relatedKey reads one member of a relationship.
+func (n *normalizer) relatedKey(j *JSONSerializer, rf *relField, raw []byte) (Key, error) {
+	if firstByte(raw) != '{' {
+		t, err := n.relatedType(j, rf)
+		if err != nil {
+			return Key{}, err
+		}
+		id, err := n.scalarID(raw)
+		return Key{t.name, id}, err
+	}
+	saved := n.sc
+	defer func() { n.sc = saved }()
+	n.sc = scanner{buf: raw, maxDepth: saved.maxDepth}
+	n.sc.next()
+	h := n.getHash()
+	defer n.putHash(h)
+	if err := readHash(&n.sc, h); err != nil {
+		return Key{}, n.fail(err)
+	}
+	t, err := n.relatedType(j, rf)
+	if typRaw, ok := h.Raw("type"); ok && firstByte(typRaw) == '"' {
+		name, uerr := n.sc.unquote(typRaw[1 : len(typRaw)-1])
+		if uerr != nil {
+			return Key{}, n.fail(uerr)
+		}
+		if t = n.s.lookupType(j.modelName(name)); t == nil {
+			n.in("type")
+			return Key{}, n.fail(fmt.Errorf("%w %q", ErrUnknownType, j.modelName(name)))
+		}
+		err = nil
+		if !rf.keyed && t.goType != rf.elem {
+			return Key{}, n.fail(fmt.Errorf("relationship %q cannot hold %q records", rf.name, t.name))
+		}
+	}
+	if err != nil {
+		return Key{}, err
+	}
+	embedded := j.Embedded[rf.name]
+	for _, m := range h.members {
+		if m.key != "id" && m.key != "type" {
+			embedded = true
+			break
+		}
+	}
+	if !embedded {
+		raw, ok := h.Raw("id")
+		if !ok {
+			return Key{}, n.fail(errors.New(`a related object needs an "id"`))
+		}
+		n.in("id")
+		id, err := n.scalarID(raw)
+		if err != nil {
+			return Key{}, err
+		}
+		n.out()
+		return Key{t.name, id}, nil
+	}
+	if n.s.opts.MaxDepth > 0 && len(n.path) > n.s.opts.MaxDepth {
+		return Key{}, n.fail(&LimitError{Limit: "MaxDepth", Max: n.s.opts.MaxDepth})
+	}
+	r, err := n.record(hashSerializerFor(n.s, t, j), t, h)
+	if err != nil {
+		return Key{}, err
+	}
+	n.included = append(n.included, r)
+	return Key{t.name, r.ID}, nil
+}
+
+// A Transform converts one attribute's values between a backend's form and
+// the model's, like an Ember Data transform. An attribute names a custom
+// transform with `recstore:"transform=NAME"`; serializers find it by name
+// in their Transforms. Deserialize is given the payload's value as
+// encoding/json decodes it into an any (nil, bool, float64, string,
+// []any, map[string]any) and returns a value whose JSON form the field
+// accepts. A Transform must be safe for concurrent use.
+type Transform interface {
+	Deserialize(v any) (any, error)
+}
+
+// TransformFunc adapts an ordinary function to the Transform interface.
+type TransformFunc func(v any) (any, error)
+
+// Deserialize calls f(v).
+func (f TransformFunc) Deserialize(v any) (any, error) { return f(v) }
+
+// ErrUnknownTransform reports an attribute naming a transform that the
+// serializer reading it does not have.
+var ErrUnknownTransform = errors.New("recstore: unknown transform")
+
+// transform turns a payload value into what the attribute a takes,
+// applying its custom transform or Ember Data's coercion for its kind.
+func (n *normalizer) transform(custom map[string]Transform, t *table, id string, a *attrField, raw json.RawMessage) (any, error) {
+	bad := func(err error) error {
+		val := string(raw)
+		if len(val) > 64 {
+			val = val[:61] + "..."
+		}
+		return n.fail(&AttributeError{Type: t.name, ID: id, Attr: a.name, Value: val, GoType: a.typ, Err: err})
+	}
+	if a.transform != "" {
+		tr, ok := custom[a.transform]
+		if !ok {
+			return nil, bad(fmt.Errorf("%w %q", ErrUnknownTransform, a.transform))
+		}
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, bad(err)
+		}
+		out, err := tr.Deserialize(v)
+		if err != nil {
+			return nil, bad(fmt.Errorf("transform %q: %w", a.transform, err))
+		}
+		return out, nil
+	}
+	c := firstByte(raw)
+	typ := a.typ
+	nullable := false
+	if typ.Kind() == reflect.Pointer {
+		typ, nullable = typ.Elem(), true
+	}
+	if c == 'n' {
+		return raw, nil
+	}
+	if typ == timeType {
+		return n.dateTransform(raw, bad)
+	}
+	if reflect.PointerTo(typ).Implements(jsonUnmarshalerType) {
+		return raw, nil
+	}
+	switch {
+	case typ.Kind() == reflect.String:
+		switch c {
+		case '"':
+			return raw, nil
+		case 't', 'f':
+			return string(raw), nil
+		case '{', '[':
+			return nil, bad(errors.New("want a string"))
+		}
+		return string(raw), nil // a number, as its text
+	case typ.Kind() == reflect.Bool:
+		switch c {
+		case 't', 'f':
+			return raw, nil
+		case '"':
+			s, err := n.sc.unquote(raw[1 : len(raw)-1])
+			if err != nil {
+				return nil, bad(err)
+			}
+			switch strings.ToLower(s) {
+			case "true", "t", "1":
+				return true, nil
+			}
+			return false, nil
+		}
+		if c == '-' || '0' <= c && c <= '9' {
+			f, _ := strconv.ParseFloat(string(raw), 64)
+			return f == 1, nil
+		}
+		if nullable {
+			return nil, nil
+		}
+		return false, nil
+	case isIntKind(typ.Kind()) || isUintKind(typ.Kind()) || typ.Kind() == reflect.Float32 || typ.Kind() == reflect.Float64:
+		switch c {
+		case '"':
+			s, err := n.sc.unquote(raw[1 : len(raw)-1])
+			if err != nil {
+				return nil, bad(err)
+			}
+			s = strings.TrimSpace(s)
+			if s == "" {
+				return nil, nil
+			}
+			f, err := strconv.ParseFloat(s, 64)
+			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+				return nil, nil // Number("abc") is NaN, which Ember Data stores as null
+			}
+			if isIntKind(typ.Kind()) || isUintKind(typ.Kind()) {
+				if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+					return json.Number(strconv.FormatInt(n, 10)), nil
+				}
+			}
+			return f, nil
+		case 't':
+			return json.Number("1"), nil
+		case 'f':
+			return json.Number("0"), nil
+		case '{', '[':
+			return nil, bad(errors.New("want a number"))
+		}
+		return raw, nil
+	}
+	return raw, nil
+}
+
+// dateTransform reads a date as Ember Data's date transform does: a
+// string in ISO 8601 form (a "+HHMM" offset is accepted), or a number of
+// milliseconds since the Unix epoch.
+func (n *normalizer) dateTransform(raw json.RawMessage, bad func(error) error) (any, error) {
+	switch c := firstByte(raw); {
+	case c == '"':
+		s, err := n.sc.unquote(raw[1 : len(raw)-1])
+		if err != nil {
+			return nil, bad(err)
+		}
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700", "2006-01-02T15:04:05", "2006-01-02"} {
+			if tm, err := time.Parse(layout, s); err == nil {
+				return tm.Format(time.RFC3339Nano), nil
+			}
+		}
+		return nil, bad(errors.New("not an ISO 8601 date"))
+	case c == '-' || '0' <= c && c <= '9':
+		ms, err := strconv.ParseFloat(string(raw), 64)
+		if err != nil || math.Abs(ms) > 8.64e15 {
+			return nil, bad(errors.New("not a time in milliseconds"))
+		}
+		return time.UnixMilli(int64(ms)).UTC().Format(time.RFC3339Nano), nil
+	}
+	return nil, bad(errors.New("want a date string or milliseconds"))
+}
+
+var jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()

@@ -1,0 +1,392 @@
+package recstore
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/recstore/recstore/inflect"
+)
+
+// JSONAPISerializer reads JSON:API documents whose member names and types
+// follow a backend's conventions rather than the models', as Ember Data's
+// JSONAPISerializer does: plural, dasherized types ("github-handles" for
+// the model "github-handle") and dasherized member names ("song-count" for
+// the attribute "songCount"). Each resource is read with its own type's
+// JSONAPISerializer when it has one, else with this one. Resources of
+// unknown types in included are skipped and reported in Document.Skipped;
+// in data they fail the payload. The zero value is ready to use, and is
+// the Store's default serializer.
+//
+// Values are coerced to the model's field kinds as Ember Data's transforms
+// do, as the JSONSerializer does; a plain Push never does.
+type JSONAPISerializer struct {
+	// KeyForAttribute maps an attribute name to its member name; nil means
+	// inflect.Dasherize.
+	KeyForAttribute func(name string) string
+
+	// KeyForRelationship maps a relationship name to its member name; nil
+	// means inflect.Dasherize.
+	KeyForRelationship func(name string) string
+
+	// ModelNameFromPayloadKey maps a resource's type to a model type; nil
+	// means the package's ModelNameFromPayloadKey.
+	ModelNameFromPayloadKey func(key string) string
+
+	// NormalizeHash, if not nil, is called with each resource object
+	// before it is read; typ is its model type.
+	NormalizeHash func(typ string, h *Hash) error
+
+	// Transforms are the custom transforms attributes name with
+	// `recstore:"transform=NAME"`, by name.
+	Transforms map[string]Transform
+}
+
+func (j *JSONAPISerializer) modelName(key string) string {
+	if j.ModelNameFromPayloadKey != nil {
+		return j.ModelNameFromPayloadKey(key)
+	}
+	return ModelNameFromPayloadKey(key)
+}
+
+func (j *JSONAPISerializer) keysFor(t *table) *memberKeys {
+	return cachedKeys(j, t, func(name string, rel bool) string {
+		switch {
+		case rel && j.KeyForRelationship != nil:
+			return j.KeyForRelationship(name)
+		case !rel && j.KeyForAttribute != nil:
+			return j.KeyForAttribute(name)
+		}
+		return inflect.Dasherize(name)
+	})
+}
+
+// Normalize reads a JSON:API document. typ is not needed: every resource
+// names its type.
+func (j *JSONAPISerializer) Normalize(s *Store, typ string, payload []byte) (*Document, error) {
+	n, err := newNormalizer(s, payload)
+	if err != nil {
+		return nil, err
+	}
+	sc := &n.sc
+	if c := sc.next(); c != '{' {
+		return nil, n.wrong("a JSON:API document must be an object, not %s", kindName(c))
+	}
+	if err := sc.openObject(); err != nil {
+		return nil, n.fail(err)
+	}
+	hasData := false
+	for first := true; ; first = false {
+		key, err := n.key(first)
+		if err != nil {
+			return nil, err
+		}
+		if n.endOfObject {
+			break
+		}
+		n.in(key)
+		switch key {
+		case "data":
+			hasData = true
+			switch c := sc.next(); c {
+			case 'n':
+				if err := sc.literal("null"); err != nil {
+					return nil, n.fail(err)
+				}
+			case '{':
+				r, err := j.resource(n, false)
+				if err != nil {
+					return nil, err
+				}
+				n.doc.Data = []*Resource{r}
+			case '[':
+				n.doc.Many = true
+				if err := j.resources(n, false, &n.doc.Data); err != nil {
+					return nil, err
+				}
+			default:
+				return nil, n.wrong("data must be an object, an array or null, not %s", kindName(c))
+			}
+		case "included":
+			if c := sc.next(); c != '[' {
+				return nil, n.wrong("included must be an array, not %s", kindName(c))
+			}
+			if err := j.resources(n, true, &n.included); err != nil {
+				return nil, err
+			}
+		case "meta", "links":
+			raw, err := sc.skip()
+			if err != nil {
+				return nil, n.fail(err)
+			}
+			dst := &n.doc.Meta
+			if key == "links" {
+				dst = &n.doc.Links
+			}
+			if err := json.Unmarshal(raw, dst); err != nil {
+				return nil, n.fail(fmt.Errorf("%s must be an object: %w", key, err))
+			}
+		default:
+			if _, err := sc.skip(); err != nil {
+				return nil, n.fail(err)
+			}
+		}
+		n.out()
+	}
+	if !hasData {
+		return nil, n.fail(errors.New(`the document has no "data" member`))
+	}
+	return n.finish()
+}
+
+// NormalizeRecord reads one resource object of type typ.
+func (j *JSONAPISerializer) NormalizeRecord(s *Store, typ string, hash []byte) (*Document, error) {
+	n, err := newNormalizer(s, hash)
+	if err != nil {
+		return nil, err
+	}
+	if c := n.sc.next(); c != '{' {
+		return nil, n.wrong("a resource must be an object, not %s", kindName(c))
+	}
+	r, err := j.resource(n, false)
+	if err != nil {
+		return nil, err
+	}
+	if r.Type != typ {
+		return nil, n.fail(fmt.Errorf("want a resource of type %q, got %q", typ, r.Type))
+	}
+	n.doc.Data = []*Resource{r}
+	return n.finish()
+}
+
+func (j *JSONAPISerializer) resources(n *normalizer, incl bool, out *[]*Resource) error {
+	sc := &n.sc
+	if err := sc.openArray(); err != nil {
+		return n.fail(err)
+	}
+	for i := 0; ; i++ {
+		more, err := sc.element(i == 0)
+		if err != nil {
+			return n.fail(err)
+		}
+		if !more {
+			return nil
+		}
+		n.at(i)
+		if c := sc.next(); c != '{' {
+			return n.wrong("a resource must be an object, not %s", kindName(c))
+		}
+		r, err := j.resource(n, incl)
+		if err != nil {
+			return err
+		}
+		if r != nil {
+			*out = append(*out, r)
+		}
+		n.out()
+	}
+}
+
+// resource reads the resource object at the cursor. It returns nil, and
+// records a skip, for an included resource of unknown type.
+func (j *JSONAPISerializer) resource(n *normalizer, incl bool) (*Resource, error) {
+	h := n.getHash()
+	defer n.putHash(h)
+	if err := readHash(&n.sc, h); err != nil {
+		return nil, n.fail(err)
+	}
+	typRaw, ok := h.Raw("type")
+	if !ok || firstByte(typRaw) != '"' {
+		return nil, n.fail(errors.New(`a resource needs a "type" string`))
+	}
+	payloadType, err := n.sc.unquote(typRaw[1 : len(typRaw)-1])
+	if err != nil {
+		return nil, n.fail(err)
+	}
+	t := n.s.lookupType(j.modelName(payloadType))
+	if t == nil {
+		n.in("type")
+		err := n.fail(fmt.Errorf("%w %q", ErrUnknownType, payloadType))
+		n.out()
+		if incl {
+			n.doc.Skipped = append(n.doc.Skipped, err)
+			return nil, nil
+		}
+		return nil, err
+	}
+	own := j
+	if ser, ok := t.serializer.(*JSONAPISerializer); ok {
+		own = ser
+	}
+	return own.record(n, t, h)
+}
+
+func (j *JSONAPISerializer) record(n *normalizer, t *table, h *Hash) (*Resource, error) {
+	if j.NormalizeHash != nil {
+		if err := j.NormalizeHash(t.name, h); err != nil {
+			return nil, n.fail(fmt.Errorf("normalizing a %s resource: %w", t.name, err))
+		}
+	}
+	r := &Resource{Type: t.name}
+	raw, ok := h.Raw("id")
+	if !ok {
+		return nil, n.fail(errors.New(`the resource has no "id" member`))
+	}
+	n.in("id")
+	id, err := n.scalarID(raw)
+	if err != nil {
+		return nil, err
+	}
+	r.ID = id
+	n.out()
+	keys := j.keysFor(t)
+	if raw, ok := h.Raw("attributes"); ok && firstByte(raw) != 'n' {
+		n.in("attributes")
+		attrs, err := n.subHash(raw)
+		if err != nil {
+			return nil, err
+		}
+		for i := range t.attrs {
+			a := &t.attrs[i]
+			v, ok := attrs.Raw(keys.attrs[i])
+			if !ok {
+				continue
+			}
+			n.in(keys.attrs[i])
+			val, err := n.transform(j.Transforms, t, r.ID, a, v)
+			if err != nil {
+				return nil, err
+			}
+			n.out()
+			if r.Attributes == nil {
+				r.Attributes = make(map[string]any, len(t.attrs))
+			}
+			r.Attributes[a.name] = val
+		}
+		n.putHash(attrs)
+		n.out()
+	}
+	if raw, ok := h.Raw("relationships"); ok && firstByte(raw) != 'n' {
+		n.in("relationships")
+		rels, err := n.subHash(raw)
+		if err != nil {
+			return nil, err
+		}
+		for i := range t.rels {
+			rf := &t.rels[i]
+			v, ok := rels.Raw(keys.rels[i])
+			if !ok {
+				continue
+			}
+			n.in(keys.rels[i])
+			rel, err := j.relationship(n, rf, v)
+			if err != nil {
+				return nil, err
+			}
+			n.out()
+			if r.Relationships == nil {
+				r.Relationships = make(map[string]*Relationship, len(t.rels))
+			}
+			r.Relationships[rf.name] = rel
+		}
+		n.putHash(rels)
+		n.out()
+	}
+	return r, nil
+}
+
+// relationship reads one relationship object.
+func (j *JSONAPISerializer) relationship(n *normalizer, rf *relField, raw []byte) (*Relationship, error) {
+	obj, err := n.subHash(raw)
+	if err != nil {
+		return nil, err
+	}
+	defer n.putHash(obj)
+	rel := &Relationship{Many: rf.many}
+	for _, m := range []struct {
+		name string
+		dst  *map[string]any
+	}{{"links", &rel.Links}, {"meta", &rel.Meta}} {
+		if v, ok := obj.Raw(m.name); ok {
+			if err := json.Unmarshal(v, m.dst); err != nil {
+				n.in(m.name)
+				return nil, n.fail(fmt.Errorf("%s must be an object: %w", m.name, err))
+			}
+		}
+	}
+	data, ok := obj.Raw("data")
+	if !ok {
+		rel.LinksOnly = true
+		return rel, nil
+	}
+	n.in("data")
+	defer n.out()
+	c := firstByte(data)
+	switch {
+	case c == 'n' && !rf.many:
+		return rel, nil
+	case c == '{' && !rf.many:
+		k, err := j.identifier(n, rf, data)
+		if err != nil {
+			return nil, err
+		}
+		rel.Data = []Key{k}
+		return rel, nil
+	case c == '[' && rf.many:
+		var elems []json.RawMessage
+		if err := json.Unmarshal(data, &elems); err != nil {
+			return nil, n.fail(err)
+		}
+		rel.Data = make([]Key, 0, len(elems))
+		for i, el := range elems {
+			n.at(i)
+			k, err := j.identifier(n, rf, el)
+			if err != nil {
+				return nil, err
+			}
+			n.out()
+			rel.Data = append(rel.Data, k)
+		}
+		return rel, nil
+	case rf.many:
+		return nil, n.fail(fmt.Errorf("to-many relationship %q needs an array of identifiers, not %s", rf.name, kindName(c)))
+	}
+	return nil, n.fail(fmt.Errorf("to-one relationship %q needs an identifier object or null, not %s", rf.name, kindName(c)))
+}
+
+// identifier reads one resource identifier object, mapping its type.
+func (j *JSONAPISerializer) identifier(n *normalizer, rf *relField, raw []byte) (Key, error) {
+	h, err := n.subHash(raw)
+	if err != nil {
+		return Key{}, err
+	}
+	defer n.putHash(h)
+	typRaw, ok := h.Raw("type")
+	if !ok || firstByte(typRaw) != '"' {
+		return Key{}, n.fail(errors.New(`a resource identifier needs a "type" string`))
+	}
+	payloadType, err := n.sc.unquote(typRaw[1 : len(typRaw)-1])
+	if err != nil {
+		return Key{}, n.fail(err)
+	}
+	name := j.modelName(payloadType)
+	t := n.s.lookupType(name)
+	if t == nil {
+		n.in("type")
+		return Key{}, n.fail(fmt.Errorf("%w %q", ErrUnknownType, payloadType))
+	}
+	if !rf.keyed && t.goType != rf.elem {
+		return Key{}, n.fail(fmt.Errorf("relationship %q cannot hold %q records", rf.name, t.name))
+	}
+	idRaw, ok := h.Raw("id")
+	if !ok {
+		return Key{}, n.fail(errors.New(`a resource identifier needs an "id"`))
+	}
+	n.in("id")
+	id, err := n.scalarID(idRaw)
+	if err != nil {
+		return Key{}, err
+	}
+	n.out()
+	return Key{t.name, id}, nil
+}

@@ -160,3 +160,24 @@ func (e *ModelError) Error() string {
 
 // Is reports whether target is ErrInvalidModel.
 func (e *ModelError) Is(target error) bool { return target == ErrInvalidModel }
+
+// An ErrorObject is one JSON:API error object, as a backend reports why it
+// rejected a request.
+type ErrorObject struct {
+	ID     string         `json:"id,omitempty"`
+	Status string         `json:"status,omitempty"`
+	Code   string         `json:"code,omitempty"`
+	Title  string         `json:"title,omitempty"`
+	Detail string         `json:"detail,omitempty"`
+	Source *ErrorSource   `json:"source,omitempty"`
+	Meta   map[string]any `json:"meta,omitempty"`
+}
+
+// ErrorSource says which part of a request an ErrorObject is about.
+type ErrorSource struct {
+	// Pointer is a JSON pointer into the request document, such as
+	// "/data/attributes/title".
+	Pointer   string `json:"pointer,omitempty"`
+	Parameter string `json:"parameter,omitempty"`
+	Header    string `json:"header,omitempty"`
+}

@@ -226,6 +226,12 @@ type JSONSerializer struct {
 	// ModelNameFromPayloadKey.
 	ModelNameFromPayloadKey func(key string) string
 
+	// PayloadKeyFromModelName maps a model type to the root key a
+	// RESTSerializer writes a record under; nil means inflect.Camelize
+	// ("github-handle" → "githubHandle"). A JSONSerializer writes no root
+	// key.
+	PayloadKeyFromModelName func(typ string) string
+
 	// NormalizeHash, if not nil, is called with each record's hash before
 	// it is read, to reshape it: the place for the renames Ember Data apps
 	// do in normalize(). typ is the record's model type. An error fails
@@ -838,19 +844,39 @@ func (n *normalizer) relatedKey(j *JSONSerializer, rf *relField, raw []byte) (Ke
 // A Transform converts one attribute's values between a backend's form and
 // the model's, like an Ember Data transform. An attribute names a custom
 // transform with `recstore:"transform=NAME"`; serializers find it by name
-// in their Transforms. Deserialize is given the payload's value as
-// encoding/json decodes it into an any (nil, bool, float64, string,
-// []any, map[string]any) and returns a value whose JSON form the field
-// accepts. A Transform must be safe for concurrent use.
+// in their Transforms. A Transform must be safe for concurrent use.
+//
+// Deserialize is given the payload's value as encoding/json decodes it
+// into an any (nil, bool, float64, string, []any, map[string]any) and
+// returns a value whose JSON form the field accepts. Serialize is given
+// the field's Go value and returns a value to write with encoding/json.
 type Transform interface {
 	Deserialize(v any) (any, error)
+	Serialize(v any) (any, error)
 }
 
-// TransformFunc adapts an ordinary function to the Transform interface.
-type TransformFunc func(v any) (any, error)
+// TransformFuncs adapts two ordinary functions to the Transform
+// interface. A nil function passes values through unchanged.
+type TransformFuncs struct {
+	DeserializeFunc func(v any) (any, error)
+	SerializeFunc   func(v any) (any, error)
+}
 
-// Deserialize calls f(v).
-func (f TransformFunc) Deserialize(v any) (any, error) { return f(v) }
+// Deserialize calls f.DeserializeFunc(v).
+func (f TransformFuncs) Deserialize(v any) (any, error) {
+	if f.DeserializeFunc == nil {
+		return v, nil
+	}
+	return f.DeserializeFunc(v)
+}
+
+// Serialize calls f.SerializeFunc(v).
+func (f TransformFuncs) Serialize(v any) (any, error) {
+	if f.SerializeFunc == nil {
+		return v, nil
+	}
+	return f.SerializeFunc(v)
+}
 
 // ErrUnknownTransform reports an attribute naming a transform that the
 // serializer reading it does not have.

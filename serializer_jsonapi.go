@@ -33,6 +33,11 @@ type JSONAPISerializer struct {
 	// means the package's ModelNameFromPayloadKey.
 	ModelNameFromPayloadKey func(key string) string
 
+	// PayloadKeyFromModelName maps a model type to the type written in
+	// serialized documents; nil means the type pluralized ("album" →
+	// "albums").
+	PayloadKeyFromModelName func(typ string) string
+
 	// NormalizeHash, if not nil, is called with each resource object
 	// before it is read; typ is its model type.
 	NormalizeHash func(typ string, h *Hash) error

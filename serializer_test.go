@@ -307,6 +307,14 @@ func (fahrenheit) Deserialize(v any) (any, error) {
 	return (f - 32) * 5 / 9, nil
 }
 
+func (fahrenheit) Serialize(v any) (any, error) {
+	c, ok := v.(float64)
+	if !ok {
+		return nil, fmt.Errorf("want degrees Celsius, got %T", v)
+	}
+	return c*9/5 + 32, nil
+}
+
 func TestTransforms(t *testing.T) {
 	ser := &recstore.JSONSerializer{Transforms: map[string]recstore.Transform{"fahrenheit": fahrenheit{}}}
 	yes := true

@@ -363,6 +363,11 @@ type Related struct {
 	// NotLoaded are the members of Keys that the Store does not hold:
 	// a relationship can name records that were never pushed.
 	NotLoaded []Key
+	// Inverse names the related model's relationship that mirrors this
+	// one, or is "" when there is none; InverseMany reports that it is a
+	// to-many.
+	Inverse     string
+	InverseMany bool
 }
 
 // Empty reports whether the relationship is known to be null or [].
@@ -400,6 +405,12 @@ func (s *Store) Related(k Key, name string) (Related, bool) {
 			}
 		}
 	})
+	if found && t.rels[ri].inverse != "" {
+		s.mu.Lock() // inverses change only under the lock
+		out.Inverse = t.rels[ri].inverse
+		out.InverseMany = s.inverseMany(t, &t.rels[ri], out.Keys)
+		s.mu.Unlock()
+	}
 	return out, found
 }
 

@@ -93,7 +93,25 @@ func (p *parser) resourceValue(r *Resource, incl bool, idx int) (staged, error) 
 		return st, err
 	}
 
-	if r.Attributes != nil {
+	if r.raw != nil {
+		p.in("attributes")
+		for _, ra := range r.raw {
+			a := &t.attrs[ra.i]
+			p.in(a.name)
+			var err error
+			if ra.raw != nil {
+				err = p.attrRaw(&st, a, ra.raw)
+			} else {
+				err = p.attrValue(&st, a, ra.v)
+			}
+			if err != nil {
+				return st, err
+			}
+			p.out()
+			st.set.add(int(ra.i))
+		}
+		p.out()
+	} else if r.Attributes != nil {
 		p.in("attributes")
 		for i := range t.attrs {
 			a := &t.attrs[i]
@@ -212,6 +230,12 @@ func (p *parser) attrValue(st *staged, a *attrField, v any) error {
 			p.scratch = raw[:0]
 		}
 	}
+	return p.attrRaw(st, a, raw)
+}
+
+// attrRaw decodes the JSON text raw into attribute a of st.
+func (p *parser) attrRaw(st *staged, a *attrField, raw []byte) error {
+	ptr := unsafe.Add(st.v.val, a.off)
 	saved := p.sc
 	p.sc = scanner{buf: raw, maxDepth: saved.maxDepth}
 	s := &p.sc

@@ -60,6 +60,19 @@ type Resource struct {
 	Relationships map[string]*Relationship
 	Meta          map[string]any
 	Links         map[string]any
+
+	// raw holds the attributes instead of Attributes when a built-in
+	// serializer normalizes a payload for PushPayload: the payload's
+	// bytes, decoded once by the push.
+	raw []rawAttr
+}
+
+// rawAttr is one attribute of a Resource.raw: raw JSON text, or when raw
+// is nil a Go value a transform produced.
+type rawAttr struct {
+	i   int32 // index in the table's attrs
+	raw []byte
+	v   any
 }
 
 // A Relationship is one member of a resource's "relationships" object.

@@ -127,6 +127,8 @@ func (s *Store) normalize(typ string, payload any, record bool) (*Document, erro
 			return nil, fmt.Errorf("recstore: the serializer of %q (%T) cannot normalize single records", typ, ser)
 		}
 		doc, err = rn.NormalizeRecord(s, typ, buf)
+	} else if pn, ok := ser.(pushNormalizer); ok {
+		doc, err = pn.normalizeForPush(s, typ, buf)
 	} else {
 		doc, err = ser.Normalize(s, typ, buf)
 	}
@@ -143,6 +145,12 @@ func (s *Store) normalize(typ string, payload any, record bool) (*Document, erro
 		s.logger().Warn("recstore: payload member skipped", "type", typ, "err", skip)
 	}
 	return doc, nil
+}
+
+// pushNormalizer is implemented by the built-in serializers, whose
+// Documents for PushPayload keep attributes raw.
+type pushNormalizer interface {
+	normalizeForPush(s *Store, typ string, payload []byte) (*Document, error)
 }
 
 // payloadKeys lists the keys of doc's resources, data first, each once.
@@ -253,7 +261,17 @@ type JSONSerializer struct {
 // Normalize reads payload, one record hash or an array of them, as records
 // of type typ.
 func (j *JSONSerializer) Normalize(s *Store, typ string, payload []byte) (*Document, error) {
-	n, err := newNormalizer(s, payload)
+	return j.normalize(s, typ, payload, false)
+}
+
+// normalizeForPush is Normalize for a Document that goes straight to a
+// push: see normalizer.fast.
+func (j *JSONSerializer) normalizeForPush(s *Store, typ string, payload []byte) (*Document, error) {
+	return j.normalize(s, typ, payload, true)
+}
+
+func (j *JSONSerializer) normalize(s *Store, typ string, payload []byte, fast bool) (*Document, error) {
+	n, err := newNormalizer(s, payload, fast)
 	if err != nil {
 		return nil, err
 	}
@@ -310,7 +328,17 @@ type RESTSerializer struct {
 // Normalize reads a payload keyed by type. typ is the primary type, or ""
 // to make every record primary.
 func (rs *RESTSerializer) Normalize(s *Store, typ string, payload []byte) (*Document, error) {
-	n, err := newNormalizer(s, payload)
+	return rs.normalize(s, typ, payload, false)
+}
+
+// normalizeForPush is Normalize for a Document that goes straight to a
+// push: see normalizer.fast.
+func (rs *RESTSerializer) normalizeForPush(s *Store, typ string, payload []byte) (*Document, error) {
+	return rs.normalize(s, typ, payload, true)
+}
+
+func (rs *RESTSerializer) normalize(s *Store, typ string, payload []byte, fast bool) (*Document, error) {
+	n, err := newNormalizer(s, payload, fast)
 	if err != nil {
 		return nil, err
 	}
@@ -401,7 +429,7 @@ func normalizeRecord(s *Store, j *JSONSerializer, typ string, hash []byte) (*Doc
 	if t == nil {
 		return nil, fmt.Errorf("%w %q", ErrUnknownType, typ)
 	}
-	n, err := newNormalizer(s, hash)
+	n, err := newNormalizer(s, hash, false)
 	if err != nil {
 		return nil, err
 	}
@@ -494,13 +522,18 @@ type normalizer struct {
 	h           []*Hash // free hashes, one per nesting level of embedded records
 	endOfObject bool
 	scratch     []byte
+	// fast is set when the Document goes straight to a push and is never
+	// seen by the caller: attributes then stay raw (see setAttr).
+	fast     bool
+	attrSlab []rawAttr
+	resSlab  []Resource
 }
 
-func newNormalizer(s *Store, payload []byte) (*normalizer, error) {
+func newNormalizer(s *Store, payload []byte, fast bool) (*normalizer, error) {
 	if len(payload) > s.opts.MaxDocumentBytes {
 		return nil, &DocumentError{Err: &LimitError{Limit: "MaxDocumentBytes", Max: s.opts.MaxDocumentBytes}}
 	}
-	return &normalizer{s: s, sc: scanner{buf: payload, maxDepth: s.opts.MaxDepth}, doc: &Document{}}, nil
+	return &normalizer{s: s, sc: scanner{buf: payload, maxDepth: s.opts.MaxDepth}, doc: &Document{}, fast: fast}, nil
 }
 
 func (n *normalizer) finish() (*Document, error) {
@@ -630,7 +663,7 @@ func (n *normalizer) record(j *JSONSerializer, t *table, h *Hash) (*Resource, er
 	if pk == "" {
 		pk = "id"
 	}
-	r := &Resource{Type: t.name}
+	r := n.newResource(t.name)
 	raw, ok := h.Raw(pk)
 	if !ok {
 		return nil, n.fail(fmt.Errorf("a %s hash has no %q member", t.name, pk))
@@ -656,10 +689,7 @@ func (n *normalizer) record(j *JSONSerializer, t *table, h *Hash) (*Resource, er
 			return nil, err
 		}
 		n.out()
-		if r.Attributes == nil {
-			r.Attributes = make(map[string]any, len(t.attrs))
-		}
-		r.Attributes[a.name] = v
+		n.setAttr(r, t, i, raw, v)
 	}
 	for i := range t.rels {
 		rf := &t.rels[i]
@@ -882,6 +912,62 @@ func (f TransformFuncs) Serialize(v any) (any, error) {
 // serializer reading it does not have.
 var ErrUnknownTransform = errors.New("recstore: unknown transform")
 
+// rawAttrs returns an empty slice with room for n attributes, carved
+// from a slab so that a payload's records share a few allocations.
+func (n *normalizer) rawAttrs(size int) []rawAttr {
+	if len(n.attrSlab)+size > cap(n.attrSlab) {
+		n.attrSlab = make([]rawAttr, 0, max(size, 1024))
+	}
+	start := len(n.attrSlab)
+	n.attrSlab = n.attrSlab[:start+size]
+	return n.attrSlab[start : start : start+size]
+}
+
+// newResource returns a Resource of type typ, from a slab when the
+// Document goes straight to a push.
+func (n *normalizer) newResource(typ string) *Resource {
+	if !n.fast {
+		return &Resource{Type: typ}
+	}
+	if len(n.resSlab) == cap(n.resSlab) {
+		n.resSlab = make([]Resource, 0, 256)
+	}
+	n.resSlab = append(n.resSlab, Resource{Type: typ})
+	return &n.resSlab[len(n.resSlab)-1]
+}
+
+// keepRaw is what transform returns when the payload's value is already
+// what the attribute takes, so that the raw bytes are used as they are
+// (and not boxed in an interface).
+type keepRaw struct{}
+
+// setAttr records attribute i of r, as transform returned it for raw.
+// For a push (n.fast) it keeps raw bytes in r.raw, which the push decodes
+// directly; otherwise it fills the public Attributes map.
+func (n *normalizer) setAttr(r *Resource, t *table, i int, raw []byte, v any) {
+	_, keep := v.(keepRaw)
+	if n.fast {
+		if r.raw == nil {
+			r.raw = n.rawAttrs(len(t.attrs))
+		}
+		if keep {
+			r.raw = append(r.raw, rawAttr{i: int32(i), raw: raw})
+		} else if v == nil {
+			r.raw = append(r.raw, rawAttr{i: int32(i), raw: nullJSON})
+		} else {
+			r.raw = append(r.raw, rawAttr{i: int32(i), v: v})
+		}
+		return
+	}
+	if r.Attributes == nil {
+		r.Attributes = make(map[string]any, len(t.attrs))
+	}
+	if keep {
+		v = json.RawMessage(raw)
+	}
+	r.Attributes[t.attrs[i].name] = v
+}
+
 // transform turns a payload value into what the attribute a takes,
 // applying its custom transform or Ember Data's coercion for its kind.
 func (n *normalizer) transform(custom map[string]Transform, t *table, id string, a *attrField, raw json.RawMessage) (any, error) {
@@ -914,19 +1000,19 @@ func (n *normalizer) transform(custom map[string]Transform, t *table, id string,
 		typ, nullable = typ.Elem(), true
 	}
 	if c == 'n' {
-		return raw, nil
+		return keepRaw{}, nil
 	}
 	if typ == timeType {
 		return n.dateTransform(raw, bad)
 	}
 	if reflect.PointerTo(typ).Implements(jsonUnmarshalerType) {
-		return raw, nil
+		return keepRaw{}, nil
 	}
 	switch {
 	case typ.Kind() == reflect.String:
 		switch c {
 		case '"':
-			return raw, nil
+			return keepRaw{}, nil
 		case 't', 'f':
 			return string(raw), nil
 		case '{', '[':
@@ -936,7 +1022,7 @@ func (n *normalizer) transform(custom map[string]Transform, t *table, id string,
 	case typ.Kind() == reflect.Bool:
 		switch c {
 		case 't', 'f':
-			return raw, nil
+			return keepRaw{}, nil
 		case '"':
 			s, err := n.sc.unquote(raw[1 : len(raw)-1])
 			if err != nil {
@@ -984,9 +1070,9 @@ func (n *normalizer) transform(custom map[string]Transform, t *table, id string,
 		case '{', '[':
 			return nil, bad(errors.New("want a number"))
 		}
-		return raw, nil
+		return keepRaw{}, nil
 	}
-	return raw, nil
+	return keepRaw{}, nil
 }
 
 // dateTransform reads a date as Ember Data's date transform does: a

@@ -69,7 +69,17 @@ func (j *JSONAPISerializer) keysFor(t *table) *memberKeys {
 // Normalize reads a JSON:API document. typ is not needed: every resource
 // names its type.
 func (j *JSONAPISerializer) Normalize(s *Store, typ string, payload []byte) (*Document, error) {
-	n, err := newNormalizer(s, payload)
+	return j.normalize(s, typ, payload, false)
+}
+
+// normalizeForPush is Normalize for a Document that goes straight to a
+// push: see normalizer.fast.
+func (j *JSONAPISerializer) normalizeForPush(s *Store, typ string, payload []byte) (*Document, error) {
+	return j.normalize(s, typ, payload, true)
+}
+
+func (j *JSONAPISerializer) normalize(s *Store, typ string, payload []byte, fast bool) (*Document, error) {
+	n, err := newNormalizer(s, payload, fast)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +156,7 @@ func (j *JSONAPISerializer) Normalize(s *Store, typ string, payload []byte) (*Do
 
 // NormalizeRecord reads one resource object of type typ.
 func (j *JSONAPISerializer) NormalizeRecord(s *Store, typ string, hash []byte) (*Document, error) {
-	n, err := newNormalizer(s, hash)
+	n, err := newNormalizer(s, hash, false)
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +242,7 @@ func (j *JSONAPISerializer) record(n *normalizer, t *table, h *Hash) (*Resource,
 			return nil, n.fail(fmt.Errorf("normalizing a %s resource: %w", t.name, err))
 		}
 	}
-	r := &Resource{Type: t.name}
+	r := n.newResource(t.name)
 	raw, ok := h.Raw("id")
 	if !ok {
 		return nil, n.fail(errors.New(`the resource has no "id" member`))
@@ -263,10 +273,7 @@ func (j *JSONAPISerializer) record(n *normalizer, t *table, h *Hash) (*Resource,
 				return nil, err
 			}
 			n.out()
-			if r.Attributes == nil {
-				r.Attributes = make(map[string]any, len(t.attrs))
-			}
-			r.Attributes[a.name] = val
+			n.setAttr(r, t, i, v, val)
 		}
 		n.putHash(attrs)
 		n.out()

@@ -180,9 +180,11 @@ func linkModels(t *table, gos map[reflect.Type]*table) error {
 	for _, p := range sets {
 		p.r.target.Store(p.target)
 	}
+	t.s.invMu.Lock()
 	for _, iv := range invs {
 		iv.r.inverse = iv.inv
 	}
+	t.s.invMu.Unlock()
 	return nil
 }
 

@@ -77,7 +77,7 @@ func (s *Store) Snapshot(k Key) (*Snapshot, bool) {
 		return nil, false
 	}
 	snap := &Snapshot{Key: Key{t.name, k.ID}, t: t, val: p, rels: make([]Related, len(t.rels))}
-	s.mu.Lock() // inverses change only under the lock
+	s.invMu.RLock()
 	for i := range t.rels {
 		rf := &t.rels[i]
 		st := states[i]
@@ -92,7 +92,7 @@ func (s *Store) Snapshot(k Key) (*Snapshot, bool) {
 		}
 		snap.rels[i] = r
 	}
-	s.mu.Unlock()
+	s.invMu.RUnlock()
 	for i := range snap.rels {
 		for _, rk := range snap.rels[i].Keys {
 			if !s.Has(rk) {
@@ -104,7 +104,7 @@ func (s *Store) Snapshot(k Key) (*Snapshot, bool) {
 }
 
 // inverseMany reports whether the inverse of t's relationship rf is a
-// to-many. Called with s.mu held.
+// to-many. Called with s.mu or s.invMu held.
 func (s *Store) inverseMany(t *table, rf *relField, keys []Key) bool {
 	var to *table
 	if rf.target != nil {

@@ -63,6 +63,11 @@ type Store struct {
 	// it except as a fallback (see consistent).
 	mu sync.Mutex
 
+	// invMu guards relField.inverse for readers (Related, Snapshot), so
+	// that they need not wait for a push; registration holds it as well
+	// as mu when it sets an inverse.
+	invMu sync.RWMutex
+
 	// seq is odd while a change is being published. Reads that touch more
 	// than one record check it before and after, so that they never see
 	// half of a push.
@@ -406,10 +411,10 @@ func (s *Store) Related(k Key, name string) (Related, bool) {
 		}
 	})
 	if found && t.rels[ri].inverse != "" {
-		s.mu.Lock() // inverses change only under the lock
+		s.invMu.RLock()
 		out.Inverse = t.rels[ri].inverse
 		out.InverseMany = s.inverseMany(t, &t.rels[ri], out.Keys)
-		s.mu.Unlock()
+		s.invMu.RUnlock()
 	}
 	return out, found
 }

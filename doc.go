@@ -37,6 +37,18 @@
 // typed records. A push is all or nothing: on any error the Store is exactly
 // as it was.
 //
+// # Serializers
+//
+// [Store.PushPayload] takes a backend's own payload, normalizes it with the
+// type's [Serializer] ([JSONAPISerializer], [RESTSerializer],
+// [JSONSerializer] or your own) and pushes it all or nothing, returning
+// every record it pushed. [Store.Normalize] stops before the push;
+// [Store.Serialize] writes a record back; [Store.ExtractErrors] maps a
+// backend's validation errors to attribute names. The built-in serializers
+// are configured, not subclassed: key mappings, a primary key, a per-record
+// NormalizeHash hook, embedded relationships and custom [Transform]s.
+// Serializers coerce values as Ember Data's transforms do; Push never does.
+//
 // # Reading
 //
 // [Model.Peek] returns a copy of one record without I/O and without a lock;

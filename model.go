@@ -287,19 +287,27 @@ func (m *Model[T]) All() iter.Seq2[string, T] {
 // type; otherwise Push returns a *DocumentError and changes nothing.
 // Included resources may be of any registered type.
 func (m *Model[T]) Push(doc any) ([]T, error) {
-	_, vs, err := m.s.push(doc, m.t)
+	var out []T
+	_, err := m.s.push(doc, m.t, func(keys []Key) { out = m.values(keys) })
 	if err != nil {
 		return nil, err
 	}
-	out := make([]T, len(vs))
-	for i, v := range vs {
-		if m.t.fills {
-			m.s.consistent(func() { out[i] = m.value(v, true) })
-		} else {
-			out[i] = m.value(v, false)
+	return out, nil
+}
+
+// values reads the records of keys that are of this model's type, as they
+// are now; the caller holds the Store's lock.
+func (m *Model[T]) values(keys []Key) []T {
+	out := make([]T, 0, len(keys))
+	for _, k := range keys {
+		if k.Type != m.t.name {
+			continue
+		}
+		if v := m.t.loaded(k.ID); v != nil {
+			out = append(out, m.value(v, m.t.fills))
 		}
 	}
-	return out, nil
+	return out
 }
 
 // Related returns the relationship name of the record id; see

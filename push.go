@@ -41,14 +41,17 @@ import (
 // matches) and the Store is exactly as it was. Readers see either none of a
 // push or all of it.
 func (s *Store) Push(doc any) ([]Key, error) {
-	keys, _, err := s.push(doc, nil)
+	keys, err := s.push(doc, nil, nil)
 	return keys, err
 }
 
-// push runs a push and returns the primary records' keys and, when only is
-// not nil, the versions it published for them. only, if not nil, is the one
-// table primary resources may use.
-func (s *Store) push(doc any, only *table) (_ []Key, _ []*version, err error) {
+// push runs a push and returns the primary records' keys. only, if not
+// nil, is the one table primary resources may use. read, if not nil, is
+// called with those keys after the push is published and before the
+// Store's lock is released, so that it can read the push's result with no
+// later change mixed in; it must not call back into the Store's locking
+// methods.
+func (s *Store) push(doc any, only *table, read func(keys []Key)) (_ []Key, err error) {
 	p := parserPool.Get().(*parser)
 	defer p.release()
 	p.tables, p.only, p.opts = *s.tables.Load(), only, &s.opts
@@ -56,7 +59,7 @@ func (s *Store) push(doc any, only *table) (_ []Key, _ []*version, err error) {
 	switch d := doc.(type) {
 	case *Document:
 		if d == nil {
-			return nil, nil, &DocumentError{Err: errors.New("nil document")}
+			return nil, &DocumentError{Err: errors.New("nil document")}
 		}
 		err = p.fromDocument(d)
 	case Document:
@@ -64,13 +67,13 @@ func (s *Store) push(doc any, only *table) (_ []Key, _ []*version, err error) {
 	default:
 		var buf []byte
 		if buf, err = s.documentBytes(doc); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		p.sc = scanner{buf: buf, maxDepth: s.opts.MaxDepth}
 		err = p.document()
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 
 	s.mu.Lock()
@@ -81,24 +84,22 @@ func (s *Store) push(doc any, only *table) (_ []Key, _ []*version, err error) {
 		for i := range list.len() {
 			if err := c.apply(list.at(i), &p.rels); err != nil {
 				c.abort()
-				return nil, nil, err
+				return nil, err
 			}
 		}
 	}
 	c.publish()
 	keys := make([]Key, p.data.len())
-	var vs []*version
-	if only != nil {
-		vs = make([]*version, len(keys))
-	}
 	for i := range keys {
 		st := p.data.at(i)
 		keys[i] = Key{st.t.name, st.id}
-		if vs != nil {
-			vs[i] = st.e.cur.Load()
-		}
 	}
-	return keys, vs, nil
+	if read != nil {
+		// Still under the lock: what read sees is exactly this push's
+		// result, related records included.
+		read(keys)
+	}
+	return keys, nil
 }
 
 // parserPool keeps parsers' scratch slices between pushes, so that a push

@@ -84,14 +84,26 @@ var defaultSerializer = &JSONAPISerializer{}
 // the serializer or the Store rejects, or wraps ErrUnknownType for an
 // unknown typ; either way the Store is unchanged.
 func (s *Store) PushPayload(typ string, payload any) ([]Key, error) {
+	return s.pushPayload(typ, payload, nil)
+}
+
+// pushPayload is PushPayload, calling read with the keys it returns as
+// push calls it.
+func (s *Store) pushPayload(typ string, payload any, read func(keys []Key)) ([]Key, error) {
 	doc, err := s.normalize(typ, payload, false)
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := s.push(doc, nil); err != nil {
+	var keys []Key
+	if _, err := s.push(doc, nil, func([]Key) {
+		keys = payloadKeys(doc)
+		if read != nil {
+			read(keys)
+		}
+	}); err != nil {
 		return nil, err
 	}
-	return payloadKeys(doc), nil
+	return keys, nil
 }
 
 // Normalize translates the hash of one record of type typ into a Document,
@@ -172,18 +184,9 @@ func payloadKeys(doc *Document) []Key {
 // PushPayload pushes payload as [Store.PushPayload] does with this model's
 // type, and returns the pushed records of this model, in payload order.
 func (m *Model[T]) PushPayload(payload any) ([]T, error) {
-	keys, err := m.s.PushPayload(m.t.name, payload)
-	if err != nil {
+	var out []T
+	if _, err := m.s.pushPayload(m.t.name, payload, func(keys []Key) { out = m.values(keys) }); err != nil {
 		return nil, err
-	}
-	out := make([]T, 0, len(keys))
-	for _, k := range keys {
-		if k.Type != m.t.name {
-			continue
-		}
-		if v, ok := m.Peek(k.ID); ok {
-			out = append(out, v)
-		}
 	}
 	return out, nil
 }

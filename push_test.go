@@ -401,3 +401,26 @@ func TestPushAttributeKinds(t *testing.T) {
 }
 
 func withoutPT(k Kinds) Kinds { k.PT = nil; return k }
+
+// A Document read with encoding/json sees member names exactly as a
+// pushed text does: JSON:API names are case-sensitive.
+func TestDocumentMemberNamesAreCaseSensitive(t *testing.T) {
+	for _, text := range []string{
+		`{"data": {"tYpe": "album", "id": "1"}}`,
+		`{"Data": {"type": "album", "id": "1"}}`,
+		`{"data": {"type": "album", "ID": "1"}}`,
+		`{"data": {"type": "album", "id": "1", "relationships": {"label": {"data": {"TYPE": "label", "id": "1"}}}}}`,
+	} {
+		t.Run(text, func(t *testing.T) {
+			s, _, _, _, _ := newStore(t, nil)
+			_, err := s.Push(text)
+			require.ErrorIs(t, err, recstore.ErrInvalidDocument, "as text")
+			var doc recstore.Document
+			if json.Unmarshal([]byte(text), &doc) == nil {
+				_, err = s.Push(&doc)
+				require.ErrorIs(t, err, recstore.ErrInvalidDocument, "as a Document")
+			}
+			assert.Zero(t, s.Len("album"))
+		})
+	}
+}

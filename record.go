@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sort"
 )
 
@@ -257,12 +258,14 @@ func (rel *Relationship) writeJSON(b *bytes.Buffer) error {
 // when it is pushed.
 func (d *Document) UnmarshalJSON(data []byte) error {
 	var raw struct {
-		Data     json.RawMessage `json:"data"`
-		Included []*Resource     `json:"included"`
-		Meta     map[string]any  `json:"meta"`
-		Links    map[string]any  `json:"links"`
+		Data     json.RawMessage
+		Included []*Resource
+		Meta     map[string]any
+		Links    map[string]any
 	}
-	if err := json.Unmarshal(data, &raw); err != nil {
+	if err := decodeMembers(data, map[string]any{
+		"data": &raw.Data, "included": &raw.Included, "meta": &raw.Meta, "links": &raw.Links,
+	}); err != nil {
 		return err
 	}
 	*d = Document{Included: raw.Included, Meta: raw.Meta, Links: raw.Links}
@@ -296,14 +299,17 @@ func (r *Resource) MarshalJSON() ([]byte, error) {
 // precision on its way to the Store.
 func (r *Resource) UnmarshalJSON(data []byte) error {
 	var raw struct {
-		Type          string                     `json:"type"`
-		ID            json.RawMessage            `json:"id"`
-		Attributes    map[string]json.RawMessage `json:"attributes"`
-		Relationships map[string]*Relationship   `json:"relationships"`
-		Meta          map[string]any             `json:"meta"`
-		Links         map[string]any             `json:"links"`
+		Type          string
+		ID            json.RawMessage
+		Attributes    map[string]json.RawMessage
+		Relationships map[string]*Relationship
+		Meta          map[string]any
+		Links         map[string]any
 	}
-	if err := json.Unmarshal(data, &raw); err != nil {
+	if err := decodeMembers(data, map[string]any{
+		"type": &raw.Type, "id": &raw.ID, "attributes": &raw.Attributes,
+		"relationships": &raw.Relationships, "meta": &raw.Meta, "links": &raw.Links,
+	}); err != nil {
 		return err
 	}
 	id, err := rawID(raw.ID)
@@ -347,11 +353,11 @@ func (rel *Relationship) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads a relationship object.
 func (rel *Relationship) UnmarshalJSON(data []byte) error {
 	var raw struct {
-		Data  json.RawMessage `json:"data"`
-		Links map[string]any  `json:"links"`
-		Meta  map[string]any  `json:"meta"`
+		Data  json.RawMessage
+		Links map[string]any
+		Meta  map[string]any
 	}
-	if err := json.Unmarshal(data, &raw); err != nil {
+	if err := decodeMembers(data, map[string]any{"data": &raw.Data, "links": &raw.Links, "meta": &raw.Meta}); err != nil {
 		return err
 	}
 	*rel = Relationship{Links: raw.Links, Meta: raw.Meta}
@@ -363,22 +369,29 @@ func (rel *Relationship) UnmarshalJSON(data []byte) error {
 	case string(data) == "null":
 		return nil
 	}
-	var ids []struct {
-		Type string          `json:"type"`
-		ID   json.RawMessage `json:"id"`
+	type ident struct {
+		Type string
+		ID   json.RawMessage
 	}
+	readIdent := func(b []byte, id *ident) error {
+		return decodeMembers(b, map[string]any{"type": &id.Type, "id": &id.ID})
+	}
+	var ids []ident
 	if data[0] == '[' {
 		rel.Many = true
-		if err := json.Unmarshal(data, &ids); err != nil {
+		var elems []json.RawMessage
+		if err := json.Unmarshal(data, &elems); err != nil {
 			return err
 		}
+		ids = make([]ident, len(elems))
+		for i, e := range elems {
+			if err := readIdent(e, &ids[i]); err != nil {
+				return err
+			}
+		}
 	} else {
-		ids = ids[:0]
-		ids = append(ids, struct {
-			Type string          `json:"type"`
-			ID   json.RawMessage `json:"id"`
-		}{})
-		if err := json.Unmarshal(data, &ids[0]); err != nil {
+		ids = make([]ident, 1)
+		if err := readIdent(data, &ids[0]); err != nil {
 			return err
 		}
 	}
@@ -389,6 +402,29 @@ func (rel *Relationship) UnmarshalJSON(data []byte) error {
 			return err
 		}
 		rel.Data[i] = Key{id.Type, s}
+	}
+	return nil
+}
+
+// decodeMembers decodes the members of the JSON object data named in
+// fields into the values they point to. Unlike decoding into a tagged
+// struct it matches names exactly, as JSON:API member names are
+// case-sensitive, so that a Document reads a document as Push reads its
+// text.
+func decodeMembers(data []byte, fields map[string]any) error {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(data, &members); err != nil {
+		return err
+	}
+	if members == nil {
+		return errors.New("recstore: want a JSON object, not null")
+	}
+	for name, raw := range members {
+		if dst, ok := fields[name]; ok {
+			if err := json.Unmarshal(raw, dst); err != nil {
+				return fmt.Errorf("member %q: %w", name, err)
+			}
+		}
 	}
 	return nil
 }

@@ -270,6 +270,7 @@ type parser struct {
 	rels     chunked[stagedRel] // every staged resource's relationships
 	ids      map[string]string  // linkage ids seen, so repeats share one string
 	scratch  []byte             // renders Go attribute values as JSON text
+	raws     *rawStore          // the pushed Document's raw attributes
 }
 
 // seg is one JSON pointer reference token: a member name (name, or raw
@@ -285,9 +286,12 @@ func (p *parser) inRaw(b []byte) { p.path = append(p.path, seg{raw: b, idx: -1})
 func (p *parser) at(i int)       { p.path = append(p.path, seg{idx: i}) }
 func (p *parser) out()           { p.path = p.path[:len(p.path)-1] }
 
-func (p *parser) pointer() string {
+func (p *parser) pointer() string { return renderPointer(p.path) }
+
+// renderPointer renders a path as a JSON pointer.
+func renderPointer(path []seg) string {
 	var b strings.Builder
-	for _, sg := range p.path {
+	for _, sg := range path {
 		b.WriteByte('/')
 		switch {
 		case sg.idx >= 0:

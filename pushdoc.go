@@ -21,6 +21,7 @@ var nullJSON = []byte("null")
 
 // fromDocument stages d's resources as document stages parsed ones.
 func (p *parser) fromDocument(d *Document) error {
+	p.raws = d.raws
 	p.hasData = true
 	p.data.reset()
 	p.included.reset()
@@ -99,10 +100,10 @@ func (p *parser) resourceValue(r *Resource, incl bool, idx int) (staged, error) 
 			a := &t.attrs[ra.i]
 			p.in(a.name)
 			var err error
-			if ra.raw != nil {
-				err = p.attrRaw(&st, a, ra.raw)
+			if ra.kind == rawValue {
+				err = p.attrValue(&st, a, p.raws.values[ra.start])
 			} else {
-				err = p.attrValue(&st, a, ra.v)
+				err = p.attrRaw(&st, a, p.raws.bytes(ra))
 			}
 			if err != nil {
 				return st, err

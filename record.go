@@ -48,6 +48,10 @@ type Document struct {
 	// pointer into the payload, wrapping the reason (ErrUnknownType). Push
 	// ignores it, and it is not part of the JSON form.
 	Skipped []error
+
+	// raws holds what the Resources' raw attributes stand for; see
+	// Resource.raw.
+	raws *rawStore
 }
 
 // A Resource is one JSON:API resource object.
@@ -64,16 +68,43 @@ type Resource struct {
 
 	// raw holds the attributes instead of Attributes when a built-in
 	// serializer normalizes a payload for PushPayload: the payload's
-	// bytes, decoded once by the push.
+	// bytes, decoded once by the push. They are kept in Document.raws.
 	raw []rawAttr
 }
 
-// rawAttr is one attribute of a Resource.raw: raw JSON text, or when raw
-// is nil a Go value a transform produced.
+// rawAttr is one attribute of a Resource.raw. It holds no pointers, so
+// that the garbage collector need not scan a payload's worth of them: the
+// bytes or value it stands for are in the Document's rawStore.
 type rawAttr struct {
-	i   int32 // index in the table's attrs
-	raw []byte
-	v   any
+	i     int32 // index in the table's attrs
+	kind  uint8
+	start uint32 // payload offset, or index into rawStore.extra or .values
+	end   uint32
+}
+
+const (
+	rawPayload uint8 = iota // rawStore.payload[start:end]
+	rawNull                 // JSON null
+	rawExtra                // rawStore.extra[start]: bytes from outside the payload
+	rawValue                // rawStore.values[start]: a Go value a transform made
+)
+
+// rawStore holds what a Document's rawAttrs stand for.
+type rawStore struct {
+	payload []byte
+	extra   [][]byte
+	values  []any
+}
+
+// bytes returns the JSON text of a rawAttr of kind other than rawValue.
+func (rs *rawStore) bytes(ra rawAttr) []byte {
+	switch ra.kind {
+	case rawPayload:
+		return rs.payload[ra.start:ra.end]
+	case rawExtra:
+		return rs.extra[ra.start]
+	}
+	return nullJSON
 }
 
 // A Relationship is one member of a resource's "relationships" object.

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/recstore/recstore/inflect"
 )
@@ -76,8 +77,8 @@ var defaultSerializer = &JSONAPISerializer{}
 // payload takes the forms Push takes: JSON text, an io.Reader, or a Go
 // value such as a map[string]any literal, which is encoded first. Unlike
 // Ember Data's, PushPayload returns the keys of every record it pushed:
-// the primary ones first, in payload order, then the sideloaded and
-// embedded ones, each once. What the serializer skipped is logged to
+// the primary ones first, in payload order (as Push returns them), then the
+// sideloaded and embedded ones, each once. What the serializer skipped is logged to
 // Options.Logger at level Warn.
 //
 // An error is a *DocumentError (matching ErrInvalidDocument) for a payload
@@ -165,17 +166,32 @@ type pushNormalizer interface {
 	normalizeForPush(s *Store, typ string, payload []byte) (*Document, error)
 }
 
-// payloadKeys lists the keys of doc's resources, data first, each once.
+// payloadKeys lists the keys of doc's data, in order, as Push returns
+// them, then those of its included resources, each once and leaving out
+// any already in data (which JSON:API forbids anyway). Only included keys
+// go in a set, so a payload with no sideloads needs none.
 func payloadKeys(doc *Document) []Key {
 	keys := make([]Key, 0, len(doc.Data)+len(doc.Included))
-	seen := make(map[Key]struct{}, cap(keys))
-	for _, list := range [][]*Resource{doc.Data, doc.Included} {
-		for _, r := range list {
-			k := Key{r.Type, r.ID}
-			if _, dup := seen[k]; !dup {
-				seen[k] = struct{}{}
-				keys = append(keys, k)
-			}
+	for _, r := range doc.Data {
+		keys = append(keys, Key{r.Type, r.ID})
+	}
+	if len(doc.Included) == 0 {
+		return keys
+	}
+	incl := make(map[Key]bool, len(doc.Included)) // true: already listed
+	for _, r := range doc.Included {
+		incl[Key{r.Type, r.ID}] = false
+	}
+	for _, k := range keys {
+		if _, ok := incl[k]; ok {
+			incl[k] = true
+		}
+	}
+	for _, r := range doc.Included {
+		k := Key{r.Type, r.ID}
+		if !incl[k] {
+			incl[k] = true
+			keys = append(keys, k)
 		}
 	}
 	return keys
@@ -521,7 +537,7 @@ type normalizer struct {
 	sc          scanner
 	doc         *Document
 	included    []*Resource
-	path        []string
+	path        []seg
 	h           []*Hash // free hashes, one per nesting level of embedded records
 	endOfObject bool
 	scratch     []byte
@@ -536,7 +552,11 @@ func newNormalizer(s *Store, payload []byte, fast bool) (*normalizer, error) {
 	if len(payload) > s.opts.MaxDocumentBytes {
 		return nil, &DocumentError{Err: &LimitError{Limit: "MaxDocumentBytes", Max: s.opts.MaxDocumentBytes}}
 	}
-	return &normalizer{s: s, sc: scanner{buf: payload, maxDepth: s.opts.MaxDepth}, doc: &Document{}, fast: fast}, nil
+	n := &normalizer{s: s, sc: scanner{buf: payload, maxDepth: s.opts.MaxDepth}, doc: &Document{}, fast: fast}
+	if fast {
+		n.doc.raws = &rawStore{payload: payload}
+	}
+	return n, nil
 }
 
 func (n *normalizer) finish() (*Document, error) {
@@ -550,16 +570,13 @@ func (n *normalizer) finish() (*Document, error) {
 	return n.doc, nil
 }
 
-func (n *normalizer) in(name string) { n.path = append(n.path, escapePointer(name)) }
-func (n *normalizer) at(i int)       { n.path = append(n.path, strconv.Itoa(i)) }
+// The normalizer tracks where it is as the push parser does, and renders
+// a JSON pointer only when it fails.
+func (n *normalizer) in(name string) { n.path = append(n.path, seg{name: name, idx: -1}) }
+func (n *normalizer) at(i int)       { n.path = append(n.path, seg{idx: i}) }
 func (n *normalizer) out()           { n.path = n.path[:len(n.path)-1] }
 
-func (n *normalizer) pointer() string {
-	if len(n.path) == 0 {
-		return ""
-	}
-	return "/" + strings.Join(n.path, "/")
-}
+func (n *normalizer) pointer() string { return renderPointer(n.path) }
 
 func (n *normalizer) fail(err error) error { return &DocumentError{Pointer: n.pointer(), Err: err} }
 
@@ -939,6 +956,20 @@ func (n *normalizer) newResource(typ string) *Resource {
 	return &n.resSlab[len(n.resSlab)-1]
 }
 
+// offsetIn returns where sub starts within buf, if it lies wholly inside
+// it and its offsets fit a rawAttr.
+func offsetIn(buf, sub []byte) (int, bool) {
+	if len(sub) == 0 || len(buf) == 0 || len(buf) > math.MaxUint32 {
+		return 0, false
+	}
+	b := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(sub)))
+	if p < b || p+uintptr(len(sub)) > b+uintptr(len(buf)) {
+		return 0, false
+	}
+	return int(p - b), true
+}
+
 // keepRaw is what transform returns when the payload's value is already
 // what the attribute takes, so that the raw bytes are used as they are
 // (and not boxed in an interface).
@@ -953,13 +984,21 @@ func (n *normalizer) setAttr(r *Resource, t *table, i int, raw []byte, v any) {
 		if r.raw == nil {
 			r.raw = n.rawAttrs(len(t.attrs))
 		}
-		if keep {
-			r.raw = append(r.raw, rawAttr{i: int32(i), raw: raw})
-		} else if v == nil {
-			r.raw = append(r.raw, rawAttr{i: int32(i), raw: nullJSON})
-		} else {
-			r.raw = append(r.raw, rawAttr{i: int32(i), v: v})
+		rs := n.doc.raws
+		ra := rawAttr{i: int32(i), kind: rawNull}
+		switch {
+		case keep:
+			if off, ok := offsetIn(rs.payload, raw); ok {
+				ra.kind, ra.start, ra.end = rawPayload, uint32(off), uint32(off+len(raw))
+			} else {
+				ra.kind, ra.start = rawExtra, uint32(len(rs.extra))
+				rs.extra = append(rs.extra, raw)
+			}
+		case v != nil:
+			ra.kind, ra.start = rawValue, uint32(len(rs.values))
+			rs.values = append(rs.values, v)
 		}
+		r.raw = append(r.raw, ra)
 		return
 	}
 	if r.Attributes == nil {

@@ -210,18 +210,21 @@ func (m *Model[T]) Store() *Store { return m.s }
 // record it fills; a model with only attributes and Key relations
 // allocates nothing unless its attributes hold slices, maps or pointers,
 // which are deep-copied.
-func (m *Model[T]) Peek(id string) (T, bool) {
+func (m *Model[T]) Peek(id string) (out T, ok bool) {
 	t := m.t
 	if t.clones == nil && !t.fills {
+		// Copied straight into the result: each extra copy of a T through
+		// a generic return costs as much as the lookup.
 		v := t.loaded(id)
 		if v == nil {
-			var zero T
-			return zero, false
+			return out, false
 		}
-		return m.value(v, false), true
+		out = *(*T)(v.val)
+		if len(t.rels) > 0 {
+			t.fillKeys(v, unsafe.Pointer(&out))
+		}
+		return out, true
 	}
-	var out T
-	ok := false
 	m.s.consistent(func() {
 		v := t.loaded(id)
 		if ok = v != nil; ok {

@@ -1,62 +1,97 @@
 package inflect
 
-// englishPlurals turns singular endings into plural ones. The first
-// pattern that matches wins, so specific endings come before general ones.
-var englishPlurals = [][2]string{
-	{`(quiz)$`, "${1}zes"},
-	{`^(oxen)$`, "${1}"},
-	{`^(ox)$`, "${1}en"},
-	{`^(m|l)ice$`, "${1}ice"},
-	{`^(m|l)ouse$`, "${1}ice"},
-	{`(matr|vert|ind)(?:ix|ex)$`, "${1}ices"},
-	{`(x|ch|ss|sh)$`, "${1}es"},
-	{`([^aeiouy]|qu)y$`, "${1}ies"},
-	{`(hive)$`, "${1}s"},
-	{`([^f])fe$`, "${1}ves"},
-	{`([lr])f$`, "${1}ves"},
-	{`sis$`, "ses"},
-	{`([ti])a$`, "${1}a"},
-	{`([ti])um$`, "${1}a"},
-	{`(buffal|tomat|potat|her|ech)o$`, "${1}oes"},
-	{`(bu)s$`, "${1}ses"},
-	{`(alias|status|campus)$`, "${1}es"},
-	{`(octop|vir)i$`, "${1}i"},
-	{`(octop|vir)us$`, "${1}i"},
-	{`^(ax|test)is$`, "${1}es"},
-	{`s$`, "s"},
-	{`$`, "s"},
+// A rule turns words with one of its endings from singular to plural or
+// back. Rules are plain suffix tests, not regular expressions, so that
+// inflecting an unseen word costs a few hundred nanoseconds and hostile
+// payload keys cannot make it expensive.
+type rule struct {
+	ends  []string          // lower-case endings; the word must end with one, in any case
+	whole bool              // the word must be exactly the ending
+	cond  func(string) bool // if set, must hold for the word less its ending
+	cut   int               // bytes to drop from the end
+	add   string            // lower-case text to append
 }
 
-// englishSingulars turns plural endings into singular ones, first match
+// consonantY reports whether a stem ending before a "y" makes it a
+// consonant y, as in "category" but not "day" (and "quy" as in "query").
+func consonantY(stem string) bool {
+	if stem == "" {
+		return false
+	}
+	if hasSuffixFold(stem, "qu") {
+		return true
+	}
+	switch lower(stem[len(stem)-1]) {
+	case 'a', 'e', 'i', 'o', 'u', 'y':
+		return false
+	}
+	return true
+}
+
+// notF reports whether a stem is not empty and does not end in f.
+func notF(stem string) bool { return stem != "" && lower(stem[len(stem)-1]) != 'f' }
+
+// englishPlurals turn singular endings into plural ones. The first rule
+// that matches wins, so specific endings come before general ones.
+var englishPlurals = []rule{
+	{ends: []string{"quiz"}, add: "zes"},
+	{ends: []string{"oxen"}, whole: true},
+	{ends: []string{"ox"}, whole: true, add: "en"},
+	{ends: []string{"mice", "lice"}, whole: true},
+	{ends: []string{"mouse", "louse"}, whole: true, cut: 4, add: "ice"},
+	{ends: []string{"matrix", "matrex", "vertix", "vertex", "indix", "index"}, cut: 2, add: "ices"},
+	{ends: []string{"x", "ch", "ss", "sh"}, add: "es"},
+	{ends: []string{"y"}, cond: consonantY, cut: 1, add: "ies"},
+	{ends: []string{"hive"}, add: "s"},
+	{ends: []string{"fe"}, cond: notF, cut: 2, add: "ves"},
+	{ends: []string{"lf", "rf"}, cut: 1, add: "ves"},
+	{ends: []string{"sis"}, cut: 2, add: "es"},
+	{ends: []string{"ta", "ia"}},
+	{ends: []string{"tum", "ium"}, cut: 2, add: "a"},
+	{ends: []string{"buffalo", "tomato", "potato", "hero", "echo"}, add: "es"},
+	{ends: []string{"bus"}, add: "es"},
+	{ends: []string{"alias", "status", "campus"}, add: "es"},
+	{ends: []string{"octopi", "viri"}},
+	{ends: []string{"octopus", "virus"}, cut: 2, add: "i"},
+	{ends: []string{"axis", "testis"}, whole: true, cut: 2, add: "es"},
+	{ends: []string{"s"}},
+	{ends: []string{""}, add: "s"},
+}
+
+// englishSingulars turn plural endings into singular ones, first match
 // wins.
-var englishSingulars = [][2]string{
-	{`(database)s$`, "${1}"},
-	{`(quiz)zes$`, "${1}"},
-	{`(matr)ices$`, "${1}ix"},
-	{`(vert|ind)ices$`, "${1}ex"},
-	{`^(ox)en`, "${1}"},
-	{`(alias|status|campus)(es)?$`, "${1}"},
-	{`(octop|vir)(us|i)$`, "${1}us"},
-	{`^(a)x[ie]s$`, "${1}xis"},
-	{`(cris|test)(is|es)$`, "${1}is"},
-	{`(shoe)s$`, "${1}"},
-	{`(o)es$`, "${1}"},
-	{`(bus)(es)?$`, "${1}"},
-	{`^(m|l)ice$`, "${1}ouse"},
-	{`(x|ch|ss|sh)es$`, "${1}"},
-	{`(m)ovies$`, "${1}ovie"},
-	{`(s)eries$`, "${1}eries"},
-	{`([^aeiouy]|qu)ies$`, "${1}y"},
-	{`([lr])ves$`, "${1}f"},
-	{`(tive)s$`, "${1}"},
-	{`(hive)s$`, "${1}"},
-	{`([^f])ves$`, "${1}fe"},
-	{`(analy|ba|diagno|parenthe|progno|synop|the)(sis|ses)$`, "${1}sis"},
-	{`([ti])a$`, "${1}um"},
-	{`(n)ews$`, "${1}ews"},
-	{`(ss)$`, "${1}"},
-	{`(us)$`, "${1}"},
-	{`s$`, ""},
+var englishSingulars = []rule{
+	{ends: []string{"databases"}, cut: 1},
+	{ends: []string{"quizzes"}, cut: 3},
+	{ends: []string{"matrices"}, cut: 4, add: "ix"},
+	{ends: []string{"vertices", "indices"}, cut: 4, add: "ex"},
+	{ends: []string{"oxen"}, whole: true, cut: 2},
+	{ends: []string{"aliases", "statuses", "campuses"}, cut: 2},
+	{ends: []string{"alias", "status", "campus"}},
+	{ends: []string{"octopi", "viri"}, cut: 1, add: "us"},
+	{ends: []string{"octopus", "virus"}},
+	{ends: []string{"axis", "axes"}, whole: true, cut: 2, add: "is"},
+	{ends: []string{"crisis", "crises", "testis", "testes"}, cut: 2, add: "is"},
+	{ends: []string{"shoes"}, cut: 1},
+	{ends: []string{"oes"}, cut: 2},
+	{ends: []string{"buses"}, cut: 2},
+	{ends: []string{"bus"}},
+	{ends: []string{"mice", "lice"}, whole: true, cut: 3, add: "ouse"},
+	{ends: []string{"xes", "ches", "sses", "shes"}, cut: 2},
+	{ends: []string{"movies"}, cut: 1},
+	{ends: []string{"series"}},
+	{ends: []string{"ies"}, cond: consonantY, cut: 3, add: "y"},
+	{ends: []string{"lves", "rves"}, cut: 3, add: "f"},
+	{ends: []string{"tives", "hives"}, cut: 1},
+	{ends: []string{"ves"}, cond: notF, cut: 3, add: "fe"},
+	{ends: []string{
+		"analysis", "analyses", "basis", "bases", "diagnosis", "diagnoses",
+		"parenthesis", "parentheses", "prognosis", "prognoses", "synopsis",
+		"synopses", "thesis", "theses",
+	}, cut: 2, add: "is"},
+	{ends: []string{"ta", "ia"}, cut: 1, add: "um"},
+	{ends: []string{"news", "ss", "us"}},
+	{ends: []string{"s"}, cut: 1},
 }
 
 // englishIrregular pairs singulars with plurals no rule produces.

@@ -9,7 +9,6 @@
 package inflect
 
 import (
-	"regexp"
 	"strings"
 	"sync"
 	"unicode"
@@ -20,18 +19,13 @@ import (
 // hostile words cannot grow memory without limit.
 const maxCached = 4096
 
-type rule struct {
-	re   *regexp.Regexp
-	repl string
-}
-
 // Rules inflect English words. Its methods are safe for concurrent use,
 // including adding words while others inflect. The zero value has no
 // rules at all (every word is its own plural); use English.
 type Rules struct {
 	mu          sync.RWMutex
-	plurals     []rule // first match wins
-	singulars   []rule // first match wins
+	plurals     []rule // first match wins; shared, never modified
+	singulars   []rule // first match wins; shared, never modified
 	toPlural    map[string]string
 	toSingular  map[string]string
 	uncountable map[string]bool
@@ -44,13 +38,7 @@ type Rules struct {
 // ...) and uncountable ones (sheep, news, ...). Each call returns an
 // independent copy.
 func English() *Rules {
-	r := &Rules{}
-	for _, p := range englishPlurals {
-		r.plurals = append(r.plurals, rule{regexp.MustCompile("(?i)" + p[0]), p[1]})
-	}
-	for _, p := range englishSingulars {
-		r.singulars = append(r.singulars, rule{regexp.MustCompile("(?i)" + p[0]), p[1]})
-	}
+	r := &Rules{plurals: englishPlurals, singulars: englishSingulars}
 	for _, w := range englishIrregular {
 		r.Irregular(w[0], w[1])
 	}
@@ -149,12 +137,50 @@ func (r *Rules) inflectWord(w string, plural bool) string {
 	if v, ok := table[lower]; ok {
 		return matchCase(w, v)
 	}
-	for _, ru := range rules {
-		if ru.re.MatchString(w) {
-			return ru.re.ReplaceAllString(w, ru.repl)
+	for i := range rules {
+		if ru := &rules[i]; ru.matches(w) {
+			add := ru.add
+			if add != "" && isUpperWord(w) {
+				add = strings.ToUpper(add)
+			}
+			return w[:len(w)-ru.cut] + add
 		}
 	}
 	return w
+}
+
+func (ru *rule) matches(w string) bool {
+	for _, end := range ru.ends {
+		if !hasSuffixFold(w, end) || ru.whole && len(w) != len(end) {
+			continue
+		}
+		if ru.cond == nil || ru.cond(w[:len(w)-len(end)]) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasSuffixFold reports whether s ends with the lower-case ASCII suffix,
+// in any ASCII case.
+func hasSuffixFold(s, suffix string) bool {
+	if len(s) < len(suffix) {
+		return false
+	}
+	s = s[len(s)-len(suffix):]
+	for i := 0; i < len(s); i++ {
+		if lower(s[i]) != suffix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // splitLast splits a compound word before its last part: after the last
@@ -182,7 +208,7 @@ func splitLast(w string) (head, tail string) {
 // matchCase spells repl (lower case) in the case of w: all upper,
 // capitalized, or as is.
 func matchCase(w, repl string) string {
-	if strings.ToUpper(w) == w && strings.ToLower(w) != w {
+	if isUpperWord(w) {
 		return strings.ToUpper(repl)
 	}
 	if c, _ := utf8.DecodeRuneInString(w); unicode.IsUpper(c) {
@@ -191,6 +217,9 @@ func matchCase(w, repl string) string {
 	}
 	return repl
 }
+
+// isUpperWord reports whether w has letters and all of them upper case.
+func isUpperWord(w string) bool { return strings.ToUpper(w) == w && strings.ToLower(w) != w }
 
 // Dasherize spells a name in lower case with dashes between its words:
 // "songCount" → "song-count", "github_handle" → "github-handle".

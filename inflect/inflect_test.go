@@ -88,6 +88,12 @@ func TestEdgeWords(t *testing.T) {
 	assert.Equal(t, "-", r.Singular("-"))
 	assert.Equal(t, "a-", r.Plural("a-"))
 	assert.Equal(t, "PEOPLE", r.Plural("PERSON"))
+	assert.Equal(t, "CATEGORY", r.Singular("CATEGORIES"))
+	assert.Equal(t, "Category", r.Singular("Categories"))
+	assert.Equal(t, "BOXES", r.Plural("BOX"))
+	assert.Equal(t, "fes", r.Plural("fe"), "no stem before fe")
+	assert.Equal(t, "ys", r.Plural("y"), "no stem before y")
+	assert.Equal(t, "boxen", r.Singular("boxen"), "oxen only as a whole word")
 	assert.Equal(t, "ünïcödes", r.Plural("ünïcöde"))
 }
 

@@ -672,17 +672,30 @@ func (p *parser) setID(st *staged, raw []byte, esc bool) error {
 		var n int64
 		if n, err = strconv.ParseInt(id, 10, bits); err == nil {
 			setInt(ptr, f.typ.Size(), uint64(n))
+			if strconv.FormatInt(n, 10) != id {
+				return p.fail(nonCanonicalID(st, id, strconv.FormatInt(n, 10)))
+			}
 		}
 	default:
 		var n uint64
 		if n, err = strconv.ParseUint(id, 10, bits); err == nil {
 			setInt(ptr, f.typ.Size(), n)
+			if strconv.FormatUint(n, 10) != id {
+				return p.fail(nonCanonicalID(st, id, strconv.FormatUint(n, 10)))
+			}
 		}
 	}
 	if err != nil {
 		return p.fail(fmt.Errorf("id %q does not fit %s's %s primary field", id, st.t.name, f.typ))
 	}
 	return nil
+}
+
+// nonCanonicalID reports an id such as "007" or "+7" for an integer
+// primary field: accepting it would make "7" and "007" two records with
+// the same ID field.
+func nonCanonicalID(st *staged, id, want string) error {
+	return fmt.Errorf("id %q of %s must be written %q: its primary field is an integer", id, st.t.name, want)
 }
 
 func (p *parser) attributes(st *staged) error {

@@ -71,6 +71,8 @@ func TestPushBadInputLeavesStoreUnchanged(t *testing.T) {
 		{name: "object for a slice", doc: `{"data": {"type": "kinds", "id": "1", "attributes": {"tags": {}}}}`, pointer: "/data/attributes/tags", is: []error{recstore.ErrInvalidAttribute}},
 		{name: "Unmarshaler refuses", doc: `{"data": {"type": "kinds", "id": "1", "attributes": {"raw": "hot"}}}`, pointer: "/data/attributes/raw", is: []error{recstore.ErrInvalidAttribute}},
 		{name: "id that does not fit an int primary", doc: `{"data": {"type": "kinds", "id": "abc"}}`, pointer: "/data/id"},
+		{name: "int primary id with leading zeros", doc: `{"data": {"type": "kinds", "id": "007"}}`, pointer: "/data/id"},
+		{name: "int primary id with a plus sign", doc: `{"data": {"type": "kinds", "id": "+7"}}`, pointer: "/data/id"},
 		{name: "attributes not an object", doc: `{"data": {"type": "album", "id": "1", "attributes": []}}`, pointer: "/data/attributes"},
 		{name: "relationships not an object", doc: `{"data": {"type": "album", "id": "1", "relationships": 1}}`, pointer: "/data/relationships"},
 		{name: "relationship not an object", doc: `{"data": {"type": "album", "id": "1", "relationships": {"label": "7"}}}`, pointer: "/data/relationships/label"},

@@ -85,26 +85,25 @@ var defaultSerializer = &JSONAPISerializer{}
 // the serializer or the Store rejects, or wraps ErrUnknownType for an
 // unknown typ; either way the Store is unchanged.
 func (s *Store) PushPayload(typ string, payload any) ([]Key, error) {
-	return s.pushPayload(typ, payload, nil)
-}
-
-// pushPayload is PushPayload, calling read with the keys it returns as
-// push calls it.
-func (s *Store) pushPayload(typ string, payload any, read func(keys []Key)) ([]Key, error) {
-	doc, err := s.normalize(typ, payload, false)
+	var keys []Key
+	err := s.pushPayload(typ, payload, nil, func(data []Key, doc *Document) { keys = payloadKeys(doc) })
 	if err != nil {
 		return nil, err
 	}
-	var keys []Key
-	if _, err := s.push(doc, nil, func([]Key) {
-		keys = payloadKeys(doc)
-		if read != nil {
-			read(keys)
-		}
-	}); err != nil {
-		return nil, err
-	}
 	return keys, nil
+}
+
+// pushPayload normalizes and pushes payload, as PushPayload does. only,
+// if not nil, is the one type the primary data may have. read is called
+// under the push's lock with the primary keys and the pushed Document, as
+// push calls its read.
+func (s *Store) pushPayload(typ string, payload any, only *table, read func(data []Key, doc *Document)) error {
+	doc, err := s.normalize(typ, payload, false)
+	if err != nil {
+		return err
+	}
+	_, err = s.push(doc, only, func(data []Key) { read(data, doc) })
+	return err
 }
 
 // Normalize translates the hash of one record of type typ into a Document,
@@ -127,9 +126,10 @@ func (s *Store) normalize(typ string, payload any, record bool) (*Document, erro
 	if err != nil {
 		return nil, err
 	}
-	// The Document a serializer returns may share memory with its payload,
-	// and Normalize's caller may keep it: give it its own copy.
-	if _, isBytes := payload.([]byte); isBytes && record {
+	// The Document a serializer returns may share memory with its payload
+	// (the caller's bytes, or a string's), and Normalize's caller may keep
+	// it: give it its own copy.
+	if record {
 		buf = bytes.Clone(buf)
 	}
 	ser := s.SerializerFor(typ)
@@ -198,10 +198,13 @@ func payloadKeys(doc *Document) []Key {
 }
 
 // PushPayload pushes payload as [Store.PushPayload] does with this model's
-// type, and returns the pushed records of this model, in payload order.
+// type, and returns the primary records, in payload order, as [Model.Push]
+// does: sideloaded and embedded records are pushed but not returned. As
+// with Model.Push, primary records of another type fail the push.
 func (m *Model[T]) PushPayload(payload any) ([]T, error) {
 	var out []T
-	if _, err := m.s.pushPayload(m.t.name, payload, func(keys []Key) { out = m.values(keys) }); err != nil {
+	err := m.s.pushPayload(m.t.name, payload, m.t, func(data []Key, _ *Document) { out = m.values(data) })
+	if err != nil {
 		return nil, err
 	}
 	return out, nil

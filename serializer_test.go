@@ -450,3 +450,48 @@ func TestNormalize(t *testing.T) {
 	_, err = s2.PushPayload("post", `{}`)
 	assert.ErrorIs(t, err, recstore.ErrInvalidDocument)
 }
+
+// Whatever form the hash comes in, the Document Normalize returns is the
+// caller's own: it shares no memory with the input.
+func TestNormalizeDoesNotShareInput(t *testing.T) {
+	s := newSerializerStore(t, &recstore.Options{Serializer: &recstore.JSONSerializer{}})
+	raw := json.RawMessage(`{"id": 1, "title": "original"}`)
+	doc, err := s.Normalize("post", raw)
+	require.NoError(t, err)
+	copy(raw, bytes.Repeat([]byte{' '}, len(raw)))
+	assert.JSONEq(t, `"original"`, string(doc.Data[0].Attributes["title"].(json.RawMessage)))
+
+	doc, err = s.Normalize("post", `{"id": 2, "title": "from a string"}`)
+	require.NoError(t, err)
+	title := doc.Data[0].Attributes["title"].(json.RawMessage)
+	title[1] = 'F' // must not fault: the bytes are not the string's
+	assert.JSONEq(t, `"From a string"`, string(title))
+}
+
+// Model.PushPayload returns the primary records only, like Model.Push, and
+// refuses primary data of another type.
+func TestModelPushPayloadReturnsPrimaryRecords(t *testing.T) {
+	s := recstore.New(&recstore.Options{Serializer: &recstore.RESTSerializer{}})
+	posts := recstore.MustRegister[Post](s, nil)
+	recstore.MustRegister[Comment](s, nil)
+	recstore.MustRegister[Person](s, nil)
+
+	const payload = `{"post": {"id": 1, "comments": [{"id": 5, "body": "embedded"}]}, "_posts": [{"id": 2}]}`
+	got, err := posts.PushPayload(payload)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, "1", got[0].ID)
+	assert.True(t, s.Has(recstore.Key{Type: "post", ID: "2"}), "the sideload is pushed")
+
+	keys, err := s.PushPayload("post", payload)
+	require.NoError(t, err)
+	assert.Equal(t, []recstore.Key{{Type: "post", ID: "1"}, {Type: "comment", ID: "5"}, {Type: "post", ID: "2"}}, keys)
+
+	js := recstore.New(nil)
+	jposts := recstore.MustRegister[Post](js, nil)
+	recstore.MustRegister[Comment](js, nil)
+	before := recstore.Dump(js)
+	_, err = jposts.PushPayload(`{"data": {"type": "comments", "id": "9"}}`)
+	assert.ErrorIs(t, err, recstore.ErrInvalidDocument)
+	requireUnchanged(t, js, before)
+}

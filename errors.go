@@ -35,9 +35,9 @@ var (
 	// be registered as a model.
 	ErrInvalidModel = errors.New("recstore: invalid model")
 
-	// ErrNotLoaded reports a related record that a relationship names but
-	// the Store does not hold.
-	ErrNotLoaded = errors.New("recstore: related record not loaded")
+	// ErrNotLoaded reports a record the Store does not hold: one asked for
+	// by key, or one a relationship names but no push has loaded.
+	ErrNotLoaded = errors.New("recstore: record not loaded")
 )
 
 // A DocumentError rejects a pushed document. Pointer is a JSON pointer

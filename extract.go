@@ -25,7 +25,8 @@ var (
 // with the type's serializer (see [Store.SerializerFor]):
 // "/data/attributes/le_title" becomes "title" when the serializer writes
 // title as le_title, "/data" becomes BaseErrors. A message is the error's
-// detail, or its title when it has none. Errors with no source pointer,
+// detail, or its title when it has none, or "is invalid" when it has
+// neither. Errors with no source pointer,
 // or one outside /data, are left out; member keys that map to no
 // attribute or relationship are kept as they are. If the serializer is
 // not an ErrorExtractor, keys are taken as they are.
@@ -77,6 +78,9 @@ func extractErrors(t *table, keys *memberKeys, errs []ErrorObject) map[string][]
 		msg := e.Detail
 		if msg == "" {
 			msg = e.Title
+		}
+		if msg == "" {
+			msg = "is invalid" // the member is named, but not why
 		}
 		out[key] = append(out[key], msg)
 	}

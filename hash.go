@@ -18,7 +18,14 @@ import (
 // for concurrent use.
 type Hash struct {
 	members []hashMember
+	// idx indexes members by key once a hash read from a payload grows
+	// past a few members, so that reading a hostile hash stays linear.
+	// Changes through the methods drop it.
+	idx map[string]int
 }
+
+// hashIndexFrom is the member count from which readHash indexes keys.
+const hashIndexFrom = 16
 
 type hashMember struct {
 	key string
@@ -40,6 +47,12 @@ func (h *Hash) All() iter.Seq2[string, json.RawMessage] {
 }
 
 func (h *Hash) index(key string) int {
+	if h.idx != nil {
+		if i, ok := h.idx[key]; ok {
+			return i
+		}
+		return -1
+	}
 	for i := range h.members {
 		if h.members[i].key == key {
 			return i
@@ -85,6 +98,7 @@ func (h *Hash) Set(key string, v any) error {
 		h.members[i].val = raw
 		return nil
 	}
+	h.idx = nil
 	h.members = append(h.members, hashMember{key, raw})
 	return nil
 }
@@ -92,6 +106,7 @@ func (h *Hash) Set(key string, v any) error {
 // Delete removes member key, if present.
 func (h *Hash) Delete(key string) {
 	if i := h.index(key); i >= 0 {
+		h.idx = nil
 		h.members = append(h.members[:i], h.members[i+1:]...)
 	}
 }
@@ -106,7 +121,9 @@ func (h *Hash) Rename(from, to string) bool {
 	if from == to {
 		return true
 	}
-	if j := h.index(to); j >= 0 {
+	j := h.index(to)
+	h.idx = nil
+	if j >= 0 {
 		h.members[j].val = h.members[i].val
 		h.members = append(h.members[:i], h.members[i+1:]...)
 		return true
@@ -132,8 +149,12 @@ func (h *Hash) String() string {
 // readHash reads the object at the scanner's cursor into h, reusing its
 // storage. Keys without escapes share the scanner's buffer, so h must not
 // outlive it.
+//
+// A key that repeats keeps its first place and its last value, as
+// encoding/json and Push read repeated members.
 func readHash(s *scanner, h *Hash) error {
 	h.members = h.members[:0]
+	h.idx = nil
 	if s.next() != '{' {
 		return errNotObject
 	}
@@ -161,7 +182,20 @@ func readHash(s *scanner, h *Hash) error {
 		if err != nil {
 			return err
 		}
+		if i := h.index(k); i >= 0 {
+			h.members[i].val = val
+			continue
+		}
 		h.members = append(h.members, hashMember{k, val})
+		switch n := len(h.members); {
+		case n == hashIndexFrom:
+			h.idx = make(map[string]int, 2*hashIndexFrom)
+			for i, m := range h.members {
+				h.idx[m.key] = i
+			}
+		case n > hashIndexFrom:
+			h.idx[k] = n - 1
+		}
 	}
 }
 

@@ -177,6 +177,54 @@ func linkModels(t *table, gos map[reflect.Type]*table) error {
 			}
 		}
 	}
+	// A Key relation can hold any type, so its inverse is found by name
+	// on each model that has it. A Key relation there must name it back
+	// (Register cannot imply a side whose type it cannot know); a pointer
+	// relation to the declaring model has it implied, as above.
+	keyed := func(from *table, r *relField, to *table) error {
+		ii, ok := to.relIdx[r.inverse]
+		if !ok {
+			return nil
+		}
+		back := &to.rels[ii]
+		bad := func(msg string, args ...any) error {
+			return &ModelError{GoType: from.goType, Field: r.goName, Msg: fmt.Sprintf(msg, args...)}
+		}
+		switch {
+		case back.keyed && back.inverse != r.name:
+			return bad("its inverse %s.%s is a Key relation, so it must declare %q as its own inverse too", to.goType, back.goName, r.name)
+		case !back.keyed && back.elem == from.goType && back.inverse != "" && back.inverse != r.name:
+			return bad("inverse %s.%s names %q as its own inverse, not %q", to.goType, back.goName, back.inverse, r.name)
+		case !back.keyed && back.elem == from.goType && back.inverse == "":
+			invs = append(invs, struct {
+				r   *relField
+				inv string
+			}{back, r.name})
+		}
+		return nil
+	}
+	for i := range t.rels {
+		if r := &t.rels[i]; r.keyed && r.inverse != "" {
+			if err := keyed(t, r, t); err != nil {
+				return err
+			}
+			for _, other := range gos {
+				if err := keyed(t, r, other); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, other := range gos {
+		for i := range other.rels {
+			if r := &other.rels[i]; r.keyed && r.inverse != "" {
+				if err := keyed(other, r, t); err != nil {
+					return err
+				}
+			}
+		}
+	}
+
 	for _, p := range sets {
 		p.r.target.Store(p.target)
 	}

@@ -219,3 +219,36 @@ func TestModelAcceptsTagOptions(t *testing.T) {
 	_, err = s.Push(`{"data": {"type": "u", "id": 65536}}`)
 	assert.ErrorIs(t, err, recstore.ErrInvalidDocument, "the id overflows uint16")
 }
+
+// A Key relation's inverse must be declared on both sides, whichever model
+// is registered first: otherwise links would stay in step one way only.
+func TestRegisterKeyInverseBothSides(t *testing.T) {
+	for _, ownerFirst := range []bool{true, false} {
+		s := recstore.New(nil)
+		var err error
+		if ownerFirst {
+			recstore.MustRegister[keyOwner](s, nil)
+			_, err = recstore.Register[keyOwned](s, nil)
+		} else {
+			recstore.MustRegister[keyOwned](s, nil)
+			_, err = recstore.Register[keyOwner](s, nil)
+		}
+		var me *recstore.ModelError
+		require.ErrorAs(t, err, &me, "owner first: %v", ownerFirst)
+		assert.ErrorIs(t, err, recstore.ErrInvalidModel)
+		assert.Equal(t, "Bs", me.Field)
+		assert.Len(t, s.Types(), 1, "the failed model is not registered")
+	}
+}
+
+// keyOwner declares an inverse on a Key relation; keyOwned's side is a Key
+// relation that does not name it back, which Register must refuse.
+type keyOwner struct {
+	ID string         `jsonapi:"primary,key-owner"`
+	Bs []recstore.Key `jsonapi:"relation,bs" recstore:"inverse=owner"`
+}
+
+type keyOwned struct {
+	ID    string       `jsonapi:"primary,key-owned"`
+	Owner recstore.Key `jsonapi:"relation,owner"`
+}

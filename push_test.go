@@ -426,3 +426,18 @@ func TestDocumentMemberNamesAreCaseSensitive(t *testing.T) {
 		})
 	}
 }
+
+// Document, Resource and Relationship write JSON:API whether they are
+// marshaled as values or through pointers.
+func TestDocumentMarshalsAsValue(t *testing.T) {
+	doc := recstore.Document{Data: []*recstore.Resource{{Type: "album", ID: "1", Attributes: map[string]any{"title": "x"}}}}
+	byValue, err := json.Marshal(doc)
+	require.NoError(t, err)
+	byPointer, err := json.Marshal(&doc)
+	require.NoError(t, err)
+	assert.JSONEq(t, string(byPointer), string(byValue))
+	assert.JSONEq(t, `{"data": {"type": "album", "id": "1", "attributes": {"title": "x"}}}`, string(byValue))
+	res, err := json.Marshal(*doc.Data[0])
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"type": "album", "id": "1", "attributes": {"title": "x"}}`, string(res))
+}

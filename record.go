@@ -128,7 +128,7 @@ type jsonIdentifier struct {
 }
 
 // MarshalJSON writes the document in JSON:API form.
-func (d *Document) MarshalJSON() ([]byte, error) {
+func (d Document) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(`{"data":`)
 	switch {
@@ -319,7 +319,7 @@ func (d *Document) UnmarshalJSON(data []byte) error {
 }
 
 // MarshalJSON writes the resource object.
-func (r *Resource) MarshalJSON() ([]byte, error) {
+func (r Resource) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	err := r.writeJSON(&b)
 	return b.Bytes(), err
@@ -375,7 +375,7 @@ func rawID(b json.RawMessage) (string, error) {
 }
 
 // MarshalJSON writes the relationship object.
-func (rel *Relationship) MarshalJSON() ([]byte, error) {
+func (rel Relationship) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	err := rel.writeJSON(&b)
 	return b.Bytes(), err

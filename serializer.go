@@ -1106,6 +1106,7 @@ func (n *normalizer) transform(custom map[string]Transform, t *table, id string,
 				if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 					return json.Number(strconv.FormatInt(n, 10)), nil
 				}
+				return integral(f, bad)
 			}
 			return f, nil
 		case 't':
@@ -1115,9 +1116,28 @@ func (n *normalizer) transform(custom map[string]Transform, t *table, id string,
 		case '{', '[':
 			return nil, bad(errors.New("want a number"))
 		}
+		// A number such as 1e3 or 2.0 is an integer to a JavaScript
+		// backend; one with a fraction is not, and fails here, where the
+		// pointer still names the payload's member.
+		if (isIntKind(typ.Kind()) || isUintKind(typ.Kind())) && bytes.ContainsAny(raw, ".eE") {
+			f, err := strconv.ParseFloat(string(raw), 64)
+			if err != nil {
+				return nil, bad(err)
+			}
+			return integral(f, bad)
+		}
 		return keepRaw{}, nil
 	}
 	return keepRaw{}, nil
+}
+
+// integral returns f as an integer JSON number, or fails if it has a
+// fraction or is beyond what an int64 holds exactly.
+func integral(f float64, bad func(error) error) (any, error) {
+	if f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return nil, bad(fmt.Errorf("%v is not an integer", f))
+	}
+	return json.Number(strconv.FormatInt(int64(f), 10)), nil
 }
 
 // dateTransform reads a date as Ember Data's date transform does: a

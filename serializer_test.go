@@ -328,6 +328,9 @@ func TestTransforms(t *testing.T) {
 		{"empty string stays", `{"s": ""}`, Coerced{}},
 		{"number from numeric string", `{"n": "42", "f": "1.1"}`, Coerced{N: 42, F: 1.1}},
 		{"number from bool", `{"n": true, "f": false}`, Coerced{N: 1}},
+		{"integer from an integral float or exponent", `{"n": 1e3}`, Coerced{N: 1000}},
+		{"integer from 2.0", `{"n": 2.0}`, Coerced{N: 2}},
+		{"integer from a string with an exponent", `{"n": "1e3"}`, Coerced{N: 1000}},
 		{"number from empty or bad string is null", `{"n": "", "f": "abc"}`, Coerced{}},
 		{"boolean from strings", `{"b": "T"}`, Coerced{B: true}},
 		{"boolean from other strings", `{"b": "yes"}`, Coerced{}},
@@ -376,7 +379,9 @@ func TestSerializerBadInput(t *testing.T) {
 		{"REST relationship id of the wrong shape", &recstore.RESTSerializer{}, "post", `{"posts": [{"id": 1, "author": true}]}`, "/posts/0/author", nil},
 		{"REST to-many not an array", &recstore.RESTSerializer{}, "post", `{"posts": [{"id": 1, "comments": 4}]}`, "/posts/0/comments", nil},
 		{"REST transform cannot convert", &recstore.RESTSerializer{}, "post", `{"posts": [{"id": 1, "title": {"a": 1}}]}`, "/posts/0/title", recstore.ErrInvalidAttribute},
-		{"REST value the store rejects", &recstore.RESTSerializer{}, "album", `{"albums": [{"id": 1, "songCount": "1.5"}]}`, "/data/0/attributes/songCount", recstore.ErrInvalidAttribute},
+		{"REST fraction for an integer", &recstore.RESTSerializer{}, "album", `{"albums": [{"id": 1, "songCount": 1.5}]}`, "/albums/0/songCount", recstore.ErrInvalidAttribute},
+		{"REST fractional string for an integer", &recstore.RESTSerializer{}, "album", `{"albums": [{"id": 1, "songCount": "1.5"}]}`, "/albums/0/songCount", recstore.ErrInvalidAttribute},
+		{"REST value the store rejects", &recstore.RESTSerializer{}, "album", `{"albums": [{"id": 1, "songCount": 99999999999999999999}]}`, "/data/0/attributes/songCount", recstore.ErrInvalidAttribute},
 		{"REST not JSON", &recstore.RESTSerializer{}, "post", `{"posts": [}`, "/posts/0", recstore.ErrSyntax},
 		{"JSON:API resource without type", &recstore.JSONAPISerializer{}, "", `{"data": [{"id": 1}]}`, "/data/0", nil},
 		{"JSON:API no data", &recstore.JSONAPISerializer{}, "", `{"meta": {}}`, "", nil},
@@ -494,4 +499,35 @@ func TestModelPushPayloadReturnsPrimaryRecords(t *testing.T) {
 	_, err = jposts.PushPayload(`{"data": {"type": "comments", "id": "9"}}`)
 	assert.ErrorIs(t, err, recstore.ErrInvalidDocument)
 	requireUnchanged(t, js, before)
+}
+
+// A repeated member's last value wins, as in a plain Push, for every
+// serializer; a hash with very many members is read in linear time.
+func TestSerializerRepeatedAndManyMembers(t *testing.T) {
+	for _, tc := range []struct {
+		ser     recstore.Serializer
+		payload string
+	}{
+		{&recstore.JSONSerializer{}, `{"id": 1, "title": "first", "title": "last"}`},
+		{&recstore.RESTSerializer{}, `{"post": {"id": 1, "title": "first", "title": "last"}}`},
+		{&recstore.JSONAPISerializer{}, `{"data": {"type": "posts", "id": "1", "attributes": {"title": "first", "title": "last"}}}`},
+	} {
+		s := newSerializerStore(t, &recstore.Options{Serializer: tc.ser})
+		_, err := s.PushPayload("post", tc.payload)
+		require.NoError(t, err)
+		p, _ := s.Peek(recstore.Key{Type: "post", ID: "1"})
+		assert.Equal(t, "last", p.(Post).Title, "%T", tc.ser)
+	}
+
+	var b strings.Builder
+	b.WriteString(`{"id": 1`)
+	for i := range 200_000 {
+		fmt.Fprintf(&b, `, "k%d": %d`, i, i)
+	}
+	b.WriteString(`, "title": "found", "k5": 0}`)
+	s := newSerializerStore(t, &recstore.Options{Serializer: &recstore.JSONSerializer{}, MaxDocumentBytes: 16 << 20})
+	_, err := s.PushPayload("post", b.String())
+	require.NoError(t, err)
+	p, _ := s.Peek(recstore.Key{Type: "post", ID: "1"})
+	assert.Equal(t, "found", p.(Post).Title)
 }

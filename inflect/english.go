@@ -108,6 +108,9 @@ var englishIrregular = [][2]string{
 	{"foot", "feet"},
 	{"tooth", "teeth"},
 	{"criterion", "criteria"},
+	{"leaf", "leaves"},
+	{"loaf", "loaves"},
+	{"thief", "thieves"},
 }
 
 // englishUncountable are their own plural.

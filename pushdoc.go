@@ -95,23 +95,24 @@ func (p *parser) resourceValue(r *Resource, incl bool, idx int) (staged, error) 
 	}
 
 	if r.raw != nil {
-		p.in("attributes")
-		for _, ra := range r.raw {
+		decode := func(ra rawAttr) error {
 			a := &t.attrs[ra.i]
-			p.in(a.name)
-			var err error
 			if ra.kind == rawValue {
-				err = p.attrValue(&st, a, p.raws.values[ra.start])
-			} else {
-				err = p.attrRaw(&st, a, p.raws.bytes(ra))
+				return p.attrValue(&st, a, p.raws.values[ra.start])
 			}
-			if err != nil {
-				return st, err
+			return p.attrRaw(&st, a, p.raws.bytes(ra))
+		}
+		for _, ra := range r.raw {
+			if err := decode(ra); err != nil {
+				// The path is built only now, and the value decoded
+				// again, so that the error points at it: the common case
+				// pays for no path.
+				p.in("attributes")
+				p.in(t.attrs[ra.i].name)
+				return st, decode(ra)
 			}
-			p.out()
 			st.set.add(int(ra.i))
 		}
-		p.out()
 	} else if r.Attributes != nil {
 		p.in("attributes")
 		for i := range t.attrs {

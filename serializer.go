@@ -706,12 +706,23 @@ func (n *normalizer) record(j *JSONSerializer, t *table, h *Hash) (*Resource, er
 		if !ok {
 			continue
 		}
-		n.in(keys.attrs[i])
-		v, err := n.transform(j.Transforms, t, r.ID, a, raw)
-		if err != nil {
-			return nil, err
+		var v any
+		var err error
+		if a.transform == "" {
+			// Built-in coercions are pure: run without a path, and again
+			// with one only to fail with a pointer.
+			if v, err = n.transform(j.Transforms, t, r.ID, a, raw); err != nil {
+				n.in(keys.attrs[i])
+				_, err = n.transform(j.Transforms, t, r.ID, a, raw)
+				return nil, err
+			}
+		} else {
+			n.in(keys.attrs[i])
+			if v, err = n.transform(j.Transforms, t, r.ID, a, raw); err != nil {
+				return nil, err
+			}
+			n.out()
 		}
-		n.out()
 		n.setAttr(r, t, i, raw, v)
 	}
 	for i := range t.rels {

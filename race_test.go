@@ -713,3 +713,29 @@ func TestModelPushReturnsItsOwnState(t *testing.T) {
 		require.Equal(t, "mine", got[0].Album.Title, "Model.PushPayload, iteration %d", i)
 	}
 }
+
+// Concurrent PushPayloads share pooled normalizers; each must still push
+// exactly its own payload.
+func TestConcurrentPushPayload(t *testing.T) {
+	s := recstore.New(&recstore.Options{Serializer: &recstore.RESTSerializer{}})
+	albums := recstore.MustRegister[Album](s, nil)
+	recstore.MustRegister[Label](s, nil)
+	recstore.MustRegister[Track](s, nil)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 200 {
+				id := fmt.Sprintf("g%d-%d", g, i%20)
+				title := fmt.Sprintf("title %d/%d", g, i)
+				payload := fmt.Sprintf(`{"albums": [{"id": %q, "title": %q, "songCount": %d, "label": "l%d"}], "labels": [{"id": "l%d", "name": "n%d"}]}`,
+					id, title, i, g, g, g)
+				got, err := albums.PushPayload(payload)
+				if !assert.NoError(t, err) || !assert.Len(t, got, 1) {
+					return
+				}
+				assert.Equal(t, Album{ID: id, Title: title, SongCount: i, Label: &Label{ID: fmt.Sprintf("l%d", g), Name: fmt.Sprintf("n%d", g)}}, got[0])
+			}
+		})
+	}
+	wg.Wait()
+}

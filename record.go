@@ -52,6 +52,8 @@ type Document struct {
 	// raws holds what the Resources' raw attributes stand for; see
 	// Resource.raw.
 	raws *rawStore
+	// norm made the Document for a push and is released after it.
+	norm *normalizer
 }
 
 // A Resource is one JSON:API resource object.

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -103,6 +104,9 @@ func (s *Store) pushPayload(typ string, payload any, only *table, read func(data
 		return err
 	}
 	_, err = s.push(doc, only, func(data []Key) { read(data, doc) })
+	if doc.norm != nil {
+		doc.norm.release()
+	}
 	return err
 }
 
@@ -549,17 +553,51 @@ type normalizer struct {
 	fast     bool
 	attrSlab []rawAttr
 	resSlab  []Resource
+	dataBuf  []*Resource // Document.Data's storage, kept by the pool
 }
 
 func newNormalizer(s *Store, payload []byte, fast bool) (*normalizer, error) {
 	if len(payload) > s.opts.MaxDocumentBytes {
 		return nil, &DocumentError{Err: &LimitError{Limit: "MaxDocumentBytes", Max: s.opts.MaxDocumentBytes}}
 	}
-	n := &normalizer{s: s, sc: scanner{buf: payload, maxDepth: s.opts.MaxDepth}, doc: &Document{}, fast: fast}
-	if fast {
-		n.doc.raws = &rawStore{payload: payload}
+	sc := scanner{buf: payload, maxDepth: s.opts.MaxDepth}
+	if !fast {
+		return &normalizer{s: s, sc: sc, doc: &Document{}}, nil
 	}
+	// A Document for a push never reaches the caller, so its normalizer
+	// and slabs go back to a pool once the push is done (see release).
+	n := normalizerPool.Get().(*normalizer)
+	*n = normalizer{s: s, sc: sc, fast: true,
+		path: n.path[:0], h: n.h, scratch: n.scratch[:0], included: n.included[:0],
+		attrSlab: n.attrSlab[:0], resSlab: n.resSlab[:0], dataBuf: n.dataBuf}
+	n.doc = &Document{Data: n.dataBuf[:0], raws: &rawStore{payload: payload}, norm: n}
 	return n, nil
+}
+
+var normalizerPool = sync.Pool{New: func() any { return new(normalizer) }}
+
+// release returns a normalizer made for a push to the pool, once the
+// Document it made has been pushed and is referenced no more. It drops
+// every reference into the payload and the Resources, so that the pool
+// keeps memory, not data.
+func (n *normalizer) release() {
+	if !n.fast {
+		return
+	}
+	clear(n.resSlab)
+	clear(n.included[:cap(n.included)])
+	clear(n.path[:cap(n.path)])
+	for _, h := range n.h {
+		clear(h.members[:cap(h.members)])
+		h.members, h.idx = h.members[:0], nil
+	}
+	if n.doc != nil {
+		n.dataBuf = n.doc.Data[:0]
+		clear(n.dataBuf[:cap(n.dataBuf)])
+	}
+	*n = normalizer{path: n.path[:0], h: n.h, scratch: n.scratch[:0], included: n.included[:0],
+		attrSlab: n.attrSlab[:0], resSlab: n.resSlab[:0], dataBuf: n.dataBuf}
+	normalizerPool.Put(n)
 }
 
 func (n *normalizer) finish() (*Document, error) {
@@ -950,7 +988,9 @@ var ErrUnknownTransform = errors.New("recstore: unknown transform")
 // from a slab so that a payload's records share a few allocations.
 func (n *normalizer) rawAttrs(size int) []rawAttr {
 	if len(n.attrSlab)+size > cap(n.attrSlab) {
-		n.attrSlab = make([]rawAttr, 0, max(size, 1024))
+		// Earlier slices keep the old slab alive while this push needs
+		// them; the pool then keeps only the newest, largest one.
+		n.attrSlab = make([]rawAttr, 0, max(size, 1024, 2*cap(n.attrSlab)))
 	}
 	start := len(n.attrSlab)
 	n.attrSlab = n.attrSlab[:start+size]
@@ -964,7 +1004,7 @@ func (n *normalizer) newResource(typ string) *Resource {
 		return &Resource{Type: typ}
 	}
 	if len(n.resSlab) == cap(n.resSlab) {
-		n.resSlab = make([]Resource, 0, 256)
+		n.resSlab = make([]Resource, 0, max(256, 2*cap(n.resSlab)))
 	}
 	n.resSlab = append(n.resSlab, Resource{Type: typ})
 	return &n.resSlab[len(n.resSlab)-1]

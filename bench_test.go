@@ -54,7 +54,7 @@ type KeyAlbum struct {
 type BenchTrack struct {
 	ID    string       `jsonapi:"primary,track"`
 	Title string       `jsonapi:"attr,title"`
-	Album recstore.Key `jsonapi:"relation,album"`
+	Album recstore.Key `jsonapi:"relation,album" recstore:"inverse=tracks"`
 }
 
 type BenchTrackAlbum struct {

@@ -18,6 +18,8 @@ type commit struct {
 	slab    []draft
 	appends map[*table][]*entry
 	shrunk  map[*table]bool // tables that lost records in this commit
+	// index finds members of the long to-many lists the commit edits.
+	index map[memberKey]int
 }
 
 type draft struct {
@@ -40,9 +42,16 @@ func (d *draft) key() Key { return Key{d.t.name, d.e.id} }
 // cheap on long lists, so a push that links n records costs O(n) however
 // long the lists are.
 type manyDraft struct {
-	keys  []Key
-	index map[Key]int
-	tombs int
+	keys    []Key
+	c       *commit
+	indexed bool // keys are in c.index
+	tombs   int
+}
+
+// memberKey names one member of one list in commit.index.
+type memberKey struct {
+	m *manyDraft
+	k Key
 }
 
 const indexFrom = 16 // list length from which a manyDraft keeps an index
@@ -127,7 +136,7 @@ func (c *commit) manyOf(d *draft, ri int) *manyDraft {
 		d.many = make([]*manyDraft, len(d.t.rels))
 	}
 	if d.many[ri] == nil {
-		d.many[ri] = &manyDraft{keys: slices.Clone(relNow(d, ri).many)}
+		d.many[ri] = &manyDraft{keys: slices.Clone(relNow(d, ri).many), c: c}
 		c.rel(d, ri)
 	}
 	return d.many[ri]
@@ -155,16 +164,21 @@ func (c *commit) members(d *draft, ri int) []Key {
 }
 
 func (m *manyDraft) find(k Key) int {
-	if m.index == nil && len(m.keys) >= indexFrom {
-		m.index = make(map[Key]int, len(m.keys))
+	if !m.indexed && len(m.keys) >= indexFrom {
+		// One index for every long list the commit edits, sized once,
+		// rather than a map per list that grows as the list does.
+		if m.c.index == nil {
+			m.c.index = make(map[memberKey]int, max(64, cap(m.c.drafts)))
+		}
 		for i, x := range m.keys {
 			if !x.IsZero() {
-				m.index[x] = i
+				m.c.index[memberKey{m, x}] = i
 			}
 		}
+		m.indexed = true
 	}
-	if m.index != nil {
-		if i, ok := m.index[k]; ok {
+	if m.indexed {
+		if i, ok := m.c.index[memberKey{m, k}]; ok {
 			return i
 		}
 		return -1
@@ -182,8 +196,8 @@ func (m *manyDraft) add(k Key) {
 		return
 	}
 	m.keys = append(m.keys, k)
-	if m.index != nil {
-		m.index[k] = len(m.keys) - 1
+	if m.indexed {
+		m.c.index[memberKey{m, k}] = len(m.keys) - 1
 	}
 }
 
@@ -194,8 +208,8 @@ func (m *manyDraft) remove(k Key) {
 	}
 	m.keys[i] = Key{}
 	m.tombs++
-	if m.index != nil {
-		delete(m.index, k)
+	if m.indexed {
+		delete(m.c.index, memberKey{m, k})
 	}
 }
 
@@ -345,7 +359,7 @@ func (c *commit) replaceMany(d *draft, ri int, keys []Key) error {
 	if d.many == nil {
 		d.many = make([]*manyDraft, len(d.t.rels))
 	}
-	d.many[ri] = &manyDraft{keys: slices.Clip(keys)}
+	d.many[ri] = &manyDraft{keys: slices.Clip(keys), c: c}
 	return nil
 }
 

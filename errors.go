@@ -38,7 +38,51 @@ var (
 	// ErrNotLoaded reports a record the Store does not hold: one asked for
 	// by key, or one a relationship names but no push has loaded.
 	ErrNotLoaded = errors.New("recstore: record not loaded")
+
+	// ErrNotFound reports a record the backend does not have: an Adapter
+	// returns an error wrapping it, and Find also reports it when the
+	// response holds no record.
+	ErrNotFound = errors.New("recstore: record not found")
+
+	// ErrNoAdapter reports a call that must ask a backend, for a type with
+	// no Adapter.
+	ErrNoAdapter = errors.New("recstore: no adapter")
+
+	// ErrNotSupported reports a call the type's Adapter has no capability
+	// for, such as FindAll without an AllFinder.
+	ErrNotSupported = errors.New("recstore: adapter does not support this call")
+
+	// ErrWrongRecord reports a response to Find whose record is not the
+	// one asked for. Nothing of it is pushed.
+	ErrWrongRecord = errors.New("recstore: response is for another record")
+
+	// ErrClosed reports a call that would ask a backend after Close.
+	ErrClosed = errors.New("recstore: store closed")
 )
+
+// An AdapterError reports a failed call to an Adapter: Op is the Adapter
+// method ("FindRecord", "FindAll", ...), Type and ID what it was asked for
+// (ID is empty for calls about a type). Err is the Adapter's error, or
+// the reason the Store rejected its response, such as a *DocumentError.
+// errors.Is and errors.As see through it to Err.
+type AdapterError struct {
+	Op   string
+	Type string
+	ID   string
+	Err  error
+}
+
+// Error describes the failed call and its cause.
+func (e *AdapterError) Error() string {
+	what := e.Type
+	if e.ID != "" {
+		what += ":" + e.ID
+	}
+	return fmt.Sprintf("recstore: %s %s: %s", e.Op, what, errText(e.Err))
+}
+
+// Unwrap returns Err.
+func (e *AdapterError) Unwrap() error { return e.Err }
 
 // A DocumentError rejects a pushed document. Pointer is a JSON pointer
 // (RFC 6901) to the offending member, such as "/data/3/id", as used by

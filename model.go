@@ -23,6 +23,10 @@ type ModelOptions struct {
 	// and its record hashes when another type's REST payload sideloads
 	// them. nil means the Store's Options.Serializer.
 	Serializer Serializer
+
+	// Adapter loads this model's records for Find and the other calls
+	// that may ask a backend. nil means the Store's Options.Adapter.
+	Adapter Adapter
 }
 
 // A Model is the typed handle to the records of one model type T in one
@@ -83,7 +87,7 @@ func Register[T any](s *Store, opts *ModelOptions) (*Model[T], error) {
 		copyValue: func(dst, src unsafe.Pointer) { *(*T)(dst) = *(*T)(src) },
 	}
 	if opts != nil {
-		t.serializer = opts.Serializer
+		t.serializer, t.adapter = opts.Serializer, opts.Adapter
 	}
 	for i := range sc.rels {
 		if !sc.rels[i].keyed {

@@ -87,7 +87,7 @@ var defaultSerializer = &JSONAPISerializer{}
 // unknown typ; either way the Store is unchanged.
 func (s *Store) PushPayload(typ string, payload any) ([]Key, error) {
 	var keys []Key
-	err := s.pushPayload(typ, payload, nil, func(data []Key, doc *Document) { keys = payloadKeys(doc) })
+	err := s.pushPayload(typ, payload, nil, nil, func(data []Key, doc *Document) { keys = payloadKeys(doc) })
 	if err != nil {
 		return nil, err
 	}
@@ -95,18 +95,30 @@ func (s *Store) PushPayload(typ string, payload any) ([]Key, error) {
 }
 
 // pushPayload normalizes and pushes payload, as PushPayload does. only,
-// if not nil, is the one type the primary data may have. read is called
-// under the push's lock with the primary keys and the pushed Document, as
-// push calls its read.
-func (s *Store) pushPayload(typ string, payload any, only *table, read func(data []Key, doc *Document)) error {
+// if not nil, is the one type the primary data may have. check, if not
+// nil, may refuse the normalized Document before anything is pushed.
+// read, if not nil, is called under the push's lock with the primary keys
+// and the pushed Document, as push calls its read.
+func (s *Store) pushPayload(typ string, payload any, only *table, check func(*Document) error, read func(data []Key, doc *Document)) error {
 	doc, err := s.normalize(typ, payload, false)
 	if err != nil {
 		return err
 	}
-	_, err = s.push(doc, only, func(data []Key) { read(data, doc) })
-	if doc.norm != nil {
-		doc.norm.release()
+	defer func() {
+		if doc.norm != nil {
+			doc.norm.release()
+		}
+	}()
+	if check != nil {
+		if err := check(doc); err != nil {
+			return err
+		}
 	}
+	var after func([]Key)
+	if read != nil {
+		after = func(data []Key) { read(data, doc) }
+	}
+	_, err = s.push(doc, only, after)
 	return err
 }
 
@@ -207,7 +219,7 @@ func payloadKeys(doc *Document) []Key {
 // with Model.Push, primary records of another type fail the push.
 func (m *Model[T]) PushPayload(payload any) ([]T, error) {
 	var out []T
-	err := m.s.pushPayload(m.t.name, payload, m.t, func(data []Key, _ *Document) { out = m.values(data) })
+	err := m.s.pushPayload(m.t.name, payload, m.t, nil, func(data []Key, _ *Document) { out = m.values(data) })
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package recstore
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -41,6 +42,22 @@ type Options struct {
 	// payloads of no one type. nil means a JSONAPISerializer.
 	Serializer Serializer
 
+	// Adapter loads what Find, FindAll, Query and QueryRecord ask for,
+	// for models registered without one of their own. nil means none:
+	// those calls then fail with ErrNoAdapter unless the Store has what
+	// they ask for.
+	Adapter Adapter
+
+	// MaxBackgroundReloads caps the background reloads running at once;
+	// a reload asked for while the cap is reached is skipped (the record
+	// is returned as cached either way). <= 0 means 8.
+	MaxBackgroundReloads int
+
+	// OnBackgroundError, if not nil, is called with the error of each
+	// failed background reload, on the reload's goroutine. nil means the
+	// error is logged to Logger at level Warn.
+	OnBackgroundError func(err error)
+
 	// Logger receives what the Store reports but does not fail on, such as
 	// payload members a serializer skipped. nil means slog.Default().
 	Logger *slog.Logger
@@ -62,6 +79,18 @@ type Store struct {
 	// guards entry.draft, relField.inverse and table.dead. Readers never take
 	// it except as a fallback (see consistent).
 	mu sync.Mutex
+
+	// life is cancelled by Close; every adapter call the Store makes runs
+	// under a context that ends with it.
+	life  context.Context
+	close context.CancelFunc
+
+	// flightMu guards flights, the adapter calls in progress by record.
+	flightMu sync.Mutex
+	flights  map[Key][]*flight
+	// bg counts background reloads, bgSlots bounds them.
+	bg      sync.WaitGroup
+	bgSlots chan struct{}
 
 	// invMu guards relField.inverse for readers (Related, Snapshot), so
 	// that they need not wait for a push; registration holds it as well
@@ -97,6 +126,11 @@ func New(opts *Options) *Store {
 	if s.opts.MaxIDBytes <= 0 {
 		s.opts.MaxIDBytes = DefaultMaxIDBytes
 	}
+	if s.opts.MaxBackgroundReloads <= 0 {
+		s.opts.MaxBackgroundReloads = 8
+	}
+	s.life, s.close = context.WithCancel(context.Background())
+	s.bgSlots = make(chan struct{}, s.opts.MaxBackgroundReloads)
 	s.tables.Store(&map[string]*table{})
 	s.goTypes.Store(&map[reflect.Type]*table{})
 	return s
@@ -125,9 +159,10 @@ type table struct {
 	copyValue  func(dst, src unsafe.Pointer) // *dst = *src as T
 	fills      bool                          // has *S or []*S relation fields
 
-	// serializer is the model's own, from ModelOptions; nil means the
-	// Store's default.
+	// serializer and adapter are the model's own, from ModelOptions; nil
+	// means the Store's.
 	serializer Serializer
+	adapter    Adapter
 	// serKeys caches payload keys per serializer: see cachedKeys.
 	serKeys sync.Map
 }

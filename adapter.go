@@ -1,0 +1,153 @@
+package recstore
+
+import (
+	"context"
+	"net/url"
+)
+
+// A Request says what the Store asks of an Adapter. Each call fills only
+// the fields its operation uses; an Adapter must not modify a Request.
+type Request struct {
+	// Type is the model type asked about.
+	Type string
+	// ID is the record's id, for FindRecord, UpdateRecord and
+	// DeleteRecord.
+	ID string
+	// IDs are the records' ids, for FindMany, in the order asked.
+	IDs []string
+	// Include names related records the response should include, as
+	// JSON:API's include parameter does ("label", "tracks.artist").
+	Include []string
+	// Query holds a Query or QueryRecord call's parameters.
+	Query url.Values
+	// Body is the record as its serializer wrote it, for CreateRecord and
+	// UpdateRecord.
+	Body []byte
+}
+
+// An Adapter loads records the Store lacks, from a backend: usually over
+// HTTP (see HTTPAdapter), in tests from memory. Its one required method
+// loads one record; the Store finds further capabilities by type
+// assertion (AllFinder, ManyFinder, Querier, RecordQuerier, Creator,
+// Updater, Deleter, ReloadPolicy).
+//
+// FindRecord returns the backend's payload for the record req.Type/req.ID,
+// in the form the type's Serializer reads; the Store normalizes and pushes
+// it. A record the backend does not have is an error wrapping ErrNotFound.
+// FindRecord must honour ctx, must not keep req or the returned bytes'
+// ownership (the Store reads them and lets them go), and must not call
+// back into the Store. An Adapter must be safe for concurrent use.
+type Adapter interface {
+	FindRecord(ctx context.Context, req *Request) ([]byte, error)
+}
+
+// AdapterFunc adapts an ordinary function to the Adapter interface.
+type AdapterFunc func(ctx context.Context, req *Request) ([]byte, error)
+
+// FindRecord calls f(ctx, req).
+func (f AdapterFunc) FindRecord(ctx context.Context, req *Request) ([]byte, error) {
+	return f(ctx, req)
+}
+
+// An AllFinder is an Adapter that can load every record of req.Type, for
+// [Store.FindAll]. Without it FindAll fails with ErrNotSupported.
+type AllFinder interface {
+	FindAll(ctx context.Context, req *Request) ([]byte, error)
+}
+
+// A ManyFinder is an Adapter that can load several records of req.Type at
+// once, by req.IDs, as coalesced Finds use. A response may leave out ids
+// it does not have.
+type ManyFinder interface {
+	FindMany(ctx context.Context, req *Request) ([]byte, error)
+}
+
+// A Querier is an Adapter that can run a query for records of req.Type,
+// for [Store.Query].
+type Querier interface {
+	Query(ctx context.Context, req *Request) ([]byte, error)
+}
+
+// A RecordQuerier is an Adapter that can run a query for one record of
+// req.Type, for [Store.QueryRecord].
+type RecordQuerier interface {
+	QueryRecord(ctx context.Context, req *Request) ([]byte, error)
+}
+
+// A Creator is an Adapter that can create a record from req.Body and
+// return the backend's view of it.
+type Creator interface {
+	CreateRecord(ctx context.Context, req *Request) ([]byte, error)
+}
+
+// An Updater is an Adapter that can save req.Body over the record req.ID
+// and return the backend's view of it (or nothing).
+type Updater interface {
+	UpdateRecord(ctx context.Context, req *Request) ([]byte, error)
+}
+
+// A Deleter is an Adapter that can delete the record req.ID.
+type Deleter interface {
+	DeleteRecord(ctx context.Context, req *Request) error
+}
+
+// A ReloadPolicy is an Adapter that decides when cached records are
+// fetched again, as Ember Data's shouldReload hooks do. Without it the
+// Store uses DefaultReloadPolicy's answers. Embed DefaultReloadPolicy in
+// an Adapter to override only some of them. The methods are called
+// without any Store lock held and must not call back into the Store.
+type ReloadPolicy interface {
+	// ShouldReloadRecord reports whether Find of a cached record waits
+	// for a fresh copy.
+	ShouldReloadRecord(snap *Snapshot) bool
+	// ShouldBackgroundReloadRecord reports whether Find of a cached record,
+	// having returned it, fetches a fresh copy in the background.
+	ShouldBackgroundReloadRecord(snap *Snapshot) bool
+	// ShouldReloadAll reports whether FindAll waits for the backend, given
+	// how many records of typ the Store holds.
+	ShouldReloadAll(typ string, cached int) bool
+	// ShouldBackgroundReloadAll reports whether FindAll, having returned
+	// the cached records, fetches them again in the background.
+	ShouldBackgroundReloadAll(typ string, cached int) bool
+}
+
+// DefaultReloadPolicy gives Ember Data's default answers: a cached record
+// is returned at once and refreshed in the background; FindAll waits for
+// the backend only when nothing of the type is cached, and otherwise
+// refreshes in the background.
+type DefaultReloadPolicy struct{}
+
+var _ ReloadPolicy = DefaultReloadPolicy{}
+
+// ShouldReloadRecord returns false.
+func (DefaultReloadPolicy) ShouldReloadRecord(*Snapshot) bool { return false }
+
+// ShouldBackgroundReloadRecord returns true.
+func (DefaultReloadPolicy) ShouldBackgroundReloadRecord(*Snapshot) bool { return true }
+
+// ShouldReloadAll reports whether nothing is cached.
+func (DefaultReloadPolicy) ShouldReloadAll(_ string, cached int) bool { return cached == 0 }
+
+// ShouldBackgroundReloadAll returns true.
+func (DefaultReloadPolicy) ShouldBackgroundReloadAll(string, int) bool { return true }
+
+// A Reload says whether a Find or FindAll fetches a record the Store
+// already holds; its zero value lets the Adapter's ReloadPolicy decide.
+type Reload int
+
+const (
+	// ReloadDefault asks the Adapter's ReloadPolicy (or
+	// DefaultReloadPolicy).
+	ReloadDefault Reload = iota
+	// ReloadAlways fetches, whatever the policy says.
+	ReloadAlways
+	// ReloadNever does not fetch a record the Store holds.
+	ReloadNever
+)
+
+func policyOf(a Adapter) ReloadPolicy {
+	if p, ok := a.(ReloadPolicy); ok {
+		return p
+	}
+	return DefaultReloadPolicy{}
+}

@@ -1,0 +1,465 @@
+package recstore
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+)
+
+// FindOptions control [Store.Find] and [Store.FindAll]. The zero value
+// follows the Adapter's ReloadPolicy.
+type FindOptions struct {
+	// Reload says whether a record the Store holds is fetched again
+	// before the call returns. ReloadDefault asks ShouldReloadRecord (or,
+	// for FindAll, ShouldReloadAll).
+	Reload Reload
+	// BackgroundReload says whether a record returned from the cache is
+	// fetched again in the background. ReloadDefault asks
+	// ShouldBackgroundReloadRecord (or ShouldBackgroundReloadAll).
+	BackgroundReload Reload
+	// Include names related records the backend should send with the
+	// record, passed to the Adapter in Request.Include.
+	Include []string
+}
+
+// flight is one adapter call that any number of Finds of one record wait
+// for. The Store's flightMu guards waiters and the Store's list of flights.
+type flight struct {
+	done    chan struct{} // closed once err is set
+	err     error
+	include []string
+	waiters int  // Finds still waiting; at 0 the call is cancelled
+	keep    bool // a background reload: not cancelled when waiters leave
+	cancel  context.CancelFunc
+}
+
+// Find returns the record k, as its model's Go type (a T, not a *T). A
+// record the Store holds is returned at once unless opts or the Adapter's
+// ReloadPolicy ask for a fresh copy, and may be refreshed in the
+// background after; a record it lacks is loaded with the type's Adapter,
+// normalized by the type's Serializer and pushed, all or nothing, before
+// Find returns. A failed first load leaves no trace in the Store.
+//
+// Concurrent Finds of one record share one adapter call, when the later
+// ones' Include lists are subsets of the first's. Each caller stops
+// waiting when its own ctx is done; the shared call is cancelled only when
+// every caller has gone, so no caller's cancellation fails another's Find.
+// Use [Model.Find] for typed access.
+func (s *Store) Find(ctx context.Context, k Key, opts *FindOptions) (any, error) {
+	t := s.lookupType(k.Type)
+	if t == nil {
+		return nil, fmt.Errorf("%w %q", ErrUnknownType, k.Type)
+	}
+	if err := s.find(ctx, t, k.ID, opts); err != nil {
+		return nil, err
+	}
+	v, ok := s.Peek(Key{t.name, k.ID})
+	if !ok {
+		return nil, fmt.Errorf("find %v: unloaded meanwhile: %w", k, ErrNotLoaded)
+	}
+	return v, nil
+}
+
+// Find returns the record id as [Store.Find] does.
+func (m *Model[T]) Find(ctx context.Context, id string, opts *FindOptions) (T, error) {
+	if err := m.s.find(ctx, m.t, id, opts); err != nil {
+		var zero T
+		return zero, err
+	}
+	v, ok := m.Peek(id)
+	if !ok {
+		return v, fmt.Errorf("find %s:%s: unloaded meanwhile: %w", m.t.name, id, ErrNotLoaded)
+	}
+	return v, nil
+}
+
+// find makes sure the record t/id is loaded as opts ask, and starts a
+// background reload when they or the policy say so.
+func (s *Store) find(ctx context.Context, t *table, id string, opts *FindOptions) error {
+	var o FindOptions
+	if opts != nil {
+		o = *opts
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if id == "" {
+		return fmt.Errorf("find %s: %w: empty id", t.name, ErrNotFound)
+	}
+	ad := s.adapterFor(t)
+	if t.loaded(id) == nil {
+		if ad == nil {
+			return &AdapterError{Op: "FindRecord", Type: t.name, ID: id, Err: ErrNoAdapter}
+		}
+		return s.fetch(ctx, t, ad, id, o.Include, false)
+	}
+	if ad == nil || o.Reload == ReloadNever && o.BackgroundReload == ReloadNever {
+		return nil
+	}
+	policy := policyOf(ad)
+	var snap *Snapshot
+	snapshot := func() *Snapshot {
+		if snap == nil {
+			snap, _ = s.Snapshot(Key{t.name, id})
+		}
+		return snap
+	}
+	if o.Reload == ReloadAlways || o.Reload == ReloadDefault && policy.ShouldReloadRecord(snapshot()) {
+		return s.fetch(ctx, t, ad, id, o.Include, false)
+	}
+	if o.BackgroundReload == ReloadAlways || o.BackgroundReload == ReloadDefault && policy.ShouldBackgroundReloadRecord(snapshot()) {
+		s.fetch(ctx, t, ad, id, o.Include, true)
+	}
+	return nil
+}
+
+// adapterFor returns t's Adapter, or nil.
+func (s *Store) adapterFor(t *table) Adapter {
+	if t.adapter != nil {
+		return t.adapter
+	}
+	return s.opts.Adapter
+}
+
+// fetch loads t/id through ad, joining a flight already under way for it
+// when its Include list covers include. With background set it does not
+// wait: it starts or joins a flight that Close alone cancels, unless the
+// Store runs MaxBackgroundReloads already.
+func (s *Store) fetch(ctx context.Context, t *table, ad Adapter, id string, include []string, background bool) error {
+	k := Key{t.name, id}
+	s.flightMu.Lock()
+	if s.life.Err() != nil {
+		s.flightMu.Unlock()
+		return ErrClosed
+	}
+	var f *flight
+	for _, g := range s.flights[k] {
+		if covers(g.include, include) {
+			f = g
+			break
+		}
+	}
+	if f == nil {
+		if background {
+			select {
+			case s.bgSlots <- struct{}{}:
+			default:
+				s.flightMu.Unlock()
+				return nil // at the cap: the cached record stands
+			}
+		}
+		f = &flight{done: make(chan struct{}), include: slices.Clone(include), keep: background}
+		// The call outlives any one caller: it keeps ctx's values but not
+		// its cancellation, and ends with the Store.
+		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		stop := context.AfterFunc(s.life, cancel)
+		f.cancel = cancel
+		if s.flights == nil {
+			s.flights = map[Key][]*flight{}
+		}
+		s.flights[k] = append(s.flights[k], f)
+		if background {
+			s.bg.Add(1)
+		}
+		go func() {
+			err := s.load(fctx, t, ad, id, f.include)
+			stop()
+			cancel()
+			s.flightMu.Lock()
+			s.flights[k] = slices.DeleteFunc(s.flights[k], func(g *flight) bool { return g == f })
+			if len(s.flights[k]) == 0 {
+				delete(s.flights, k)
+			}
+			f.err = err
+			close(f.done)
+			s.flightMu.Unlock()
+			if background {
+				<-s.bgSlots
+				if err != nil {
+					s.reportBackground(err)
+				}
+				s.bg.Done()
+			}
+		}()
+	}
+	if background {
+		s.flightMu.Unlock()
+		return nil
+	}
+	f.waiters++
+	s.flightMu.Unlock()
+
+	select {
+	case <-f.done:
+		return f.err
+	case <-ctx.Done():
+		s.flightMu.Lock()
+		f.waiters--
+		if f.waiters == 0 && !f.keep {
+			// Nobody waits: stop the call, and let a later Find start
+			// afresh rather than join a call that is ending.
+			f.cancel()
+			s.flights[k] = slices.DeleteFunc(s.flights[k], func(g *flight) bool { return g == f })
+			if len(s.flights[k]) == 0 {
+				delete(s.flights, k)
+			}
+		}
+		s.flightMu.Unlock()
+		return ctx.Err()
+	}
+}
+
+// covers reports whether a flight fetching have serves a Find that needs
+// want: every path in want is in have.
+func covers(have, want []string) bool {
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// load makes one FindRecord call and pushes its answer, after checking it
+// holds exactly the record asked for.
+func (s *Store) load(ctx context.Context, t *table, ad Adapter, id string, include []string) error {
+	fail := func(err error) error { return &AdapterError{Op: "FindRecord", Type: t.name, ID: id, Err: err} }
+	payload, err := ad.FindRecord(ctx, &Request{Type: t.name, ID: id, Include: include})
+	if err != nil {
+		return fail(err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	err = s.pushPayload(t.name, payload, t, func(doc *Document) error {
+		switch {
+		case len(doc.Data) == 0:
+			return fmt.Errorf("%w: the response has no data", ErrNotFound)
+		case len(doc.Data) > 1:
+			return fmt.Errorf("%w: the response holds %d records, not one", ErrWrongRecord, len(doc.Data))
+		case doc.Data[0].Type != t.name || doc.Data[0].ID != id:
+			return fmt.Errorf("%w: asked for %s:%s, got %s:%s", ErrWrongRecord, t.name, id, doc.Data[0].Type, doc.Data[0].ID)
+		}
+		return nil
+	}, nil)
+	if err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+func (s *Store) reportBackground(err error) {
+	if s.opts.OnBackgroundError != nil {
+		s.opts.OnBackgroundError(err)
+		return
+	}
+	s.logger().Warn("recstore: background reload failed", "err", err)
+}
+
+// Wait blocks until no background reload is running. It is for tests and
+// orderly shutdowns; reloads started while it waits are waited for too.
+func (s *Store) Wait() { s.bg.Wait() }
+
+// Close cancels every adapter call the Store is making, background or
+// not, waits for its background reloads to end, and makes later calls
+// that would ask a backend fail with ErrClosed. Reads and pushes work as
+// before. Close is idempotent and always returns nil.
+func (s *Store) Close() error {
+	s.flightMu.Lock()
+	s.close()
+	s.flightMu.Unlock()
+	s.bg.Wait()
+	return nil
+}
+
+// FindAll returns every record of type typ the Store holds after asking
+// the type's AllFinder when opts or its ReloadPolicy say so: by default
+// only when none is cached, with a background refresh otherwise. The
+// answer is pushed as an upsert: records the backend left out are not
+// removed. The keys are in the order the records were first loaded. Use
+// [Model.FindAll] for typed records.
+func (s *Store) FindAll(ctx context.Context, typ string, opts *FindOptions) ([]Key, error) {
+	t := s.lookupType(typ)
+	if t == nil {
+		return nil, fmt.Errorf("%w %q", ErrUnknownType, typ)
+	}
+	if err := s.findAll(ctx, t, opts); err != nil {
+		return nil, err
+	}
+	return s.Keys(typ), nil
+}
+
+// FindAll returns the model's records as [Store.FindAll] finds them.
+func (m *Model[T]) FindAll(ctx context.Context, opts *FindOptions) ([]T, error) {
+	if err := m.s.findAll(ctx, m.t, opts); err != nil {
+		return nil, err
+	}
+	var out []T
+	for _, v := range m.All() {
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func (s *Store) findAll(ctx context.Context, t *table, opts *FindOptions) error {
+	var o FindOptions
+	if opts != nil {
+		o = *opts
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ad := s.adapterFor(t)
+	fail := func(err error) error { return &AdapterError{Op: "FindAll", Type: t.name, Err: err} }
+	if ad == nil {
+		return fail(ErrNoAdapter)
+	}
+	af, ok := ad.(AllFinder)
+	if !ok {
+		return fail(ErrNotSupported)
+	}
+	policy := policyOf(ad)
+	cached := int(t.live.Load())
+	load := func(ctx context.Context) error {
+		payload, err := af.FindAll(ctx, &Request{Type: t.name, Include: o.Include})
+		if err != nil {
+			return fail(err)
+		}
+		if err := ctx.Err(); err != nil {
+			return fail(err)
+		}
+		if err := s.pushPayload(t.name, payload, t, nil, nil); err != nil {
+			return fail(err)
+		}
+		return nil
+	}
+	if o.Reload == ReloadAlways || o.Reload == ReloadDefault && policy.ShouldReloadAll(t.name, cached) {
+		if s.life.Err() != nil {
+			return ErrClosed
+		}
+		return load(ctx)
+	}
+	if o.BackgroundReload == ReloadAlways || o.BackgroundReload == ReloadDefault && policy.ShouldBackgroundReloadAll(t.name, cached) {
+		s.background(ctx, load)
+	}
+	return nil
+}
+
+// background runs load on a goroutine the Store owns, within
+// MaxBackgroundReloads, under a context that Close cancels.
+func (s *Store) background(ctx context.Context, load func(context.Context) error) {
+	s.flightMu.Lock()
+	defer s.flightMu.Unlock()
+	if s.life.Err() != nil {
+		return
+	}
+	select {
+	case s.bgSlots <- struct{}{}:
+	default:
+		return
+	}
+	s.bg.Add(1)
+	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(s.life, cancel)
+	go func() {
+		defer s.bg.Done()
+		err := load(bctx)
+		stop()
+		cancel()
+		<-s.bgSlots
+		if err != nil {
+			s.reportBackground(err)
+		}
+	}()
+}
+
+// A QueryResult is the answer to a Query: the records in the order the
+// backend sent them, and the response's meta and links. It is not live:
+// records pushed later do not join it.
+type QueryResult[T any] struct {
+	Records []T
+	Meta    map[string]any
+	Links   map[string]any
+}
+
+// Query asks the type's Querier for the records matching query, pushes
+// the answer, and returns it: the primary records in the response's
+// order, with its meta and links. It always asks the backend.
+func (m *Model[T]) Query(ctx context.Context, query url.Values) (*QueryResult[T], error) {
+	res := &QueryResult[T]{}
+	err := m.s.query(ctx, m.t, "Query", query, func(data []Key, doc *Document) {
+		res.Records = m.values(data)
+		res.Meta, res.Links = doc.Meta, doc.Links
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// QueryRecord asks the type's RecordQuerier for the one record matching
+// query, pushes the answer and returns the record. A response whose data
+// is null is an error wrapping ErrNotFound.
+func (m *Model[T]) QueryRecord(ctx context.Context, query url.Values) (T, error) {
+	var out []T
+	err := m.s.query(ctx, m.t, "QueryRecord", query, func(data []Key, _ *Document) { out = m.values(data) })
+	if err == nil && len(out) == 0 {
+		err = &AdapterError{Op: "QueryRecord", Type: m.t.name, Err: fmt.Errorf("%w: the response has no data", ErrNotFound)}
+	}
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return out[0], nil
+}
+
+// query runs a Query or QueryRecord call and pushes its answer, calling
+// read under the push's lock.
+func (s *Store) query(ctx context.Context, t *table, op string, query url.Values, read func([]Key, *Document)) error {
+	fail := func(err error) error { return &AdapterError{Op: op, Type: t.name, Err: err} }
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.life.Err() != nil {
+		return ErrClosed
+	}
+	ad := s.adapterFor(t)
+	if ad == nil {
+		return fail(ErrNoAdapter)
+	}
+	var call func(context.Context, *Request) ([]byte, error)
+	switch op {
+	case "Query":
+		if q, ok := ad.(Querier); ok {
+			call = q.Query
+		}
+	default:
+		if q, ok := ad.(RecordQuerier); ok {
+			call = q.QueryRecord
+		}
+	}
+	if call == nil {
+		return fail(ErrNotSupported)
+	}
+	payload, err := call(ctx, &Request{Type: t.name, Query: query})
+	if err != nil {
+		return fail(err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	var check func(*Document) error
+	if op == "QueryRecord" {
+		check = func(doc *Document) error {
+			if len(doc.Data) > 1 {
+				return fmt.Errorf("%w: the response holds %d records, not one", ErrWrongRecord, len(doc.Data))
+			}
+			return nil
+		}
+	}
+	if err := s.pushPayload(t.name, payload, t, check, read); err != nil {
+		return fail(err)
+	}
+	return nil
+}

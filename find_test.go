@@ -1,0 +1,494 @@
+package recstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/recstore/recstore"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fakeBackend is an Adapter over JSON:API payloads held in memory, with
+// call counts and hooks for delays and failures.
+type fakeBackend struct {
+	mu      sync.Mutex
+	records map[string]string // "type:id" → resource object JSON
+	calls   atomic.Int64
+	gate    chan struct{}          // if set, FindRecord waits for it to close
+	before  func(*recstore.Request) // if set, called at the start of each call
+	err     error                  // if set, every call fails with it
+	seen    []*recstore.Request
+	ctxErr  atomic.Value // the error of the last call's ctx once it returned
+}
+
+func newFakeBackend() *fakeBackend {
+	return &fakeBackend{records: map[string]string{
+		"album:1": `{"type": "album", "id": "1", "attributes": {"title": "Fewer Moving Parts", "song-count": 10}}`,
+		"album:2": `{"type": "album", "id": "2", "attributes": {"title": "Calgary", "song-count": 2}}`,
+	}}
+}
+
+func (f *fakeBackend) FindRecord(ctx context.Context, req *recstore.Request) ([]byte, error) {
+	f.calls.Add(1)
+	f.mu.Lock()
+	f.seen = append(f.seen, req)
+	gate, before, err := f.gate, f.before, f.err
+	f.mu.Unlock()
+	if before != nil {
+		before(req)
+	}
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			f.ctxErr.Store(ctx.Err())
+			return nil, ctx.Err()
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	rec, ok := f.records[req.Type+":"+req.ID]
+	f.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("%s %s: %w", req.Type, req.ID, recstore.ErrNotFound)
+	}
+	return []byte(`{"data": ` + rec + `}`), nil
+}
+
+func (f *fakeBackend) FindAll(ctx context.Context, req *recstore.Request) ([]byte, error) {
+	f.calls.Add(1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return nil, f.err
+	}
+	out := `{"data": [`
+	first := true
+	for _, id := range []string{"1", "2", "3"} {
+		if rec, ok := f.records[req.Type+":"+id]; ok {
+			if !first {
+				out += ","
+			}
+			first = false
+			out += rec
+		}
+	}
+	return []byte(out + `]}`), nil
+}
+
+func (f *fakeBackend) Query(ctx context.Context, req *recstore.Request) ([]byte, error) {
+	f.calls.Add(1)
+	return []byte(`{"data": [` + f.records["album:2"] + `,` + f.records["album:1"] + `], "meta": {"total": 2}, "links": {"next": "/albums?page=2"}}`), nil
+}
+
+func (f *fakeBackend) QueryRecord(ctx context.Context, req *recstore.Request) ([]byte, error) {
+	f.calls.Add(1)
+	if req.Query.Get("title") == "none" {
+		return []byte(`{"data": null}`), nil
+	}
+	return []byte(`{"data": ` + f.records["album:2"] + `}`), nil
+}
+
+func (f *fakeBackend) set(key, rec string) {
+	f.mu.Lock()
+	f.records[key] = rec
+	f.mu.Unlock()
+}
+
+// findStore returns a Store whose Album, Label and Track models use fb.
+func findStore(t *testing.T, fb recstore.Adapter, opts *recstore.Options) (*recstore.Store, *recstore.Model[Album]) {
+	t.Helper()
+	if opts == nil {
+		opts = &recstore.Options{}
+	}
+	opts.Adapter = fb
+	s := recstore.New(opts)
+	t.Cleanup(func() { s.Close() })
+	albums := recstore.MustRegister[Album](s, nil)
+	recstore.MustRegister[Label](s, nil)
+	recstore.MustRegister[Track](s, nil)
+	return s, albums
+}
+
+var noBackground = &recstore.FindOptions{BackgroundReload: recstore.ReloadNever}
+
+func TestFindMissLoadsAndCaches(t *testing.T) {
+	fb := newFakeBackend()
+	s, albums := findStore(t, fb, nil)
+	a, err := albums.Find(context.Background(), "1", nil)
+	require.NoError(t, err)
+	assert.Equal(t, Album{ID: "1", Title: "Fewer Moving Parts", SongCount: 10}, a)
+	assert.EqualValues(t, 1, fb.calls.Load())
+
+	// A hit returns at once and, by default, refreshes in the background.
+	fb.set("album:1", `{"type": "album", "id": "1", "attributes": {"title": "Fewer Moving Parts (Deluxe)"}}`)
+	a, err = albums.Find(context.Background(), "1", nil)
+	require.NoError(t, err)
+	assert.Equal(t, "Fewer Moving Parts", a.Title, "the cached record comes back at once")
+	s.Wait()
+	assert.EqualValues(t, 2, fb.calls.Load())
+	a, _ = albums.Peek("1")
+	assert.Equal(t, "Fewer Moving Parts (Deluxe)", a.Title, "the background reload landed")
+	assert.Equal(t, 10, a.SongCount, "and merged")
+
+	v, err := s.Find(context.Background(), recstore.Key{Type: "album", ID: "2"}, noBackground)
+	require.NoError(t, err)
+	assert.Equal(t, "Calgary", v.(Album).Title)
+}
+
+// reloadPolicy answers ShouldReloadRecord and ShouldBackgroundReloadRecord
+// as told; embedding DefaultReloadPolicy supplies the rest.
+type reloadPolicy struct {
+	*fakeBackend
+	recstore.DefaultReloadPolicy
+	reload, background bool
+	asked              atomic.Int64
+}
+
+func (p *reloadPolicy) ShouldReloadRecord(snap *recstore.Snapshot) bool {
+	p.asked.Add(1)
+	return p.reload
+}
+
+func (p *reloadPolicy) ShouldBackgroundReloadRecord(*recstore.Snapshot) bool { return p.background }
+
+func TestFindReloadPolicies(t *testing.T) {
+	tests := []struct {
+		name               string
+		opts               *recstore.FindOptions
+		reload, background bool
+		wantCalls          int64 // adapter calls on the hit, blocking or not
+		wantAsked          int64
+		wantFresh          bool // the hit returns the backend's new title
+	}{
+		{"defaults: cached, background reload", nil, false, true, 1, 1, false},
+		{"policy says reload", nil, true, false, 1, 1, true},
+		{"policy says neither", nil, false, false, 0, 1, false},
+		{"ReloadAlways skips the hook", &recstore.FindOptions{Reload: recstore.ReloadAlways}, false, false, 1, 0, true},
+		{"ReloadNever skips the hook", &recstore.FindOptions{Reload: recstore.ReloadNever}, true, false, 0, 0, false},
+		{"BackgroundReload always", &recstore.FindOptions{Reload: recstore.ReloadNever, BackgroundReload: recstore.ReloadAlways}, false, false, 1, 0, false},
+		{"BackgroundReload never", &recstore.FindOptions{BackgroundReload: recstore.ReloadNever}, false, true, 0, 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fb := newFakeBackend()
+			p := &reloadPolicy{fakeBackend: fb, reload: tt.reload, background: tt.background}
+			s, albums := findStore(t, p, nil)
+			_, err := albums.Find(context.Background(), "1", nil)
+			require.NoError(t, err)
+			require.EqualValues(t, 0, p.asked.Load(), "a miss does not ask the policy")
+			fb.calls.Store(0)
+			fb.set("album:1", `{"type": "album", "id": "1", "attributes": {"title": "new"}}`)
+
+			a, err := albums.Find(context.Background(), "1", tt.opts)
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantFresh, a.Title == "new", "title %q", a.Title)
+			s.Wait()
+			assert.Equal(t, tt.wantCalls, fb.calls.Load())
+			assert.Equal(t, tt.wantAsked, p.asked.Load())
+		})
+	}
+}
+
+func TestFindSharesOneCall(t *testing.T) {
+	fb := newFakeBackend()
+	fb.gate = make(chan struct{})
+	_, albums := findStore(t, fb, nil)
+	const n = 1000
+	var started, done sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		started.Add(1)
+		done.Go(func() {
+			started.Done()
+			a, err := albums.Find(context.Background(), "1", noBackground)
+			if err == nil && a.Title != "Fewer Moving Parts" {
+				err = fmt.Errorf("got %+v", a)
+			}
+			errs <- err
+		})
+	}
+	started.Wait()
+	time.Sleep(20 * time.Millisecond) // let the Finds reach the shared call
+	close(fb.gate)
+	done.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	assert.EqualValues(t, 1, fb.calls.Load(), "1000 Finds of one record make one adapter call")
+}
+
+func TestFindIncludeSubsetsShare(t *testing.T) {
+	fb := newFakeBackend()
+	fb.gate = make(chan struct{})
+	_, albums := findStore(t, fb, nil)
+	var wg sync.WaitGroup
+	find := func(include ...string) {
+		wg.Go(func() {
+			_, err := albums.Find(context.Background(), "1", &recstore.FindOptions{Include: include, BackgroundReload: recstore.ReloadNever})
+			assert.NoError(t, err)
+		})
+	}
+	find("label", "tracks")
+	require.Eventually(t, func() bool { return fb.calls.Load() == 1 }, time.Second, time.Millisecond)
+	find("label")    // a subset: shares the first call
+	find()           // no include: shares too
+	find("producer") // not covered: a call of its own
+	require.Eventually(t, func() bool { return fb.calls.Load() == 2 }, time.Second, time.Millisecond)
+	time.Sleep(10 * time.Millisecond)
+	close(fb.gate)
+	wg.Wait()
+	assert.EqualValues(t, 2, fb.calls.Load())
+	fb.mu.Lock()
+	defer fb.mu.Unlock()
+	assert.Equal(t, []string{"label", "tracks"}, fb.seen[0].Include)
+	assert.Equal(t, []string{"producer"}, fb.seen[1].Include)
+}
+
+func TestFindCancellation(t *testing.T) {
+	fb := newFakeBackend()
+	fb.gate = make(chan struct{})
+	s, albums := findStore(t, fb, nil)
+	before := recstore.Dump(s)
+
+	// One caller giving up does not fail the other, nor cancel the call.
+	short, cancelShort := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var shortErr, longErr error
+	var got Album
+	wg.Go(func() { _, shortErr = albums.Find(short, "1", noBackground) })
+	require.Eventually(t, func() bool { return fb.calls.Load() == 1 }, time.Second, time.Millisecond)
+	wg.Go(func() { got, longErr = albums.Find(context.Background(), "1", noBackground) })
+	time.Sleep(10 * time.Millisecond)
+	cancelShort()
+	time.Sleep(10 * time.Millisecond)
+	close(fb.gate)
+	wg.Wait()
+	assert.ErrorIs(t, shortErr, context.Canceled)
+	require.NoError(t, longErr)
+	assert.Equal(t, "Fewer Moving Parts", got.Title)
+	assert.EqualValues(t, 1, fb.calls.Load())
+
+	// When every caller has gone, the call is cancelled and nothing lands.
+	fb2 := newFakeBackend()
+	fb2.gate = make(chan struct{})
+	s2, albums2 := findStore(t, fb2, nil)
+	before = recstore.Dump(s2)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err := albums2.Find(ctx, "1", noBackground)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Eventually(t, func() bool { return fb2.ctxErr.Load() != nil }, time.Second, time.Millisecond, "the adapter's ctx is cancelled")
+	requireUnchanged(t, s2, before)
+}
+
+func TestFindFailuresLeaveNoTrace(t *testing.T) {
+	tests := []struct {
+		name    string
+		payload string // the backend's answer for album 1
+		err     error  // or its error
+		is      []error
+	}{
+		{"adapter error", "", errors.New("connection reset"), nil},
+		{"not found", "", fmt.Errorf("gone: %w", recstore.ErrNotFound), []error{recstore.ErrNotFound}},
+		{"data null", `null`, nil, []error{recstore.ErrNotFound}},
+		{"another id", `{"type": "album", "id": "2"}`, nil, []error{recstore.ErrWrongRecord}},
+		{"many records", `[{"type": "album", "id": "1"}, {"type": "album", "id": "2"}]`, nil, []error{recstore.ErrWrongRecord}},
+		{"another type", `{"type": "label", "id": "1"}`, nil, []error{recstore.ErrWrongRecord}},
+		{"bad attribute", `{"type": "album", "id": "1", "attributes": {"song-count": {}}}`, nil, []error{recstore.ErrInvalidDocument, recstore.ErrInvalidAttribute}},
+		{"not JSON", `{`, nil, []error{recstore.ErrInvalidDocument}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fb := newFakeBackend()
+			fb.err = tt.err
+			if tt.payload != "" {
+				fb.set("album:1", tt.payload)
+			}
+			s, albums := findStore(t, fb, nil)
+			_, err := s.Push(`{"data": {"type": "album", "id": "7", "attributes": {"title": "other"}}}`)
+			require.NoError(t, err)
+			before := recstore.Dump(s)
+			_, err = albums.Find(context.Background(), "1", nil)
+			require.Error(t, err)
+			var ae *recstore.AdapterError
+			require.ErrorAs(t, err, &ae)
+			assert.Equal(t, "FindRecord", ae.Op)
+			assert.Equal(t, "album", ae.Type)
+			assert.Equal(t, "1", ae.ID)
+			for _, is := range tt.is {
+				assert.ErrorIs(t, err, is)
+			}
+			if tt.err != nil {
+				assert.ErrorIs(t, err, tt.err)
+			}
+			requireUnchanged(t, s, before)
+			assert.False(t, albums.Has("1"))
+		})
+	}
+}
+
+func TestFindWithoutAdapter(t *testing.T) {
+	s, albums, _, _, _ := newStore(t, nil)
+	_, err := albums.Find(context.Background(), "1", nil)
+	assert.ErrorIs(t, err, recstore.ErrNoAdapter)
+	_, err = s.Push(`{"data": {"type": "album", "id": "1", "attributes": {"title": "cached"}}}`)
+	require.NoError(t, err)
+	a, err := albums.Find(context.Background(), "1", &recstore.FindOptions{Reload: recstore.ReloadAlways})
+	require.NoError(t, err, "without an adapter a held record is all there is")
+	assert.Equal(t, "cached", a.Title)
+	_, err = s.Find(context.Background(), recstore.Key{Type: "nope", ID: "1"}, nil)
+	assert.ErrorIs(t, err, recstore.ErrUnknownType)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = albums.Find(ctx, "1", nil)
+	assert.ErrorIs(t, err, context.Canceled)
+}
+
+func TestBackgroundReloads(t *testing.T) {
+	fb := newFakeBackend()
+	var reported []error
+	var mu sync.Mutex
+	s, albums := findStore(t, fb, &recstore.Options{OnBackgroundError: func(err error) {
+		mu.Lock()
+		reported = append(reported, err)
+		mu.Unlock()
+	}})
+	_, err := albums.Find(context.Background(), "1", nil)
+	require.NoError(t, err)
+
+	// Three Finds of a cached record start one background reload.
+	fb.gate = make(chan struct{})
+	fb.calls.Store(0)
+	for range 3 {
+		_, err := albums.Find(context.Background(), "1", nil)
+		require.NoError(t, err)
+	}
+	close(fb.gate)
+	s.Wait()
+	assert.EqualValues(t, 1, fb.calls.Load())
+
+	// A failed background reload is reported, not lost, and changes nothing.
+	fb.gate, fb.err = nil, errors.New("backend down")
+	before := recstore.Dump(s)
+	_, err = albums.Find(context.Background(), "1", nil)
+	require.NoError(t, err)
+	s.Wait()
+	mu.Lock()
+	require.Len(t, reported, 1)
+	assert.ErrorContains(t, reported[0], "backend down")
+	mu.Unlock()
+	requireUnchanged(t, s, before)
+
+	// Close cancels a reload under way, waits for it, and stops new calls.
+	fb.err, fb.gate = nil, make(chan struct{})
+	fb.ctxErr = atomic.Value{}
+	_, err = albums.Find(context.Background(), "1", nil)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	assert.Equal(t, context.Canceled, fb.ctxErr.Load(), "Close cancelled the reload's call")
+	_, err = albums.Find(context.Background(), "2", nil)
+	assert.ErrorIs(t, err, recstore.ErrClosed)
+	a, err := albums.Find(context.Background(), "1", nil)
+	require.NoError(t, err, "a held record is still returned after Close")
+	assert.Equal(t, "1", a.ID)
+	require.NoError(t, s.Close(), "Close is idempotent")
+}
+
+func TestBackgroundReloadsAreBounded(t *testing.T) {
+	fb := newFakeBackend()
+	fb.gate = make(chan struct{})
+	s, albums := findStore(t, fb, &recstore.Options{MaxBackgroundReloads: 2})
+	for _, id := range []string{"1", "2", "3", "4"} {
+		_, err := s.Push(fmt.Sprintf(`{"data": {"type": "album", "id": %q}}`, id))
+		require.NoError(t, err)
+		_, err = albums.Find(context.Background(), id, nil)
+		require.NoError(t, err)
+	}
+	require.Eventually(t, func() bool { return fb.calls.Load() == 2 }, time.Second, time.Millisecond)
+	close(fb.gate)
+	s.Wait()
+	assert.EqualValues(t, 2, fb.calls.Load(), "reloads past the cap are skipped")
+}
+
+func TestFindAll(t *testing.T) {
+	fb := newFakeBackend()
+	s, albums := findStore(t, fb, nil)
+
+	// Nothing cached: FindAll waits for the backend.
+	got, err := albums.FindAll(context.Background(), nil)
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	assert.EqualValues(t, 1, fb.calls.Load())
+
+	// Something cached: returned at once, refreshed in the background, and
+	// records the backend leaves out stay.
+	_, err = s.Push(`{"data": {"type": "album", "id": "9", "attributes": {"title": "local"}}}`)
+	require.NoError(t, err)
+	fb.set("album:3", `{"type": "album", "id": "3", "attributes": {"title": "new on the server"}}`)
+	got, err = albums.FindAll(context.Background(), nil)
+	require.NoError(t, err)
+	assert.Len(t, got, 3, "the cached records, at once")
+	s.Wait()
+	keys, err := s.FindAll(context.Background(), "album", &recstore.FindOptions{BackgroundReload: recstore.ReloadNever})
+	require.NoError(t, err)
+	assert.Equal(t, []recstore.Key{{Type: "album", ID: "1"}, {Type: "album", ID: "2"}, {Type: "album", ID: "9"}, {Type: "album", ID: "3"}}, keys)
+
+	// Without an AllFinder, FindAll is not supported.
+	s2, albums2 := findStore(t, recstore.AdapterFunc(fb.FindRecord), nil)
+	_, err = albums2.FindAll(context.Background(), nil)
+	assert.ErrorIs(t, err, recstore.ErrNotSupported)
+	_, err = s2.FindAll(context.Background(), "nope", nil)
+	assert.ErrorIs(t, err, recstore.ErrUnknownType)
+}
+
+func TestQuery(t *testing.T) {
+	fb := newFakeBackend()
+	s, albums := findStore(t, fb, nil)
+	res, err := albums.Query(context.Background(), url.Values{"sort": {"title"}})
+	require.NoError(t, err)
+	require.Len(t, res.Records, 2)
+	assert.Equal(t, "2", res.Records[0].ID, "in the response's order")
+	assert.Equal(t, map[string]any{"total": 2.0}, res.Meta)
+	assert.Equal(t, map[string]any{"next": "/albums?page=2"}, res.Links)
+	assert.True(t, albums.Has("1"), "the records were pushed")
+
+	// Not live: a later push does not join it.
+	_, err = s.Push(`{"data": {"type": "album", "id": "5"}}`)
+	require.NoError(t, err)
+	assert.Len(t, res.Records, 2)
+
+	a, err := albums.QueryRecord(context.Background(), url.Values{"title": {"Calgary"}})
+	require.NoError(t, err)
+	assert.Equal(t, "2", a.ID)
+	_, err = albums.QueryRecord(context.Background(), url.Values{"title": {"none"}})
+	assert.ErrorIs(t, err, recstore.ErrNotFound)
+
+	_, albums2 := findStore(t, recstore.AdapterFunc(fb.FindRecord), nil)
+	_, err = albums2.Query(context.Background(), nil)
+	assert.ErrorIs(t, err, recstore.ErrNotSupported)
+}
+
+// An adapter's answer goes through the type's serializer.
+func TestFindUsesTheSerializer(t *testing.T) {
+	s := recstore.New(&recstore.Options{Adapter: recstore.AdapterFunc(func(ctx context.Context, req *recstore.Request) ([]byte, error) {
+		return []byte(`{"album": {"id": ` + req.ID + `, "title": "REST", "song_count": 3}}`), nil
+	})})
+	defer s.Close()
+	albums := recstore.MustRegister[Album](s, &recstore.ModelOptions{Serializer: seedSerializer()})
+	recstore.MustRegister[Label](s, nil)
+	recstore.MustRegister[Track](s, nil)
+	a, err := albums.Find(context.Background(), "4", noBackground)
+	require.NoError(t, err)
+	assert.Equal(t, Album{ID: "4", Title: "REST", SongCount: 3}, a)
+}

@@ -21,9 +21,9 @@ type fakeBackend struct {
 	mu      sync.Mutex
 	records map[string]string // "type:id" → resource object JSON
 	calls   atomic.Int64
-	gate    chan struct{}          // if set, FindRecord waits for it to close
+	gate    chan struct{}           // if set, FindRecord waits for it to close
 	before  func(*recstore.Request) // if set, called at the start of each call
-	err     error                  // if set, every call fails with it
+	err     error                   // if set, every call fails with it
 	seen    []*recstore.Request
 	ctxErr  atomic.Value // the error of the last call's ctx once it returned
 }

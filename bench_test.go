@@ -13,7 +13,9 @@ package recstore_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -503,5 +505,50 @@ func BenchmarkPushPayload(b *testing.B) {
 			}
 		}
 		perRecord(b, n)
+	})
+}
+
+// neverReload is an Adapter whose policy keeps cached records as they are.
+type neverReload struct {
+	recstore.AdapterFunc
+	recstore.DefaultReloadPolicy
+}
+
+func (neverReload) ShouldBackgroundReloadRecord(*recstore.Snapshot) bool { return false }
+
+// BenchmarkFind compares Find of a cached album with Peek of it: through a
+// ReloadPolicy that keeps it, and with FindOptions that skip the policy.
+func BenchmarkFind(b *testing.B) {
+	ad := neverReload{AdapterFunc: func(context.Context, *recstore.Request) ([]byte, error) {
+		return nil, errors.New("not called on a hit")
+	}}
+	s := recstore.New(&recstore.Options{Adapter: ad})
+	defer s.Close()
+	albums := recstore.MustRegister[SeedAlbum](s, nil)
+	_, err := s.Push(albumDoc(0, 1000, true))
+	require.NoError(b, err)
+	ctx := context.Background()
+	never := &recstore.FindOptions{Reload: recstore.ReloadNever, BackgroundReload: recstore.ReloadNever}
+
+	b.Run("baseline=Peek", func(b *testing.B) {
+		for b.Loop() {
+			if _, ok := albums.Peek("500"); !ok {
+				b.Fatal("miss")
+			}
+		}
+	})
+	b.Run("hit-policy", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := albums.Find(ctx, "500", nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("hit-options", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := albums.Find(ctx, "500", never); err != nil {
+				b.Fatal(err)
+			}
+		}
 	})
 }

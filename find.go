@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"unsafe"
 )
 
 // FindOptions control [Store.Find] and [Store.FindAll]. The zero value
@@ -51,7 +52,7 @@ func (s *Store) Find(ctx context.Context, k Key, opts *FindOptions) (any, error)
 	if t == nil {
 		return nil, fmt.Errorf("%w %q", ErrUnknownType, k.Type)
 	}
-	if err := s.find(ctx, t, k.ID, opts); err != nil {
+	if _, err := s.find(ctx, t, k.ID, opts); err != nil {
 		return nil, err
 	}
 	v, ok := s.Peek(Key{t.name, k.ID})
@@ -62,56 +63,61 @@ func (s *Store) Find(ctx context.Context, k Key, opts *FindOptions) (any, error)
 }
 
 // Find returns the record id as [Store.Find] does.
-func (m *Model[T]) Find(ctx context.Context, id string, opts *FindOptions) (T, error) {
-	if err := m.s.find(ctx, m.t, id, opts); err != nil {
-		var zero T
-		return zero, err
+func (m *Model[T]) Find(ctx context.Context, id string, opts *FindOptions) (out T, err error) {
+	hit, err := m.s.find(ctx, m.t, id, opts)
+	if err != nil {
+		return out, err
 	}
-	v, ok := m.Peek(id)
+	if t := m.t; hit != nil && t.clones == nil && !t.fills {
+		// The version find saw is the answer: read it as Peek's fast
+		// path does, straight into the result.
+		out = *(*T)(hit.val)
+		if len(t.rels) > 0 {
+			t.fillKeys(hit, unsafe.Pointer(&out))
+		}
+		return out, nil
+	}
+	out, ok := m.Peek(id)
 	if !ok {
-		return v, fmt.Errorf("find %s:%s: unloaded meanwhile: %w", m.t.name, id, ErrNotLoaded)
+		return out, fmt.Errorf("find %s:%s: unloaded meanwhile: %w", m.t.name, id, ErrNotLoaded)
 	}
-	return v, nil
+	return out, nil
 }
 
 // find makes sure the record t/id is loaded as opts ask, and starts a
-// background reload when they or the policy say so.
-func (s *Store) find(ctx context.Context, t *table, id string, opts *FindOptions) error {
+// background reload when they or the policy say so. When the answer is
+// the record as the Store already held it, it returns that version.
+func (s *Store) find(ctx context.Context, t *table, id string, opts *FindOptions) (*version, error) {
 	var o FindOptions
 	if opts != nil {
 		o = *opts
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	if id == "" {
-		return fmt.Errorf("find %s: %w: empty id", t.name, ErrNotFound)
+		return nil, fmt.Errorf("find %s: %w: empty id", t.name, ErrNotFound)
 	}
 	ad := s.adapterFor(t)
-	if t.loaded(id) == nil {
+	v := t.loaded(id)
+	if v == nil {
 		if ad == nil {
-			return &AdapterError{Op: "FindRecord", Type: t.name, ID: id, Err: ErrNoAdapter}
+			return nil, &AdapterError{Op: "FindRecord", Type: t.name, ID: id, Err: ErrNoAdapter}
 		}
-		return s.fetch(ctx, t, ad, id, o.Include, false)
+		return nil, s.fetch(ctx, t, ad, id, o.Include, false)
 	}
 	if ad == nil || o.Reload == ReloadNever && o.BackgroundReload == ReloadNever {
-		return nil
+		return v, nil
 	}
 	policy := policyOf(ad)
-	var snap *Snapshot
-	snapshot := func() *Snapshot {
-		if snap == nil {
-			snap, _ = s.Snapshot(Key{t.name, id})
-		}
-		return snap
+	snap := s.lazySnapshot(t, id)
+	if o.Reload == ReloadAlways || o.Reload == ReloadDefault && policy.ShouldReloadRecord(snap) {
+		return nil, s.fetch(ctx, t, ad, id, o.Include, false)
 	}
-	if o.Reload == ReloadAlways || o.Reload == ReloadDefault && policy.ShouldReloadRecord(snapshot()) {
-		return s.fetch(ctx, t, ad, id, o.Include, false)
-	}
-	if o.BackgroundReload == ReloadAlways || o.BackgroundReload == ReloadDefault && policy.ShouldBackgroundReloadRecord(snapshot()) {
+	if o.BackgroundReload == ReloadAlways || o.BackgroundReload == ReloadDefault && policy.ShouldBackgroundReloadRecord(snap) {
 		s.fetch(ctx, t, ad, id, o.Include, true)
 	}
-	return nil
+	return v, nil
 }
 
 // adapterFor returns t's Adapter, or nil.

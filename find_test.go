@@ -152,10 +152,14 @@ type reloadPolicy struct {
 	recstore.DefaultReloadPolicy
 	reload, background bool
 	asked              atomic.Int64
+	title              atomic.Value // what the policy saw in the Snapshot
 }
 
 func (p *reloadPolicy) ShouldReloadRecord(snap *recstore.Snapshot) bool {
 	p.asked.Add(1)
+	if v, ok := snap.Attr("title"); ok {
+		p.title.Store(v)
+	}
 	return p.reload
 }
 
@@ -195,6 +199,9 @@ func TestFindReloadPolicies(t *testing.T) {
 			s.Wait()
 			assert.Equal(t, tt.wantCalls, fb.calls.Load())
 			assert.Equal(t, tt.wantAsked, p.asked.Load())
+			if tt.wantAsked > 0 {
+				assert.Equal(t, "Fewer Moving Parts", p.title.Load(), "the policy sees the cached record")
+			}
 		})
 	}
 }

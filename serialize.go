@@ -42,12 +42,41 @@ var ErrNotSerializable = errors.New("recstore: serializer cannot serialize recor
 // A Snapshot is one record as the Store held it at one moment: its
 // attributes and relationships, consistent with each other. It is the
 // caller's own copy: later pushes do not change it, and changing what it
-// returns does not change the Store.
+// returns does not change the Store. A Snapshot is not safe for
+// concurrent use.
+//
+// The Snapshots given to a ReloadPolicy are taken when first read, so
+// that a policy that does not look at them costs nothing.
 type Snapshot struct {
 	Key  Key
 	t    *table
 	val  unsafe.Pointer // a private deep copy of the T
 	rels []Related
+	lazy *Store // set until a lazy Snapshot is taken
+}
+
+// lazySnapshot returns a Snapshot of t/id that is taken on first use.
+func (s *Store) lazySnapshot(t *table, id string) *Snapshot {
+	return &Snapshot{Key: Key{t.name, id}, t: t, lazy: s}
+}
+
+// take fills a lazy Snapshot. A record unloaded meanwhile reads as its
+// zero value with no relationships.
+func (sn *Snapshot) take() {
+	if sn.lazy == nil {
+		return
+	}
+	s := sn.lazy
+	sn.lazy = nil
+	if full, ok := s.Snapshot(sn.Key); ok {
+		*sn = *full
+		return
+	}
+	sn.val = sn.t.newValue()
+	sn.rels = make([]Related, len(sn.t.rels))
+	for i := range sn.t.rels {
+		sn.rels[i] = Related{Name: sn.t.rels[i].name, Many: sn.t.rels[i].many}
+	}
 }
 
 // Snapshot returns a Snapshot of the record k, or false if the Store does
@@ -132,12 +161,14 @@ func (s *Store) inverseMany(t *table, rf *relField, keys []Key) bool {
 // Value returns the record as its model's Go type (a T): a copy whose Key
 // relation fields are set and whose pointer relation fields are nil.
 func (sn *Snapshot) Value() any {
+	sn.take()
 	return reflect.NewAt(sn.t.goType, sn.val).Elem().Interface()
 }
 
 // Attrs yields the record's attributes, by model attribute name, in the
 // order the model declares them. Each value is the field's Go value.
 func (sn *Snapshot) Attrs() iter.Seq2[string, any] {
+	sn.take()
 	return func(yield func(string, any) bool) {
 		for i := range sn.t.attrs {
 			a := &sn.t.attrs[i]
@@ -151,6 +182,7 @@ func (sn *Snapshot) Attrs() iter.Seq2[string, any] {
 // Attr returns the attribute name's value, or false if the model has no
 // such attribute.
 func (sn *Snapshot) Attr(name string) (any, bool) {
+	sn.take()
 	i, ok := sn.t.attrIdx[name]
 	if !ok {
 		return nil, false
@@ -165,6 +197,7 @@ func (sn *Snapshot) attr(a *attrField) any {
 // Relationships yields the record's relationships in the order the model
 // declares them.
 func (sn *Snapshot) Relationships() iter.Seq[Related] {
+	sn.take()
 	return func(yield func(Related) bool) {
 		for _, r := range sn.rels {
 			if !yield(r) {
@@ -177,6 +210,7 @@ func (sn *Snapshot) Relationships() iter.Seq[Related] {
 // Relationship returns the relationship name, or false if the model has
 // no such relationship.
 func (sn *Snapshot) Relationship(name string) (Related, bool) {
+	sn.take()
 	i, ok := sn.t.relIdx[name]
 	if !ok {
 		return Related{}, false

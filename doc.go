@@ -49,6 +49,16 @@
 // NormalizeHash hook, embedded relationships and custom [Transform]s.
 // Serializers coerce values as Ember Data's transforms do; Push never does.
 //
+// # Finding
+//
+// [Model.Find] returns a record from the Store, or loads it with the
+// type's [Adapter] when the Store lacks it; reload policies decide when a
+// cached record is fetched again, in the foreground or in the background.
+// Concurrent Finds of one record share one adapter call, and each caller's
+// context is honoured on its own. [Model.FindAll], [Model.Query] and
+// [Model.QueryRecord] ask the backend for more; [Store.Close] ends the
+// Store's background work.
+//
 // # Reading
 //
 // [Model.Peek] returns a copy of one record without I/O and without a lock;

@@ -1,0 +1,392 @@
+package recstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/recstore/recstore/inflect"
+)
+
+// Errors of HTTP adapters. Every *HTTPError matches the one for its status
+// with errors.Is; ErrNotFound matches a 404.
+var (
+	ErrInvalid      = errors.New("recstore: the backend rejected the request as invalid") // 400, 422
+	ErrUnauthorized = errors.New("recstore: unauthorized")                                // 401
+	ErrForbidden    = errors.New("recstore: forbidden")                                   // 403
+	ErrConflict     = errors.New("recstore: conflict")                                    // 409
+	ErrServer       = errors.New("recstore: server error")                                // 5xx
+	// ErrTimeout matches a request whose context deadline passed or whose
+	// connection timed out.
+	ErrTimeout = errors.New("recstore: request timed out")
+	// ErrAborted matches a request cancelled by its context, or cut off
+	// by the connection (refused, reset, closed mid-body).
+	ErrAborted = errors.New("recstore: request aborted")
+	// ErrBadResponse matches a response the adapter cannot use: the wrong
+	// content type, or a body over the size limit.
+	ErrBadResponse = errors.New("recstore: unusable response")
+)
+
+// An HTTPError reports a request that failed: a response with an error
+// status (Status > 0), or no usable response at all (Status 0, with Err
+// saying why: a timeout, an abort, a bad response). Errors holds the
+// JSON:API error objects the backend sent, or one made from its body. It
+// matches ErrInvalid, ErrUnauthorized, ErrForbidden, ErrNotFound,
+// ErrConflict or ErrServer by status, and Err's family otherwise.
+type HTTPError struct {
+	Method string
+	URL    string
+	Status int
+	Errors []ErrorObject
+	Err    error
+}
+
+// Error describes the request and what went wrong.
+func (e *HTTPError) Error() string {
+	if e.Status == 0 {
+		return fmt.Sprintf("recstore: %s %s: %s", e.Method, e.URL, errText(e.Err))
+	}
+	msg := fmt.Sprintf("recstore: %s %s returned %d", e.Method, e.URL, e.Status)
+	if len(e.Errors) > 0 {
+		if d := e.Errors[0].Detail; d != "" {
+			msg += ": " + d
+		} else if t := e.Errors[0].Title; t != "" {
+			msg += ": " + t
+		}
+	}
+	return msg
+}
+
+// Unwrap returns Err.
+func (e *HTTPError) Unwrap() error { return e.Err }
+
+// Is matches the sentinel for e's status.
+func (e *HTTPError) Is(target error) bool {
+	switch e.Status {
+	case 0:
+		return false
+	case http.StatusBadRequest, http.StatusUnprocessableEntity:
+		return target == ErrInvalid
+	case http.StatusUnauthorized:
+		return target == ErrUnauthorized
+	case http.StatusForbidden:
+		return target == ErrForbidden
+	case http.StatusNotFound:
+		return target == ErrNotFound
+	case http.StatusConflict:
+		return target == ErrConflict
+	}
+	return e.Status >= 500 && target == ErrServer
+}
+
+// DefaultMaxResponseBytes is the response size limit of an HTTPAdapter
+// whose MaxResponseBytes is not set.
+const DefaultMaxResponseBytes = 16 << 20
+
+// HTTPAdapter is an Adapter for a JSON:API backend over net/http, as Ember
+// Data's JSONAPIAdapter: GET /albums/1?include=label, GET /albums,
+// GET /albums?filter[id]=1,2, GET /albums?{query}, POST /albums,
+// PATCH /albums/1, DELETE /albums/1, with application/vnd.api+json. Its
+// zero value needs only Host. It is safe for concurrent use; do not
+// change its fields once in use.
+type HTTPAdapter struct {
+	// Host is the backend's scheme and host, such as
+	// "https://api.example.com".
+	Host string
+	// Namespace is a path prefix for every request, such as "api/v1".
+	Namespace string
+	// Client sends the requests; nil means http.DefaultClient.
+	Client *http.Client
+	// Header is added to every request.
+	Header http.Header
+	// Prepare, if not nil, is called with each request before it is sent,
+	// to add per-request headers such as a fresh token. An error fails
+	// the call.
+	Prepare func(*http.Request) error
+	// PathForType maps a model type to its path segment; nil means
+	// pluralized and dasherized ("github-handle" → "github-handles").
+	PathForType func(typ string) string
+	// MaxResponseBytes caps a response body; <= 0 means
+	// DefaultMaxResponseBytes.
+	MaxResponseBytes int64
+
+	rest bool // RESTAdapter's flavour
+}
+
+// RESTAdapter is an Adapter for a REST backend over net/http, as Ember
+// Data's RESTAdapter: like HTTPAdapter, but with camelized plural paths
+// ("github-handle" → "githubHandles"), GET /albums?ids[]=1&ids[]=2 for
+// several records, PUT for updates, and application/json. Pair it with a
+// RESTSerializer. Its zero value needs only Host.
+type RESTAdapter struct {
+	HTTPAdapter
+}
+
+var (
+	_ Adapter       = (*HTTPAdapter)(nil)
+	_ AllFinder     = (*HTTPAdapter)(nil)
+	_ ManyFinder    = (*HTTPAdapter)(nil)
+	_ Querier       = (*HTTPAdapter)(nil)
+	_ RecordQuerier = (*HTTPAdapter)(nil)
+	_ Creator       = (*HTTPAdapter)(nil)
+	_ Updater       = (*HTTPAdapter)(nil)
+	_ Deleter       = (*HTTPAdapter)(nil)
+	_ Adapter       = (*RESTAdapter)(nil)
+	_ ManyFinder    = (*RESTAdapter)(nil)
+	_ Updater       = (*RESTAdapter)(nil)
+)
+
+// FindRecord gets the record req.Type/req.ID, with req.Include.
+func (a *HTTPAdapter) FindRecord(ctx context.Context, req *Request) ([]byte, error) {
+	return a.do(ctx, http.MethodGet, a.url(req.Type, req.ID, a.includeQuery(req.Include, nil)), nil)
+}
+
+// FindAll gets every record of req.Type, with req.Include.
+func (a *HTTPAdapter) FindAll(ctx context.Context, req *Request) ([]byte, error) {
+	return a.do(ctx, http.MethodGet, a.url(req.Type, "", a.includeQuery(req.Include, nil)), nil)
+}
+
+// FindMany gets the records req.IDs of req.Type with one request:
+// filter[id]=1,2 for JSON:API, ids[]=1&ids[]=2 for REST.
+func (a *HTTPAdapter) FindMany(ctx context.Context, req *Request) ([]byte, error) {
+	q := url.Values{}
+	if a.rest {
+		q["ids[]"] = slices.Clone(req.IDs)
+	} else {
+		q.Set("filter[id]", strings.Join(req.IDs, ","))
+	}
+	return a.do(ctx, http.MethodGet, a.url(req.Type, "", a.includeQuery(req.Include, q)), nil)
+}
+
+// Query gets the records of req.Type matching req.Query, whose parameters
+// are sent sorted by key.
+func (a *HTTPAdapter) Query(ctx context.Context, req *Request) ([]byte, error) {
+	return a.do(ctx, http.MethodGet, a.url(req.Type, "", a.includeQuery(req.Include, req.Query)), nil)
+}
+
+// QueryRecord gets the one record of req.Type matching req.Query.
+func (a *HTTPAdapter) QueryRecord(ctx context.Context, req *Request) ([]byte, error) {
+	return a.Query(ctx, req)
+}
+
+// CreateRecord posts req.Body to the type's collection.
+func (a *HTTPAdapter) CreateRecord(ctx context.Context, req *Request) ([]byte, error) {
+	return a.do(ctx, http.MethodPost, a.url(req.Type, "", nil), req.Body)
+}
+
+// UpdateRecord sends req.Body to the record: PATCH for JSON:API, PUT for
+// REST.
+func (a *HTTPAdapter) UpdateRecord(ctx context.Context, req *Request) ([]byte, error) {
+	method := http.MethodPatch
+	if a.rest {
+		method = http.MethodPut
+	}
+	return a.do(ctx, method, a.url(req.Type, req.ID, nil), req.Body)
+}
+
+// DeleteRecord deletes the record.
+func (a *HTTPAdapter) DeleteRecord(ctx context.Context, req *Request) error {
+	_, err := a.do(ctx, http.MethodDelete, a.url(req.Type, req.ID, nil), nil)
+	return err
+}
+
+// FindMany gets several records with ids[]=1&ids[]=2.
+func (a *RESTAdapter) FindMany(ctx context.Context, req *Request) ([]byte, error) {
+	return a.flavoured().FindMany(ctx, req)
+}
+
+// FindRecord gets the record req.Type/req.ID.
+func (a *RESTAdapter) FindRecord(ctx context.Context, req *Request) ([]byte, error) {
+	return a.flavoured().FindRecord(ctx, req)
+}
+
+// FindAll gets every record of req.Type.
+func (a *RESTAdapter) FindAll(ctx context.Context, req *Request) ([]byte, error) {
+	return a.flavoured().FindAll(ctx, req)
+}
+
+// Query gets the records of req.Type matching req.Query.
+func (a *RESTAdapter) Query(ctx context.Context, req *Request) ([]byte, error) {
+	return a.flavoured().Query(ctx, req)
+}
+
+// QueryRecord gets the one record of req.Type matching req.Query.
+func (a *RESTAdapter) QueryRecord(ctx context.Context, req *Request) ([]byte, error) {
+	return a.flavoured().QueryRecord(ctx, req)
+}
+
+// CreateRecord posts req.Body to the type's collection.
+func (a *RESTAdapter) CreateRecord(ctx context.Context, req *Request) ([]byte, error) {
+	return a.flavoured().CreateRecord(ctx, req)
+}
+
+// UpdateRecord puts req.Body to the record.
+func (a *RESTAdapter) UpdateRecord(ctx context.Context, req *Request) ([]byte, error) {
+	return a.flavoured().UpdateRecord(ctx, req)
+}
+
+// DeleteRecord deletes the record.
+func (a *RESTAdapter) DeleteRecord(ctx context.Context, req *Request) error {
+	return a.flavoured().DeleteRecord(ctx, req)
+}
+
+// flavoured returns a copy of the embedded HTTPAdapter set to REST.
+func (a *RESTAdapter) flavoured() *HTTPAdapter {
+	h := a.HTTPAdapter
+	h.rest = true
+	return &h
+}
+
+// url builds host/namespace/path[/id][?query], with the id path-escaped.
+func (a *HTTPAdapter) url(typ, id string, q url.Values) string {
+	var b strings.Builder
+	b.WriteString(strings.TrimRight(a.Host, "/"))
+	if ns := strings.Trim(a.Namespace, "/"); ns != "" {
+		b.WriteByte('/')
+		b.WriteString(ns)
+	}
+	b.WriteByte('/')
+	b.WriteString(url.PathEscape(a.pathFor(typ)))
+	if id != "" {
+		b.WriteByte('/')
+		b.WriteString(url.PathEscape(id))
+	}
+	if len(q) > 0 {
+		b.WriteByte('?')
+		b.WriteString(q.Encode()) // sorted by key
+	}
+	return b.String()
+}
+
+func (a *HTTPAdapter) pathFor(typ string) string {
+	switch {
+	case a.PathForType != nil:
+		return a.PathForType(typ)
+	case a.rest:
+		return inflector.Plural(inflect.Camelize(typ))
+	}
+	return inflector.Plural(inflect.Dasherize(typ))
+}
+
+// includeQuery adds include=a,b to q (a copy), if there is any.
+func (a *HTTPAdapter) includeQuery(include []string, q url.Values) url.Values {
+	if len(include) == 0 {
+		return q
+	}
+	out := url.Values{}
+	for k, v := range q {
+		out[k] = slices.Clone(v)
+	}
+	out.Set("include", strings.Join(include, ","))
+	return out
+}
+
+func (a *HTTPAdapter) mediaType() string {
+	if a.rest {
+		return "application/json"
+	}
+	return "application/vnd.api+json"
+}
+
+// do sends one request and returns the body of a successful response.
+func (a *HTTPAdapter) do(ctx context.Context, method, u string, body []byte) ([]byte, error) {
+	fail := func(status int, err error, objs []ErrorObject) error {
+		return &HTTPError{Method: method, URL: u, Status: status, Err: err, Errors: objs}
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return nil, fail(0, err, nil)
+	}
+	for k, v := range a.Header {
+		req.Header[k] = slices.Clone(v)
+	}
+	if req.Header.Get("Accept") == "" {
+		req.Header.Set("Accept", a.mediaType())
+	}
+	if body != nil && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", a.mediaType())
+	}
+	if a.Prepare != nil {
+		if err := a.Prepare(req); err != nil {
+			return nil, fail(0, err, nil)
+		}
+	}
+	client := a.Client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fail(0, transportError(ctx, err), nil)
+	}
+	defer resp.Body.Close()
+	limit := a.MaxResponseBytes
+	if limit <= 0 {
+		limit = DefaultMaxResponseBytes
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, fail(0, transportError(ctx, err), nil)
+	}
+	if int64(len(data)) > limit {
+		return nil, fail(0, fmt.Errorf("%w: the body exceeds %d bytes", ErrBadResponse, limit), nil)
+	}
+	ok := resp.StatusCode >= 200 && resp.StatusCode < 300 || resp.StatusCode == http.StatusNotModified
+	if ok {
+		if len(bytes.TrimSpace(data)) > 0 && !isJSONType(resp.Header.Get("Content-Type")) {
+			return nil, fail(0, fmt.Errorf("%w: content type %q is not JSON", ErrBadResponse, resp.Header.Get("Content-Type")), nil)
+		}
+		return data, nil
+	}
+	return nil, fail(resp.StatusCode, nil, errorObjects(resp, data))
+}
+
+// isJSONType accepts application/json, application/vnd.api+json and other
+// +json media types. An empty content type is not accepted.
+func isJSONType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
+
+// errorObjects reads a failed response's JSON:API errors, or makes one
+// from its body, as Ember Data's normalizeErrorResponse does.
+func errorObjects(resp *http.Response, data []byte) []ErrorObject {
+	if isJSONType(resp.Header.Get("Content-Type")) {
+		var doc struct {
+			Errors []ErrorObject `json:"errors"`
+		}
+		if json.Unmarshal(data, &doc) == nil && len(doc.Errors) > 0 {
+			return doc.Errors
+		}
+	}
+	detail := string(data)
+	if len(detail) > 512 {
+		detail = detail[:509] + "..."
+	}
+	return []ErrorObject{{Status: fmt.Sprint(resp.StatusCode), Title: "The backend responded with an error", Detail: detail}}
+}
+
+// transportError classifies a failure to get a response: a deadline or a
+// network timeout is ErrTimeout, anything else an abort.
+func transportError(ctx context.Context, err error) error {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded,
+		errors.As(err, &ne) && ne.Timeout():
+		return fmt.Errorf("%w: %w", ErrTimeout, err)
+	}
+	return fmt.Errorf("%w: %w", ErrAborted, err)
+}

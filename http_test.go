@@ -1,0 +1,307 @@
+package recstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/recstore/recstore"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// recorded is one request a test server saw.
+type recorded struct {
+	Method, Path, RawQuery, Accept, ContentType, Auth, Token, Body string
+}
+
+// jsonAPIServer answers every request with status and body, recording it.
+func jsonAPIServer(t *testing.T, status int, contentType, body string) (*httptest.Server, *[]recorded) {
+	t.Helper()
+	var mu sync.Mutex
+	var seen []recorded
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		seen = append(seen, recorded{r.Method, r.URL.EscapedPath(), r.URL.RawQuery, r.Header.Get("Accept"),
+			r.Header.Get("Content-Type"), r.Header.Get("Authorization"), r.Header.Get("X-Token"), string(b)})
+		mu.Unlock()
+		if contentType != "" {
+			w.Header().Set("Content-Type", contentType)
+		}
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &seen
+}
+
+func TestHTTPAdapterRequests(t *testing.T) {
+	const ct = "application/vnd.api+json"
+	tests := []struct {
+		name    string
+		rest    bool
+		call    func(context.Context, recstore.Adapter) error
+		want    recorded
+		wantRaw string // query, when it matters
+	}{
+		{"find record with include", false, func(ctx context.Context, a recstore.Adapter) error {
+			_, err := a.FindRecord(ctx, &recstore.Request{Type: "github-handle", ID: "a/b c", Include: []string{"owner", "repos"}})
+			return err
+		}, recorded{Method: "GET", Path: "/api/v1/github-handles/a%2Fb%20c", Accept: ct}, "include=owner%2Crepos"},
+		{"find all", false, func(ctx context.Context, a recstore.Adapter) error {
+			_, err := a.(recstore.AllFinder).FindAll(ctx, &recstore.Request{Type: "person"})
+			return err
+		}, recorded{Method: "GET", Path: "/api/v1/people", Accept: ct}, ""},
+		{"find many as filter[id]", false, func(ctx context.Context, a recstore.Adapter) error {
+			_, err := a.(recstore.ManyFinder).FindMany(ctx, &recstore.Request{Type: "album", IDs: []string{"1", "2"}})
+			return err
+		}, recorded{Method: "GET", Path: "/api/v1/albums", Accept: ct}, "filter%5Bid%5D=1%2C2"},
+		{"query sorted by key", false, func(ctx context.Context, a recstore.Adapter) error {
+			_, err := a.(recstore.Querier).Query(ctx, &recstore.Request{Type: "album", Query: url.Values{"sort": {"title"}, "filter[artist]": {"Bon Iver"}}})
+			return err
+		}, recorded{Method: "GET", Path: "/api/v1/albums", Accept: ct}, "filter%5Bartist%5D=Bon+Iver&sort=title"},
+		{"create posts the body", false, func(ctx context.Context, a recstore.Adapter) error {
+			_, err := a.(recstore.Creator).CreateRecord(ctx, &recstore.Request{Type: "album", Body: []byte(`{"data":{}}`)})
+			return err
+		}, recorded{Method: "POST", Path: "/api/v1/albums", Accept: ct, ContentType: ct, Body: `{"data":{}}`}, ""},
+		{"update patches", false, func(ctx context.Context, a recstore.Adapter) error {
+			_, err := a.(recstore.Updater).UpdateRecord(ctx, &recstore.Request{Type: "album", ID: "1", Body: []byte(`{}`)})
+			return err
+		}, recorded{Method: "PATCH", Path: "/api/v1/albums/1", Accept: ct, ContentType: ct, Body: `{}`}, ""},
+		{"delete", false, func(ctx context.Context, a recstore.Adapter) error {
+			return a.(recstore.Deleter).DeleteRecord(ctx, &recstore.Request{Type: "album", ID: "1"})
+		}, recorded{Method: "DELETE", Path: "/api/v1/albums/1", Accept: ct}, ""},
+		{"REST: camelized plural path", true, func(ctx context.Context, a recstore.Adapter) error {
+			_, err := a.FindRecord(ctx, &recstore.Request{Type: "github-handle", ID: "1"})
+			return err
+		}, recorded{Method: "GET", Path: "/api/v1/githubHandles/1", Accept: "application/json"}, ""},
+		{"REST: find many as ids[]", true, func(ctx context.Context, a recstore.Adapter) error {
+			_, err := a.(recstore.ManyFinder).FindMany(ctx, &recstore.Request{Type: "album", IDs: []string{"1", "2"}})
+			return err
+		}, recorded{Method: "GET", Path: "/api/v1/albums", Accept: "application/json"}, "ids%5B%5D=1&ids%5B%5D=2"},
+		{"REST: update puts", true, func(ctx context.Context, a recstore.Adapter) error {
+			_, err := a.(recstore.Updater).UpdateRecord(ctx, &recstore.Request{Type: "album", ID: "1", Body: []byte(`{}`)})
+			return err
+		}, recorded{Method: "PUT", Path: "/api/v1/albums/1", Accept: "application/json", ContentType: "application/json", Body: `{}`}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, seen := jsonAPIServer(t, 200, "application/json", `{"data": null}`)
+			h := recstore.HTTPAdapter{Host: srv.URL + "/", Namespace: "/api/v1/",
+				Header:  http.Header{"Authorization": {"Bearer static"}},
+				Prepare: func(r *http.Request) error { r.Header.Set("X-Token", "fresh"); return nil }}
+			var a recstore.Adapter = &h
+			if tt.rest {
+				a = &recstore.RESTAdapter{HTTPAdapter: h}
+			}
+			require.NoError(t, tt.call(context.Background(), a))
+			require.Len(t, *seen, 1)
+			got := (*seen)[0]
+			assert.Equal(t, tt.wantRaw, got.RawQuery)
+			got.RawQuery = ""
+			tt.want.Auth, tt.want.Token = "Bearer static", "fresh"
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestHTTPAdapterStatuses(t *testing.T) {
+	tests := []struct {
+		status      int
+		contentType string
+		body        string
+		is          error
+		wantDetail  string
+	}{
+		{400, "application/vnd.api+json", `{"errors": [{"status": "400", "detail": "bad filter"}]}`, recstore.ErrInvalid, "bad filter"},
+		{422, "application/vnd.api+json", `{"errors": [{"detail": "title is too short", "source": {"pointer": "/data/attributes/title"}}]}`, recstore.ErrInvalid, "title is too short"},
+		{401, "text/plain", "who are you", recstore.ErrUnauthorized, "who are you"},
+		{403, "", "", recstore.ErrForbidden, ""},
+		{404, "application/json", `{"errors": [{"title": "Not Found"}]}`, recstore.ErrNotFound, ""},
+		{409, "application/json", `{}`, recstore.ErrConflict, "{}"},
+		{500, "text/html", "<h1>oops</h1>", recstore.ErrServer, "<h1>oops</h1>"},
+		{503, "text/plain", "later", recstore.ErrServer, "later"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
+			srv, _ := jsonAPIServer(t, tt.status, tt.contentType, tt.body)
+			a := &recstore.HTTPAdapter{Host: srv.URL}
+			_, err := a.FindRecord(context.Background(), &recstore.Request{Type: "album", ID: "1"})
+			var he *recstore.HTTPError
+			require.ErrorAs(t, err, &he)
+			assert.Equal(t, tt.status, he.Status)
+			assert.ErrorIs(t, err, tt.is)
+			require.NotEmpty(t, he.Errors)
+			assert.Equal(t, tt.wantDetail, he.Errors[0].Detail)
+			assert.Contains(t, err.Error(), fmt.Sprintf("GET %s/albums/1 returned %d", srv.URL, tt.status))
+		})
+	}
+}
+
+// Faults against a real server on loopback: each is a typed error, the
+// store stays as it was, and every waiting caller is released.
+func TestHTTPAdapterFaults(t *testing.T) {
+	hang := make(chan struct{})
+	t.Cleanup(func() { close(hang) })
+	handlers := map[string]http.HandlerFunc{
+		"/albums/html": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			io.WriteString(w, "<html>login page</html>")
+		},
+		"/albums/big": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/vnd.api+json")
+			io.WriteString(w, `{"data": {"type": "albums", "id": "big", "attributes": {"title": "`+strings.Repeat("x", 4096)+`"}}}`)
+		},
+		"/albums/notjson": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/vnd.api+json")
+			io.WriteString(w, `{"data": {"type": "albums", "id": "notjson",`)
+		},
+		"/albums/null": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/vnd.api+json")
+			io.WriteString(w, `{"data": null}`)
+		},
+		"/albums/other": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/vnd.api+json")
+			io.WriteString(w, `{"data": {"type": "albums", "id": "7"}}`)
+		},
+		"/albums/hang": func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-hang:
+			case <-r.Context().Done():
+			}
+		},
+		"/albums/reset": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/vnd.api+json")
+			w.Header().Set("Content-Length", "1000")
+			io.WriteString(w, `{"data": {"type": "albums", "id": "reset", "attributes": {"ti`)
+			w.(http.Flusher).Flush()
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+		},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h, ok := handlers[r.URL.Path]; ok {
+			h(w, r)
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(srv.Close)
+
+	// A port nothing listens on, for connection refused.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	refused := "http://" + ln.Addr().String()
+	ln.Close()
+
+	tests := []struct {
+		name string
+		host string
+		id   string
+		is   []error
+	}{
+		{"wrong content type", srv.URL, "html", []error{recstore.ErrBadResponse}},
+		{"over the size limit", srv.URL, "big", []error{recstore.ErrBadResponse}},
+		{"not JSON", srv.URL, "notjson", []error{recstore.ErrInvalidDocument}},
+		{"data null", srv.URL, "null", []error{recstore.ErrNotFound}},
+		{"another id", srv.URL, "other", []error{recstore.ErrWrongRecord}},
+		{"hangs past the caller's deadline", srv.URL, "hang", []error{context.DeadlineExceeded}},
+		{"reset mid-body", srv.URL, "reset", []error{recstore.ErrAborted}},
+		{"connection refused", refused, "x", []error{recstore.ErrAborted}},
+		{"404", srv.URL, "missing", []error{recstore.ErrNotFound}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, albums := findStore(t, &recstore.HTTPAdapter{Host: tt.host, MaxResponseBytes: 1024}, nil)
+			before := recstore.Dump(s)
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			var wg sync.WaitGroup
+			errs := make([]error, 5)
+			for i := range errs {
+				wg.Go(func() { _, errs[i] = albums.Find(ctx, tt.id, noBackground) })
+			}
+			wg.Wait() // every waiting caller is released
+			for _, err := range errs {
+				require.Error(t, err)
+				for _, is := range tt.is {
+					assert.ErrorIs(t, err, is, "%v", err)
+				}
+			}
+			requireUnchanged(t, s, before)
+		})
+	}
+}
+
+// A request the adapter's own client gives up on is ErrTimeout.
+func TestHTTPAdapterClientTimeout(t *testing.T) {
+	hang := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(hang)
+	a := &recstore.HTTPAdapter{Host: srv.URL, Client: &http.Client{Timeout: 50 * time.Millisecond}}
+	_, err := a.FindRecord(context.Background(), &recstore.Request{Type: "album", ID: "1"})
+	assert.ErrorIs(t, err, recstore.ErrTimeout)
+	var he *recstore.HTTPError
+	require.ErrorAs(t, err, &he)
+	assert.Zero(t, he.Status)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
+	_, err = (&recstore.HTTPAdapter{Host: srv.URL}).FindRecord(ctx, &recstore.Request{Type: "album", ID: "1"})
+	assert.ErrorIs(t, err, recstore.ErrAborted)
+	assert.ErrorIs(t, err, context.Canceled)
+}
+
+func TestHTTPAdapterWithStore(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/vnd.api+json")
+		switch r.URL.Path {
+		case "/albums/1":
+			assert.Equal(t, "label", r.URL.Query().Get("include"))
+			io.WriteString(w, `{"data": {"type": "albums", "id": "1", "attributes": {"title": "Hospice", "song-count": 10},
+				"relationships": {"label": {"data": {"type": "labels", "id": "7"}}}},
+				"included": [{"type": "labels", "id": "7", "attributes": {"name": "Frenchkiss"}}]}`)
+		case "/albums":
+			io.WriteString(w, `{"data": [{"type": "albums", "id": "2", "attributes": {"title": "Calgary"}}], "meta": {"total": 1}}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	s, albums := findStore(t, &recstore.HTTPAdapter{Host: srv.URL}, nil)
+	a, err := albums.Find(context.Background(), "1", &recstore.FindOptions{Include: []string{"label"}, BackgroundReload: recstore.ReloadNever})
+	require.NoError(t, err)
+	assert.Equal(t, "Hospice", a.Title)
+	assert.Equal(t, 10, a.SongCount)
+	require.NotNil(t, a.Label)
+	assert.Equal(t, "Frenchkiss", a.Label.Name)
+
+	res, err := albums.Query(context.Background(), url.Values{"filter[title]": {"Calgary"}})
+	require.NoError(t, err)
+	require.Len(t, res.Records, 1)
+	assert.Equal(t, map[string]any{"total": 1.0}, res.Meta)
+
+	_, err = albums.Find(context.Background(), "3", nil)
+	assert.ErrorIs(t, err, recstore.ErrNotFound)
+	var he *recstore.HTTPError
+	assert.True(t, errors.As(err, &he))
+	assert.True(t, s.Has(recstore.Key{Type: "label", ID: "7"}))
+}

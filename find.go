@@ -168,26 +168,27 @@ func (s *Store) fetch(ctx context.Context, t *table, ad Adapter, id string, incl
 		if background {
 			s.bg.Add(1)
 		}
-		go func() {
-			err := s.load(fctx, t, ad, id, f.include)
+		if mf, ok := ad.(ManyFinder); ok && s.opts.Coalesce != nil && !background && len(include) == 0 {
 			stop()
 			cancel()
-			s.flightMu.Lock()
-			s.flights[k] = slices.DeleteFunc(s.flights[k], func(g *flight) bool { return g == f })
-			if len(s.flights[k]) == 0 {
-				delete(s.flights, k)
-			}
-			f.err = err
-			close(f.done)
-			s.flightMu.Unlock()
-			if background {
-				<-s.bgSlots
-				if err != nil {
-					s.reportBackground(err)
+			s.coalesce(ctx, t, ad, mf, id, f)
+		} else {
+			go func() {
+				err := s.load(fctx, t, ad, id, f.include)
+				stop()
+				cancel()
+				s.flightMu.Lock()
+				s.land(k, f, err)
+				s.flightMu.Unlock()
+				if background {
+					<-s.bgSlots
+					if err != nil {
+						s.reportBackground(err)
+					}
+					s.bg.Done()
 				}
-				s.bg.Done()
-			}
-		}()
+			}()
+		}
 	}
 	if background {
 		s.flightMu.Unlock()
@@ -206,13 +207,27 @@ func (s *Store) fetch(ctx context.Context, t *table, ad Adapter, id string, incl
 			// Nobody waits: stop the call, and let a later Find start
 			// afresh rather than join a call that is ending.
 			f.cancel()
-			s.flights[k] = slices.DeleteFunc(s.flights[k], func(g *flight) bool { return g == f })
-			if len(s.flights[k]) == 0 {
-				delete(s.flights, k)
-			}
+			s.unlist(k, f)
 		}
 		s.flightMu.Unlock()
 		return ctx.Err()
+	}
+}
+
+// land ends flight f of record k with err, releasing its waiters. Called
+// with flightMu held.
+func (s *Store) land(k Key, f *flight, err error) {
+	s.unlist(k, f)
+	f.err = err
+	close(f.done)
+}
+
+// unlist removes f from the flights later Finds may join. Called with
+// flightMu held.
+func (s *Store) unlist(k Key, f *flight) {
+	s.flights[k] = slices.DeleteFunc(s.flights[k], func(g *flight) bool { return g == f })
+	if len(s.flights[k]) == 0 {
+		delete(s.flights, k)
 	}
 }
 

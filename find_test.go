@@ -499,3 +499,36 @@ func TestFindUsesTheSerializer(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Album{ID: "4", Title: "REST", SongCount: 3}, a)
 }
+
+func (f *fakeBackend) FindMany(ctx context.Context, req *recstore.Request) ([]byte, error) {
+	f.calls.Add(1)
+	f.mu.Lock()
+	f.seen = append(f.seen, req)
+	gate, err := f.gate, f.err
+	f.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			f.ctxErr.Store(ctx.Err())
+			return nil, ctx.Err()
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := `{"data": [`
+	n := 0
+	for _, id := range req.IDs {
+		if rec, ok := f.records[req.Type+":"+id]; ok {
+			if n > 0 {
+				out += ","
+			}
+			n++
+			out += rec
+		}
+	}
+	return []byte(out + `]}`), nil
+}

@@ -118,6 +118,9 @@ type HTTPAdapter struct {
 	// MaxResponseBytes caps a response body; <= 0 means
 	// DefaultMaxResponseBytes.
 	MaxResponseBytes int64
+	// MaxURLLength caps the URLs of coalesced FindMany calls, which
+	// GroupForFindMany splits to fit; <= 0 means 2048.
+	MaxURLLength int
 
 	rest bool // RESTAdapter's flavour
 }
@@ -140,7 +143,9 @@ var (
 	_ Creator       = (*HTTPAdapter)(nil)
 	_ Updater       = (*HTTPAdapter)(nil)
 	_ Deleter       = (*HTTPAdapter)(nil)
+	_ ManyGrouper   = (*HTTPAdapter)(nil)
 	_ Adapter       = (*RESTAdapter)(nil)
+	_ ManyGrouper   = (*RESTAdapter)(nil)
 	_ ManyFinder    = (*RESTAdapter)(nil)
 	_ Updater       = (*RESTAdapter)(nil)
 )
@@ -237,6 +242,47 @@ func (a *RESTAdapter) UpdateRecord(ctx context.Context, req *Request) ([]byte, e
 // DeleteRecord deletes the record.
 func (a *RESTAdapter) DeleteRecord(ctx context.Context, req *Request) error {
 	return a.flavoured().DeleteRecord(ctx, req)
+}
+
+// GroupForFindMany splits ids into groups whose FindMany URLs stay within
+// MaxURLLength.
+func (a *HTTPAdapter) GroupForFindMany(typ string, ids []string) [][]string {
+	limit := a.MaxURLLength
+	if limit <= 0 {
+		limit = 2048
+	}
+	base := len(a.url(typ, "", nil)) + 1 // and "?"
+	var groups [][]string
+	var cur []string
+	size := base
+	for _, id := range ids {
+		var add int
+		if a.rest {
+			add = len("ids%5B%5D=") + len(url.QueryEscape(id)) + 1
+		} else if len(cur) == 0 {
+			add = len("filter%5Bid%5D=") + len(url.QueryEscape(id))
+		} else {
+			add = len("%2C") + len(url.QueryEscape(id))
+		}
+		if len(cur) > 0 && size+add > limit {
+			groups = append(groups, cur)
+			cur, size = nil, base
+			if !a.rest {
+				add = len("filter%5Bid%5D=") + len(url.QueryEscape(id))
+			}
+		}
+		cur = append(cur, id)
+		size += add
+	}
+	if len(cur) > 0 {
+		groups = append(groups, cur)
+	}
+	return groups
+}
+
+// GroupForFindMany splits ids as HTTPAdapter's does, for REST URLs.
+func (a *RESTAdapter) GroupForFindMany(typ string, ids []string) [][]string {
+	return a.flavoured().GroupForFindMany(typ, ids)
 }
 
 // flavoured returns a copy of the embedded HTTPAdapter set to REST.

@@ -53,6 +53,11 @@ type Options struct {
 	// is returned as cached either way). <= 0 means 8.
 	MaxBackgroundReloads int
 
+	// Coalesce, if not nil, turns Finds of one type that miss the Store
+	// at about the same time into one FindMany call. nil means off, as
+	// in Ember Data's HTTP adapters.
+	Coalesce *CoalesceOptions
+
 	// OnBackgroundError, if not nil, is called with the error of each
 	// failed background reload, on the reload's goroutine. nil means the
 	// error is logged to Logger at level Warn.
@@ -88,6 +93,7 @@ type Store struct {
 	// flightMu guards flights, the adapter calls in progress by record.
 	flightMu sync.Mutex
 	flights  map[Key][]*flight
+	batches  map[*table]*batch // coalesced Finds not sent yet
 	// bg counts background reloads, bgSlots bounds them.
 	bg      sync.WaitGroup
 	bgSlots chan struct{}

@@ -1,0 +1,205 @@
+package recstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// CoalesceOptions turn Finds of one type that miss the Store within a short
+// window into one FindMany call, as Ember Data's coalesceFindRequests does.
+// Only Finds without an Include list, whose type's Adapter is a
+// ManyFinder, are coalesced; the others are sent on their own.
+type CoalesceOptions struct {
+	// Window is how long the first Find of a batch waits for others; <= 0
+	// means 1ms.
+	Window time.Duration
+	// MaxBatch sends a batch as soon as it holds this many records, and
+	// caps each FindMany call; <= 0 means 100.
+	MaxBatch int
+}
+
+// A ManyGrouper is a ManyFinder that splits the ids of one batch into the
+// groups it sends as separate FindMany calls, for example to keep URLs
+// short. Groups of one id are sent with FindRecord.
+type ManyGrouper interface {
+	GroupForFindMany(typ string, ids []string) [][]string
+}
+
+// batch is one type's coalesced Finds waiting to be sent. The Store's
+// flightMu guards it.
+type batch struct {
+	t     *table
+	ad    Adapter
+	mf    ManyFinder
+	ctx   context.Context // the first caller's values, without its cancellation
+	items []batchItem
+	timer *time.Timer
+}
+
+type batchItem struct {
+	id string
+	f  *flight
+}
+
+func (o *CoalesceOptions) window() time.Duration {
+	if o.Window <= 0 {
+		return time.Millisecond
+	}
+	return o.Window
+}
+
+func (o *CoalesceOptions) maxBatch() int {
+	if o.MaxBatch <= 0 {
+		return 100
+	}
+	return o.MaxBatch
+}
+
+// coalesce adds flight f of t/id to t's pending batch, starting the batch
+// and its timer if there is none. Called with flightMu held.
+func (s *Store) coalesce(ctx context.Context, t *table, ad Adapter, mf ManyFinder, id string, f *flight) {
+	if s.batches == nil {
+		s.batches = map[*table]*batch{}
+	}
+	b := s.batches[t]
+	if b == nil {
+		b = &batch{t: t, ad: ad, mf: mf, ctx: context.WithoutCancel(ctx)}
+		s.batches[t] = b
+		b.timer = time.AfterFunc(s.opts.Coalesce.window(), func() { s.flush(b) })
+	}
+	// Until the batch is sent, a flight every caller has left is dropped
+	// from it.
+	f.cancel = func() { f.keep = false; f.waiters = -1 }
+	b.items = append(b.items, batchItem{id, f})
+	if len(b.items) >= s.opts.Coalesce.maxBatch() {
+		b.timer.Stop()
+		delete(s.batches, t)
+		go s.send(b)
+	}
+}
+
+// flush sends b when its window ends, unless it was sent already.
+func (s *Store) flush(b *batch) {
+	s.flightMu.Lock()
+	if s.batches[b.t] != b {
+		s.flightMu.Unlock()
+		return
+	}
+	delete(s.batches, b.t)
+	s.flightMu.Unlock()
+	s.send(b)
+}
+
+// send splits b's live flights into groups and loads each group.
+func (s *Store) send(b *batch) {
+	s.flightMu.Lock()
+	byID := map[string]*flight{}
+	var ids []string
+	for _, it := range b.items {
+		if it.f.waiters >= 0 {
+			byID[it.id] = it.f
+			ids = append(ids, it.id)
+		}
+	}
+	s.flightMu.Unlock()
+	var groups [][]string
+	max := s.opts.Coalesce.maxBatch()
+	for len(ids) > 0 {
+		n := min(max, len(ids))
+		chunk := ids[:n:n]
+		ids = ids[n:]
+		if g, ok := b.mf.(ManyGrouper); ok {
+			groups = append(groups, g.GroupForFindMany(b.t.name, chunk)...)
+		} else {
+			groups = append(groups, chunk)
+		}
+	}
+	for _, g := range groups {
+		flights := make([]*flight, 0, len(g))
+		gids := make([]string, 0, len(g))
+		for _, id := range g {
+			if f, ok := byID[id]; ok {
+				flights = append(flights, f)
+				gids = append(gids, id)
+				delete(byID, id) // a grouper that repeats an id gets it once
+			}
+		}
+		if len(gids) > 0 {
+			go s.sendGroup(b, gids, flights)
+		}
+	}
+	// Ids a grouper left out are sent on their own.
+	for id, f := range byID {
+		go s.sendGroup(b, []string{id}, []*flight{f})
+	}
+}
+
+// sendGroup loads one group of a batch and lands its flights. The call is
+// cancelled when every caller of every flight in it has gone.
+func (s *Store) sendGroup(b *batch, ids []string, flights []*flight) {
+	gctx, gcancel := context.WithCancel(b.ctx)
+	stop := context.AfterFunc(s.life, gcancel)
+	defer func() { stop(); gcancel() }()
+	s.flightMu.Lock()
+	live := 0
+	for _, f := range flights {
+		if f.waiters < 0 {
+			continue // left while the group formed
+		}
+		live++
+		f.cancel = func() {
+			if live--; live == 0 {
+				gcancel()
+			}
+		}
+	}
+	s.flightMu.Unlock()
+
+	errs := map[string]error{}
+	if len(ids) == 1 {
+		errs[ids[0]] = s.load(gctx, b.t, b.ad, ids[0], nil)
+	} else {
+		s.loadMany(gctx, b.t, b.mf, ids, errs)
+	}
+	s.flightMu.Lock()
+	for i, f := range flights {
+		s.land(Key{b.t.name, ids[i]}, f, errs[ids[i]])
+	}
+	s.flightMu.Unlock()
+}
+
+// loadMany makes one FindMany call for ids and pushes its answer. It sets
+// errs for the ids that failed: all of them if the call or the push
+// failed, else those the answer left out.
+func (s *Store) loadMany(ctx context.Context, t *table, mf ManyFinder, ids []string, errs map[string]error) {
+	failAll := func(err error) {
+		for _, id := range ids {
+			errs[id] = &AdapterError{Op: "FindMany", Type: t.name, ID: id, Err: err}
+		}
+	}
+	payload, err := mf.FindMany(ctx, &Request{Type: t.name, IDs: ids})
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		failAll(err)
+		return
+	}
+	got := map[string]bool{}
+	err = s.pushPayload(t.name, payload, t, nil, func(data []Key, _ *Document) {
+		for _, k := range data {
+			got[k.ID] = true
+		}
+	})
+	if err != nil {
+		failAll(err)
+		return
+	}
+	for _, id := range ids {
+		if !got[id] {
+			errs[id] = &AdapterError{Op: "FindMany", Type: t.name, ID: id, Err: fmt.Errorf(
+				"%w: expected %s:%s to be present in the adapter's payload, but it was not found", ErrNotFound, t.name, id)}
+		}
+	}
+}

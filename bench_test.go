@@ -17,11 +17,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/recstore/recstore"
 	"github.com/stretchr/testify/require"
@@ -551,4 +556,65 @@ func BenchmarkFind(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkCoalescedFinds finds 1,000 distinct uncached albums at once over
+// a JSON:API test server that adds 1ms to every request, with coalescing
+// off (one request per album) and on (FindMany calls of up to 100).
+func BenchmarkCoalescedFinds(b *testing.B) {
+	const n = 1000
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		time.Sleep(time.Millisecond)
+		w.Header().Set("Content-Type", "application/vnd.api+json")
+		ids := strings.Split(r.URL.Query().Get("filter[id]"), ",")
+		if id, ok := strings.CutPrefix(r.URL.Path, "/albums/"); ok {
+			fmt.Fprintf(w, `{"data": {"type": "albums", "id": %q, "attributes": {"title": "t"}}}`, id)
+			return
+		}
+		var buf bytes.Buffer
+		buf.WriteString(`{"data": [`)
+		for i, id := range ids {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			fmt.Fprintf(&buf, `{"type": "albums", "id": %q, "attributes": {"title": "t"}}`, id)
+		}
+		buf.WriteString(`]}`)
+		w.Write(buf.Bytes())
+	}))
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}}
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = strconv.Itoa(i)
+	}
+	for _, c := range []struct {
+		name     string
+		coalesce *recstore.CoalesceOptions
+	}{
+		{"coalescing=off", nil},
+		{"coalescing=on", &recstore.CoalesceOptions{MaxBatch: 100, Window: 5 * time.Millisecond}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			requests.Store(0)
+			never := &recstore.FindOptions{BackgroundReload: recstore.ReloadNever}
+			for b.Loop() {
+				s := recstore.New(&recstore.Options{Adapter: &recstore.HTTPAdapter{Host: srv.URL, Client: client}, Coalesce: c.coalesce})
+				albums := recstore.MustRegister[SeedAlbum](s, nil)
+				var wg sync.WaitGroup
+				for _, id := range ids {
+					wg.Go(func() {
+						if _, err := albums.Find(context.Background(), id, never); err != nil {
+							panic(err)
+						}
+					})
+				}
+				wg.Wait()
+				s.Close()
+			}
+			b.ReportMetric(float64(requests.Load())/float64(b.N), "requests/op")
+		})
+	}
 }

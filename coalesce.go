@@ -11,7 +11,9 @@ import (
 // Only Finds without an Include list, whose type's Adapter is a
 // ManyFinder, are coalesced; the others are sent on their own.
 type CoalesceOptions struct {
-	// Window is how long the first Find of a batch waits for others; <= 0
+	// Window is how long a batch waits for another Find before it is
+	// sent: each Find that joins it starts the wait again, up to ten
+	// Windows after the first, so that a burst goes out together; <= 0
 	// means 1ms.
 	Window time.Duration
 	// MaxBatch sends a batch as soon as it holds this many records, and
@@ -35,6 +37,7 @@ type batch struct {
 	ctx   context.Context // the first caller's values, without its cancellation
 	items []batchItem
 	timer *time.Timer
+	start time.Time
 }
 
 type batchItem struct {
@@ -64,9 +67,11 @@ func (s *Store) coalesce(ctx context.Context, t *table, ad Adapter, mf ManyFinde
 	}
 	b := s.batches[t]
 	if b == nil {
-		b = &batch{t: t, ad: ad, mf: mf, ctx: context.WithoutCancel(ctx)}
+		b = &batch{t: t, ad: ad, mf: mf, ctx: context.WithoutCancel(ctx), start: time.Now()}
 		s.batches[t] = b
 		b.timer = time.AfterFunc(s.opts.Coalesce.window(), func() { s.flush(b) })
+	} else if w := s.opts.Coalesce.window(); time.Since(b.start) < 10*w {
+		b.timer.Reset(w) // if it has fired, flush waits for our lock and sends this too
 	}
 	// Until the batch is sent, a flight every caller has left is dropped
 	// from it.

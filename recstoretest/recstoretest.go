@@ -1,0 +1,429 @@
+// Package recstoretest helps test code that uses recstore, and Adapters
+// written for it: an in-memory Adapter loaded from fixtures, a JSON:API
+// test server backed by the same fixtures, and a conformance check any
+// Adapter can run.
+package recstoretest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/recstore/recstore"
+	"github.com/recstore/recstore/inflect"
+)
+
+// MemoryAdapter is a recstore Adapter over JSON:API resource objects held
+// in memory: a fake backend for tests. It implements every Adapter
+// capability, counts calls, and can be slowed down or made to fail. Load
+// fills it from fixtures. Its zero value is an empty backend ready to use,
+// and it is safe for concurrent use; set Delay and Fail before use.
+//
+// Responses are JSON:API documents in the form the fixtures were written
+// in, so they suit the Store's default JSONAPISerializer when the fixtures
+// use dasherized member names, or a Store whose serializer reads them as
+// written.
+type MemoryAdapter struct {
+	// Delay is added to every call; a call whose ctx ends first returns
+	// ctx's error.
+	Delay time.Duration
+	// Fail, if not nil, is called first by every call with the method's
+	// name ("FindRecord", "FindMany", ...) and the request; an error it
+	// returns is the call's.
+	Fail func(op string, req *recstore.Request) error
+
+	mu      sync.Mutex
+	records map[string]map[string]json.RawMessage // model type → id → resource object
+	order   map[string][]string                   // model type → ids in load order
+	calls   map[string]int
+	lastID  int
+}
+
+var (
+	_ recstore.Adapter       = (*MemoryAdapter)(nil)
+	_ recstore.AllFinder     = (*MemoryAdapter)(nil)
+	_ recstore.ManyFinder    = (*MemoryAdapter)(nil)
+	_ recstore.Querier       = (*MemoryAdapter)(nil)
+	_ recstore.RecordQuerier = (*MemoryAdapter)(nil)
+	_ recstore.Creator       = (*MemoryAdapter)(nil)
+	_ recstore.Updater       = (*MemoryAdapter)(nil)
+	_ recstore.Deleter       = (*MemoryAdapter)(nil)
+)
+
+// NewMemoryAdapter returns a MemoryAdapter loaded with the resources of
+// the JSON:API documents fixtures (their data and included members). It
+// panics if a fixture is not a valid document, as fixtures are part of a
+// test.
+func NewMemoryAdapter(fixtures ...string) *MemoryAdapter {
+	m := &MemoryAdapter{}
+	for _, f := range fixtures {
+		if err := m.Load([]byte(f)); err != nil {
+			panic(err)
+		}
+	}
+	return m
+}
+
+// modelType maps a resource's type, plural or singular, to a model type.
+func modelType(typ string) string { return recstore.ModelNameFromPayloadKey(typ) }
+
+// Load adds, or replaces, the resources of a JSON:API document: its data
+// (one resource or an array) and its included resources. Each needs a
+// type and an id.
+func (m *MemoryAdapter) Load(doc []byte) error {
+	var d struct {
+		Data     json.RawMessage   `json:"data"`
+		Included []json.RawMessage `json:"included"`
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		return fmt.Errorf("recstoretest: fixture: %w", err)
+	}
+	var resources []json.RawMessage
+	if t := strings.TrimSpace(string(d.Data)); strings.HasPrefix(t, "[") {
+		if err := json.Unmarshal(d.Data, &resources); err != nil {
+			return fmt.Errorf("recstoretest: fixture data: %w", err)
+		}
+	} else if t != "" && t != "null" {
+		resources = append(resources, d.Data)
+	}
+	resources = append(resources, d.Included...)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range resources {
+		typ, id, err := identify(r)
+		if err != nil {
+			return err
+		}
+		m.put(modelType(typ), id, r)
+	}
+	return nil
+}
+
+// identify returns a resource object's type and id (a number as its text).
+func identify(r json.RawMessage) (typ, id string, err error) {
+	var ident struct {
+		Type string          `json:"type"`
+		ID   json.RawMessage `json:"id"`
+	}
+	if err := json.Unmarshal(r, &ident); err != nil {
+		return "", "", fmt.Errorf("recstoretest: resource: %w", err)
+	}
+	id = strings.Trim(string(ident.ID), `"`)
+	if ident.Type == "" || id == "" || id == "null" {
+		return "", "", fmt.Errorf("recstoretest: resource without type or id: %s", r)
+	}
+	return ident.Type, id, nil
+}
+
+// put stores r under typ/id; m.mu is held.
+func (m *MemoryAdapter) put(typ, id string, r json.RawMessage) {
+	if m.records == nil {
+		m.records, m.order = map[string]map[string]json.RawMessage{}, map[string][]string{}
+	}
+	if m.records[typ] == nil {
+		m.records[typ] = map[string]json.RawMessage{}
+	}
+	if _, ok := m.records[typ][id]; !ok {
+		m.order[typ] = append(m.order[typ], id)
+	}
+	m.records[typ][id] = slices.Clone(r)
+	if n, err := strconv.Atoi(id); err == nil && n > m.lastID {
+		m.lastID = n
+	}
+}
+
+// Calls returns how many times method op ("FindRecord", "FindMany", ...)
+// has been called, or with op "" all calls.
+func (m *MemoryAdapter) Calls(op string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if op == "" {
+		n := 0
+		for _, c := range m.calls {
+			n += c
+		}
+		return n
+	}
+	return m.calls[op]
+}
+
+// Has reports whether the backend holds the record typ/id.
+func (m *MemoryAdapter) Has(typ, id string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.records[modelType(typ)][id]
+	return ok
+}
+
+// begin counts a call, applies Fail and Delay.
+func (m *MemoryAdapter) begin(ctx context.Context, op string, req *recstore.Request) error {
+	m.mu.Lock()
+	if m.calls == nil {
+		m.calls = map[string]int{}
+	}
+	m.calls[op]++
+	m.mu.Unlock()
+	if m.Fail != nil {
+		if err := m.Fail(op, req); err != nil {
+			return err
+		}
+	}
+	if m.Delay > 0 {
+		t := time.NewTimer(m.Delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+	}
+	return ctx.Err()
+}
+
+func notFound(typ, id string) error {
+	return fmt.Errorf("recstoretest: %s %s: %w", typ, id, recstore.ErrNotFound)
+}
+
+func document(data string) []byte { return []byte(`{"data": ` + data + `}`) }
+
+func list(rs []json.RawMessage) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = string(r)
+	}
+	return "[" + strings.Join(parts, ",") + "]"
+}
+
+// FindRecord returns {"data": resource}, with the records the first step of
+// each req.Include path names as included, or an error wrapping
+// recstore.ErrNotFound.
+func (m *MemoryAdapter) FindRecord(ctx context.Context, req *recstore.Request) ([]byte, error) {
+	if err := m.begin(ctx, "FindRecord", req); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.records[modelType(req.Type)][req.ID]
+	if !ok {
+		return nil, notFound(req.Type, req.ID)
+	}
+	return m.withIncluded(string(r), []json.RawMessage{r}, req.Include), nil
+}
+
+// withIncluded makes {"data": data, "included": [...]} with the records
+// that the include paths' first steps name from rs; m.mu is held.
+func (m *MemoryAdapter) withIncluded(data string, rs []json.RawMessage, include []string) []byte {
+	if len(include) == 0 {
+		return document(data)
+	}
+	seen := map[string]bool{}
+	var incl []json.RawMessage
+	for _, r := range rs {
+		var res struct {
+			Relationships map[string]struct {
+				Data json.RawMessage `json:"data"`
+			} `json:"relationships"`
+		}
+		if json.Unmarshal(r, &res) != nil {
+			continue
+		}
+		for _, path := range include {
+			name, _, _ := strings.Cut(path, ".")
+			var idents []json.RawMessage
+			d := res.Relationships[name].Data
+			if err := json.Unmarshal(d, &idents); err != nil {
+				idents = []json.RawMessage{d}
+			}
+			for _, ident := range idents {
+				typ, id, err := identify(ident)
+				if err != nil {
+					continue
+				}
+				key := modelType(typ) + ":" + id
+				if rel, ok := m.records[modelType(typ)][id]; ok && !seen[key] {
+					seen[key] = true
+					incl = append(incl, rel)
+				}
+			}
+		}
+	}
+	return []byte(`{"data": ` + data + `, "included": ` + list(incl) + `}`)
+}
+
+// FindAll returns every record of req.Type, in the order they were loaded.
+func (m *MemoryAdapter) FindAll(ctx context.Context, req *recstore.Request) ([]byte, error) {
+	if err := m.begin(ctx, "FindAll", req); err != nil {
+		return nil, err
+	}
+	return m.matching(req.Type, nil), nil
+}
+
+// FindMany returns the records of req.IDs it holds, in the order asked.
+func (m *MemoryAdapter) FindMany(ctx context.Context, req *recstore.Request) ([]byte, error) {
+	if err := m.begin(ctx, "FindMany", req); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []json.RawMessage
+	for _, id := range req.IDs {
+		if r, ok := m.records[modelType(req.Type)][id]; ok {
+			out = append(out, r)
+		}
+	}
+	return document(list(out)), nil
+}
+
+// Query returns the records of req.Type whose attributes match every
+// filter[member]=value parameter of req.Query (compared as text), in load
+// order. Other parameters are ignored.
+func (m *MemoryAdapter) Query(ctx context.Context, req *recstore.Request) ([]byte, error) {
+	if err := m.begin(ctx, "Query", req); err != nil {
+		return nil, err
+	}
+	return m.matching(req.Type, req.Query), nil
+}
+
+// QueryRecord returns the first record Query would, or {"data": null}.
+func (m *MemoryAdapter) QueryRecord(ctx context.Context, req *recstore.Request) ([]byte, error) {
+	if err := m.begin(ctx, "QueryRecord", req); err != nil {
+		return nil, err
+	}
+	var d struct{ Data []json.RawMessage }
+	_ = json.Unmarshal(m.matching(req.Type, req.Query), &d)
+	if len(d.Data) == 0 {
+		return document("null"), nil
+	}
+	return document(string(d.Data[0])), nil
+}
+
+func (m *MemoryAdapter) matching(typ string, query map[string][]string) []byte {
+	filters := map[string]string{}
+	for k, v := range query {
+		if member, ok := strings.CutPrefix(k, "filter["); ok && strings.HasSuffix(member, "]") && len(v) > 0 {
+			filters[strings.TrimSuffix(member, "]")] = v[0]
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	typ = modelType(typ)
+	var out []json.RawMessage
+	for _, id := range m.order[typ] {
+		r, ok := m.records[typ][id]
+		if ok && matches(r, filters) {
+			out = append(out, r)
+		}
+	}
+	return document(list(out))
+}
+
+func matches(r json.RawMessage, filters map[string]string) bool {
+	if len(filters) == 0 {
+		return true
+	}
+	var res struct {
+		Attributes map[string]any `json:"attributes"`
+	}
+	if json.Unmarshal(r, &res) != nil {
+		return false
+	}
+	for k, want := range filters {
+		if fmt.Sprint(res.Attributes[k]) != want {
+			return false
+		}
+	}
+	return true
+}
+
+// CreateRecord stores the resource in req.Body's data, giving it the next
+// numeric id unless it has one, and returns it.
+func (m *MemoryAdapter) CreateRecord(ctx context.Context, req *recstore.Request) ([]byte, error) {
+	if err := m.begin(ctx, "CreateRecord", req); err != nil {
+		return nil, err
+	}
+	var d struct {
+		Data map[string]json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(req.Body, &d); err != nil || d.Data == nil {
+		return nil, fmt.Errorf("recstoretest: CreateRecord: the body is not a JSON:API document: %w", errors.Join(err, errors.New("no data")))
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := d.Data["id"]; !ok {
+		m.lastID++
+		d.Data["id"] = json.RawMessage(strconv.Quote(strconv.Itoa(m.lastID)))
+	}
+	if _, ok := d.Data["type"]; !ok {
+		d.Data["type"] = json.RawMessage(strconv.Quote(req.Type))
+	}
+	r, _ := json.Marshal(d.Data)
+	_, id, err := identify(r)
+	if err != nil {
+		return nil, err
+	}
+	m.put(modelType(req.Type), id, r)
+	return document(string(r)), nil
+}
+
+// UpdateRecord merges req.Body's attributes and relationships into the
+// record req.ID and returns it.
+func (m *MemoryAdapter) UpdateRecord(ctx context.Context, req *recstore.Request) ([]byte, error) {
+	if err := m.begin(ctx, "UpdateRecord", req); err != nil {
+		return nil, err
+	}
+	var d struct {
+		Data map[string]json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(req.Body, &d); err != nil {
+		return nil, fmt.Errorf("recstoretest: UpdateRecord: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	typ := modelType(req.Type)
+	old, ok := m.records[typ][req.ID]
+	if !ok {
+		return nil, notFound(req.Type, req.ID)
+	}
+	var cur map[string]json.RawMessage
+	_ = json.Unmarshal(old, &cur)
+	for _, member := range []string{"attributes", "relationships"} {
+		var have, add map[string]json.RawMessage
+		_ = json.Unmarshal(cur[member], &have)
+		if json.Unmarshal(d.Data[member], &add) != nil || add == nil {
+			continue
+		}
+		if have == nil {
+			have = map[string]json.RawMessage{}
+		}
+		maps.Copy(have, add)
+		cur[member], _ = json.Marshal(have)
+	}
+	r, _ := json.Marshal(cur)
+	m.put(typ, req.ID, r)
+	return document(string(r)), nil
+}
+
+// DeleteRecord removes the record req.ID, or fails with ErrNotFound.
+func (m *MemoryAdapter) DeleteRecord(ctx context.Context, req *recstore.Request) error {
+	if err := m.begin(ctx, "DeleteRecord", req); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	typ := modelType(req.Type)
+	if _, ok := m.records[typ][req.ID]; !ok {
+		return notFound(req.Type, req.ID)
+	}
+	delete(m.records[typ], req.ID)
+	m.order[typ] = slices.DeleteFunc(m.order[typ], func(id string) bool { return id == req.ID })
+	return nil
+}
+
+// pathType maps a URL path segment ("github-handles") to a model type.
+func pathType(segment string) string { return inflect.Dasherize(modelType(segment)) }

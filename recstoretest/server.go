@@ -1,0 +1,93 @@
+package recstoretest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+
+	"github.com/recstore/recstore"
+)
+
+// NewServer starts a JSON:API test server backed by m, for testing code
+// that uses a recstore.HTTPAdapter against a real HTTP round trip:
+//
+//	GET /albums/1, GET /albums, GET /albums?filter[id]=1,2,
+//	GET /albums?filter[title]=x, POST /albums, PATCH /albums/1, DELETE /albums/1
+//
+// Paths name types in plural or singular. A missing record is a 404 with a
+// JSON:API error object; a failure m's Fail injects is a 500. The caller
+// must Close the server.
+func NewServer(m *MemoryAdapter) *httptest.Server {
+	mux := http.NewServeMux()
+	handle := func(pattern string, h func(ctx context.Context, r *http.Request, req *recstore.Request) ([]byte, int, error)) {
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				writeError(w, http.StatusBadRequest, err)
+				return
+			}
+			req := &recstore.Request{Type: pathType(r.PathValue("type")), ID: r.PathValue("id"), Query: r.URL.Query(), Body: body}
+			if inc := r.URL.Query().Get("include"); inc != "" {
+				req.Include = strings.Split(inc, ",")
+			}
+			out, status, err := h(r.Context(), r, req)
+			switch {
+			case errors.Is(err, recstore.ErrNotFound):
+				writeError(w, http.StatusNotFound, err)
+			case err != nil:
+				writeError(w, http.StatusInternalServerError, err)
+			case out == nil:
+				w.WriteHeader(status)
+			default:
+				w.Header().Set("Content-Type", "application/vnd.api+json")
+				w.WriteHeader(status)
+				w.Write(out)
+			}
+		})
+	}
+	ok := func(b []byte, err error) ([]byte, int, error) { return b, http.StatusOK, err }
+	handle("GET /{type}/{id}", func(ctx context.Context, r *http.Request, req *recstore.Request) ([]byte, int, error) {
+		return ok(m.FindRecord(ctx, req))
+	})
+	handle("GET /{type}", func(ctx context.Context, r *http.Request, req *recstore.Request) ([]byte, int, error) {
+		if ids := req.Query.Get("filter[id]"); ids != "" {
+			req.IDs = strings.Split(ids, ",")
+			return ok(m.FindMany(ctx, req))
+		}
+		if hasFilter(req.Query) {
+			return ok(m.Query(ctx, req))
+		}
+		return ok(m.FindAll(ctx, req))
+	})
+	handle("POST /{type}", func(ctx context.Context, r *http.Request, req *recstore.Request) ([]byte, int, error) {
+		b, err := m.CreateRecord(ctx, req)
+		return b, http.StatusCreated, err
+	})
+	handle("PATCH /{type}/{id}", func(ctx context.Context, r *http.Request, req *recstore.Request) ([]byte, int, error) {
+		return ok(m.UpdateRecord(ctx, req))
+	})
+	handle("DELETE /{type}/{id}", func(ctx context.Context, r *http.Request, req *recstore.Request) ([]byte, int, error) {
+		return nil, http.StatusNoContent, m.DeleteRecord(ctx, req)
+	})
+	return httptest.NewServer(mux)
+}
+
+func hasFilter(q url.Values) bool {
+	for k := range q {
+		if strings.HasPrefix(k, "filter[") {
+			return true
+		}
+	}
+	return false
+}
+
+func writeError(w http.ResponseWriter, status int, err error) {
+	w.Header().Set("Content-Type", "application/vnd.api+json")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `{"errors": [{"status": "%d", "title": %q, "detail": %q}]}`, status, http.StatusText(status), err.Error())
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"reflect"
 	"slices"
 	"unsafe"
 )
@@ -52,8 +53,14 @@ func (s *Store) Find(ctx context.Context, k Key, opts *FindOptions) (any, error)
 	if t == nil {
 		return nil, fmt.Errorf("%w %q", ErrUnknownType, k.Type)
 	}
-	if _, err := s.find(ctx, t, k.ID, opts); err != nil {
+	hit, err := s.find(ctx, t, k.ID, opts)
+	if err != nil {
 		return nil, err
+	}
+	if hit != nil {
+		p := t.newValue()
+		s.consistent(func() { t.read(hit, p, true) })
+		return reflect.NewAt(t.goType, p).Elem().Interface(), nil
 	}
 	v, ok := s.Peek(Key{t.name, k.ID})
 	if !ok {
@@ -68,13 +75,17 @@ func (m *Model[T]) Find(ctx context.Context, id string, opts *FindOptions) (out 
 	if err != nil {
 		return out, err
 	}
-	if t := m.t; hit != nil && t.clones == nil && !t.fills {
-		// The version find saw is the answer: read it as Peek's fast
-		// path does, straight into the result.
-		out = *(*T)(hit.val)
-		if len(t.rels) > 0 {
-			t.fillKeys(hit, unsafe.Pointer(&out))
+	if t := m.t; hit != nil {
+		// The version find saw is the answer, even if a background
+		// reload lands before we read it.
+		if t.clones == nil && !t.fills {
+			out = *(*T)(hit.val) // as Peek's fast path, straight into the result
+			if len(t.rels) > 0 {
+				t.fillKeys(hit, unsafe.Pointer(&out))
+			}
+			return out, nil
 		}
+		m.s.consistent(func() { out = m.value(hit, true) })
 		return out, nil
 	}
 	out, ok := m.Peek(id)

@@ -618,3 +618,33 @@ func BenchmarkCoalescedFinds(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSharedFind has 1,000 goroutines find one uncached album at once
+// and reports the adapter calls per round: one, whatever the timing.
+func BenchmarkSharedFind(b *testing.B) {
+	var calls atomic.Int64
+	ad := recstore.AdapterFunc(func(ctx context.Context, req *recstore.Request) ([]byte, error) {
+		calls.Add(1)
+		time.Sleep(time.Millisecond)
+		return []byte(`{"data": {"type": "album", "id": "1", "attributes": {"title": "t"}}}`), nil
+	})
+	never := &recstore.FindOptions{BackgroundReload: recstore.ReloadNever}
+	for b.Loop() {
+		s := recstore.New(&recstore.Options{Adapter: ad})
+		albums := recstore.MustRegister[SeedAlbum](s, nil)
+		var start, wg sync.WaitGroup
+		start.Add(1)
+		for range 1000 {
+			wg.Go(func() {
+				start.Wait()
+				if _, err := albums.Find(context.Background(), "1", never); err != nil {
+					panic(err)
+				}
+			})
+		}
+		start.Done()
+		wg.Wait()
+		s.Close()
+	}
+	b.ReportMetric(float64(calls.Load())/float64(b.N), "calls/op")
+}

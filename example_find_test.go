@@ -2,9 +2,11 @@ package recstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/recstore/recstore"
+	"github.com/recstore/recstore/recstoretest"
 )
 
 // Find answers from the Store when it can and asks the Adapter when it
@@ -34,4 +36,33 @@ func ExampleModel_Find() {
 	// Output:
 	// {1 Hospice} <nil> 1
 	// {1 Hospice} <nil> 1
+}
+
+// An HTTPAdapter loads records from a JSON:API backend; here a test server
+// from recstoretest, backed by fixtures.
+func ExampleHTTPAdapter() {
+	type Album struct {
+		ID        string `jsonapi:"primary,album"`
+		Title     string `jsonapi:"attr,title"`
+		SongCount int    `jsonapi:"attr,songCount"`
+	}
+	backend := recstoretest.NewMemoryAdapter(`{"data": [
+		{"type": "albums", "id": "1", "attributes": {"title": "Fewer Moving Parts", "song-count": 10}}]}`)
+	srv := recstoretest.NewServer(backend)
+	defer srv.Close()
+
+	store := recstore.New(&recstore.Options{Adapter: &recstore.HTTPAdapter{Host: srv.URL}})
+	defer store.Close()
+	albums := recstore.MustRegister[Album](store, nil)
+
+	a, err := albums.Find(context.Background(), "1", nil)
+	fmt.Printf("%+v %v\n", a, err)
+	_, err = albums.Find(context.Background(), "2", nil)
+	var he *recstore.HTTPError
+	if errors.As(err, &he) {
+		fmt.Println(errors.Is(err, recstore.ErrNotFound), he.Status, he.Errors[0].Title)
+	}
+	// Output:
+	// {ID:1 Title:Fewer Moving Parts SongCount:10} <nil>
+	// true 404 Not Found
 }

@@ -115,7 +115,7 @@ func (s *Store) find(ctx context.Context, t *table, id string, opts *FindOptions
 		if ad == nil {
 			return nil, &AdapterError{Op: "FindRecord", Type: t.name, ID: id, Err: ErrNoAdapter}
 		}
-		return nil, s.fetch(ctx, t, ad, id, o.Include, false)
+		return nil, s.fetch(ctx, t, ad, id, o.Include, false, true)
 	}
 	if ad == nil || o.Reload == ReloadNever && o.BackgroundReload == ReloadNever {
 		return v, nil
@@ -123,10 +123,10 @@ func (s *Store) find(ctx context.Context, t *table, id string, opts *FindOptions
 	policy := policyOf(ad)
 	snap := s.lazySnapshot(t, id)
 	if o.Reload == ReloadAlways || o.Reload == ReloadDefault && policy.ShouldReloadRecord(snap) {
-		return nil, s.fetch(ctx, t, ad, id, o.Include, false)
+		return nil, s.fetch(ctx, t, ad, id, o.Include, false, false)
 	}
 	if o.BackgroundReload == ReloadAlways || o.BackgroundReload == ReloadDefault && policy.ShouldBackgroundReloadRecord(snap) {
-		s.fetch(ctx, t, ad, id, o.Include, true)
+		s.fetch(ctx, t, ad, id, o.Include, true, false)
 	}
 	return v, nil
 }
@@ -140,10 +140,11 @@ func (s *Store) adapterFor(t *table) Adapter {
 }
 
 // fetch loads t/id through ad, joining a flight already under way for it
-// when its Include list covers include. With background set it does not
+// when its Include list covers include. missing says the record was not
+// loaded when the caller looked. With background set it does not
 // wait: it starts or joins a flight that Close alone cancels, unless the
 // Store runs MaxBackgroundReloads already.
-func (s *Store) fetch(ctx context.Context, t *table, ad Adapter, id string, include []string, background bool) error {
+func (s *Store) fetch(ctx context.Context, t *table, ad Adapter, id string, include []string, background, missing bool) error {
 	k := Key{t.name, id}
 	s.flightMu.Lock()
 	if s.life.Err() != nil {
@@ -156,6 +157,12 @@ func (s *Store) fetch(ctx context.Context, t *table, ad Adapter, id string, incl
 			f = g
 			break
 		}
+	}
+	if f == nil && missing && len(include) == 0 && t.loaded(id) != nil {
+		// A flight landed the record between our miss and now: flights
+		// push before they land, so this check under flightMu sees it.
+		s.flightMu.Unlock()
+		return nil
 	}
 	if f == nil {
 		if background {

@@ -55,9 +55,12 @@
 // type's [Adapter] when the Store lacks it; reload policies decide when a
 // cached record is fetched again, in the foreground or in the background.
 // Concurrent Finds of one record share one adapter call, and each caller's
-// context is honoured on its own. [Model.FindAll], [Model.Query] and
+// context is honoured on its own; with [Options].Coalesce, Finds of one type
+// are batched into FindMany calls. [Model.FindAll], [Model.Query] and
 // [Model.QueryRecord] ask the backend for more; [Store.Close] ends the
-// Store's background work.
+// Store's background work. [HTTPAdapter] and [RESTAdapter] speak to HTTP
+// backends; package recstoretest provides an in-memory Adapter, a test
+// server and a conformance check for tests.
 //
 // # Reading
 //

@@ -120,6 +120,7 @@ func (s *Store) send(b *batch) {
 			groups = append(groups, chunk)
 		}
 	}
+	var sends []func()
 	for _, g := range groups {
 		flights := make([]*flight, 0, len(g))
 		gids := make([]string, 0, len(g))
@@ -131,21 +132,44 @@ func (s *Store) send(b *batch) {
 			}
 		}
 		if len(gids) > 0 {
-			go s.sendGroup(b, gids, flights)
+			sends = append(sends, func() { s.sendGroup(b, gids, flights) })
 		}
 	}
 	// Ids a grouper left out are sent on their own.
 	for id, f := range byID {
-		go s.sendGroup(b, []string{id}, []*flight{f})
+		sends = append(sends, func() { s.sendGroup(b, []string{id}, []*flight{f}) })
+	}
+	s.flightMu.Lock()
+	defer s.flightMu.Unlock()
+	if s.life.Err() != nil {
+		for _, it := range b.items {
+			if !isDone(it.f) {
+				s.land(Key{b.t.name, it.id}, it.f, ErrClosed)
+			}
+		}
+		return
+	}
+	s.running += len(sends)
+	for _, send := range sends {
+		go send()
 	}
 }
 
-// sendGroup loads one group of a batch and lands its flights. The call is
-// cancelled when every caller of every flight in it has gone.
+func isDone(f *flight) bool {
+	select {
+	case <-f.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// sendGroup loads one group of a batch and lands its flights; it was
+// counted in s.running. The call is cancelled when every caller of every
+// flight in it has gone, and not made if they went before it started.
 func (s *Store) sendGroup(b *batch, ids []string, flights []*flight) {
-	gctx, gcancel := context.WithCancel(b.ctx)
-	stop := context.AfterFunc(s.life, gcancel)
-	defer func() { stop(); gcancel() }()
+	gctx, gcancel := s.callContext(b.ctx, false)
+	defer gcancel()
 	s.flightMu.Lock()
 	live := 0
 	for _, f := range flights {
@@ -162,15 +186,22 @@ func (s *Store) sendGroup(b *batch, ids []string, flights []*flight) {
 	s.flightMu.Unlock()
 
 	errs := map[string]error{}
-	if len(ids) == 1 {
+	switch {
+	case live == 0:
+		for _, id := range ids {
+			errs[id] = context.Canceled
+		}
+	case len(ids) == 1:
 		errs[ids[0]] = s.load(gctx, b.t, b.ad, ids[0], nil)
-	} else {
+	default:
 		s.loadMany(gctx, b.t, b.mf, ids, errs)
 	}
 	s.flightMu.Lock()
 	for i, f := range flights {
 		s.land(Key{b.t.name, ids[i]}, f, errs[ids[i]])
 	}
+	s.running--
+	s.idle.Broadcast()
 	s.flightMu.Unlock()
 }
 
@@ -186,6 +217,9 @@ func (s *Store) loadMany(ctx context.Context, t *table, mf ManyFinder, ids []str
 	payload, err := mf.FindMany(ctx, &Request{Type: t.name, IDs: ids})
 	if err == nil {
 		err = ctx.Err()
+	}
+	if err == nil && s.life.Err() != nil {
+		err = ErrClosed
 	}
 	if err != nil {
 		failAll(err)

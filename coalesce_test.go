@@ -167,3 +167,23 @@ func join(s []string, sep string) string {
 	}
 	return out
 }
+
+// slowGrouper takes its time to group, so callers leave meanwhile.
+type slowGrouper struct{ *fakeBackend }
+
+func (slowGrouper) GroupForFindMany(typ string, ids []string) [][]string {
+	time.Sleep(100 * time.Millisecond)
+	return [][]string{ids}
+}
+
+func TestCoalescedCallersLeavingWhileGrouping(t *testing.T) {
+	fb := backendWith(3)
+	_, albums := findStore(t, slowGrouper{fb}, &recstore.Options{Coalesce: &recstore.CoalesceOptions{}})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	for _, err := range findAtOnce(t, albums, ctx, []string{"0", "1"}) {
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+	}
+	time.Sleep(150 * time.Millisecond)
+	assert.Zero(t, fb.calls.Load(), "nobody waits: no call is made")
+}

@@ -1,7 +1,9 @@
 package recstore
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"reflect"
@@ -34,6 +36,9 @@ type flight struct {
 	waiters int  // Finds still waiting; at 0 the call is cancelled
 	keep    bool // a background reload: not cancelled when waiters leave
 	cancel  context.CancelFunc
+	// bgJoined is 1 when a background reload started or joined the
+	// flight: Wait waits for it and its error is reported.
+	bgJoined int
 }
 
 // Find returns the record k, as its model's Go type (a T, not a *T). A
@@ -45,8 +50,12 @@ type flight struct {
 //
 // Concurrent Finds of one record share one adapter call, when the later
 // ones' Include lists are subsets of the first's. Each caller stops
-// waiting when its own ctx is done; the shared call is cancelled only when
-// every caller has gone, so no caller's cancellation fails another's Find.
+// waiting when its own ctx is done, and gets ctx's error; the shared call
+// is cancelled only when every caller has gone, so no caller's
+// cancellation fails another's Find. The call runs with the first
+// caller's context values (not its deadline): a Store is one principal's
+// cache, so do not share one between users whose credentials an Adapter
+// reads from the context.
 // Use [Model.Find] for typed access.
 func (s *Store) Find(ctx context.Context, k Key, opts *FindOptions) (any, error) {
 	t := s.lookupType(k.Type)
@@ -174,39 +183,44 @@ func (s *Store) fetch(ctx context.Context, t *table, ad Adapter, id string, incl
 			}
 		}
 		f = &flight{done: make(chan struct{}), include: slices.Clone(include), keep: background}
-		// The call outlives any one caller: it keeps ctx's values but not
-		// its cancellation, and ends with the Store.
-		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		stop := context.AfterFunc(s.life, cancel)
-		f.cancel = cancel
+		if background {
+			f.bgJoined = 1
+			s.bgRunning++
+		}
 		if s.flights == nil {
 			s.flights = map[Key][]*flight{}
 		}
 		s.flights[k] = append(s.flights[k], f)
-		if background {
-			s.bg.Add(1)
-		}
 		if mf, ok := ad.(ManyFinder); ok && s.opts.Coalesce != nil && !background && len(include) == 0 {
-			stop()
-			cancel()
 			s.coalesce(ctx, t, ad, mf, id, f)
 		} else {
+			// The call outlives any one caller: it keeps ctx's values
+			// but not its cancellation, and ends with the Store.
+			fctx, cancel := s.callContext(ctx, background)
+			f.cancel = cancel
+			s.running++
 			go func() {
 				err := s.load(fctx, t, ad, id, f.include)
-				stop()
 				cancel()
 				s.flightMu.Lock()
 				s.land(k, f, err)
+				s.running--
+				s.idle.Broadcast()
 				s.flightMu.Unlock()
 				if background {
 					<-s.bgSlots
-					if err != nil {
-						s.reportBackground(err)
-					}
-					s.bg.Done()
+				}
+				if err != nil && f.bgJoined > 0 {
+					s.reportBackground(err)
 				}
 			}()
 		}
+	} else if background && f.bgJoined == 0 {
+		// A background reload joining a foreground call keeps it going
+		// when the callers leave, and Wait waits for it.
+		f.keep = true
+		f.bgJoined = 1
+		s.bgRunning++
 	}
 	if background {
 		s.flightMu.Unlock()
@@ -236,8 +250,31 @@ func (s *Store) fetch(ctx context.Context, t *table, ad Adapter, id string, incl
 // with flightMu held.
 func (s *Store) land(k Key, f *flight, err error) {
 	s.unlist(k, f)
+	if err != nil && s.life.Err() != nil && errors.Is(err, context.Canceled) {
+		err = ErrClosed
+	}
 	f.err = err
 	close(f.done)
+	if f.bgJoined > 0 {
+		s.bgRunning -= f.bgJoined
+		s.idle.Broadcast()
+	}
+}
+
+// callContext returns the context an adapter call runs under: ctx's
+// values, cancelled by Close, and, for a background reload, bounded by
+// Options.BackgroundTimeout. A foreground call is cancelled when its
+// callers leave, not when the first caller's ctx ends.
+func (s *Store) callContext(ctx context.Context, background bool) (context.Context, context.CancelFunc) {
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	if background {
+		cctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), s.opts.BackgroundTimeout)
+	}
+	stop := context.AfterFunc(s.life, cancel)
+	if s.life.Err() != nil {
+		cancel() // AfterFunc would, but on another goroutine: too late
+	}
+	return cctx, func() { stop(); cancel() }
 }
 
 // unlist removes f from the flights later Finds may join. Called with
@@ -271,6 +308,12 @@ func (s *Store) load(ctx context.Context, t *table, ad Adapter, id string, inclu
 	if err := ctx.Err(); err != nil {
 		return fail(err)
 	}
+	if s.life.Err() != nil {
+		return fail(ErrClosed)
+	}
+	if len(bytes.TrimSpace(payload)) == 0 {
+		return fail(fmt.Errorf("%w: the response is empty", ErrNotFound))
+	}
 	err = s.pushPayload(t.name, payload, t, func(doc *Document) error {
 		switch {
 		case len(doc.Data) == 0:
@@ -289,6 +332,9 @@ func (s *Store) load(ctx context.Context, t *table, ad Adapter, id string, inclu
 }
 
 func (s *Store) reportBackground(err error) {
+	if errors.Is(err, ErrClosed) || s.life.Err() != nil && errors.Is(err, context.Canceled) {
+		return // Close stopped it: not a failure to report
+	}
 	if s.opts.OnBackgroundError != nil {
 		s.opts.OnBackgroundError(err)
 		return
@@ -298,17 +344,35 @@ func (s *Store) reportBackground(err error) {
 
 // Wait blocks until no background reload is running. It is for tests and
 // orderly shutdowns; reloads started while it waits are waited for too.
-func (s *Store) Wait() { s.bg.Wait() }
+func (s *Store) Wait() {
+	s.flightMu.Lock()
+	for s.bgRunning > 0 {
+		s.idle.Wait()
+	}
+	s.flightMu.Unlock()
+}
 
 // Close cancels every adapter call the Store is making, background or
-// not, waits for its background reloads to end, and makes later calls
-// that would ask a backend fail with ErrClosed. Reads and pushes work as
-// before. Close is idempotent and always returns nil.
+// not, fails Finds waiting in a coalesced batch, and waits until every
+// goroutine the Store started for adapter calls has returned (which takes
+// as long as the Adapter takes to honour its cancelled context). Later
+// calls that would ask a backend fail with ErrClosed, as do Finds whose
+// call Close cancelled; reads and pushes work as before. Close is
+// idempotent and always returns nil.
 func (s *Store) Close() error {
 	s.flightMu.Lock()
 	s.close()
+	for t, b := range s.batches {
+		b.timer.Stop()
+		delete(s.batches, t)
+		for _, it := range b.items {
+			s.land(Key{t.name, it.id}, it.f, ErrClosed)
+		}
+	}
+	for s.running > 0 || s.bgRunning > 0 {
+		s.idle.Wait()
+	}
 	s.flightMu.Unlock()
-	s.bg.Wait()
 	return nil
 }
 
@@ -351,38 +415,71 @@ func (s *Store) findAll(ctx context.Context, t *table, opts *FindOptions) error 
 	}
 	ad := s.adapterFor(t)
 	fail := func(err error) error { return &AdapterError{Op: "FindAll", Type: t.name, Err: err} }
-	if ad == nil {
-		return fail(ErrNoAdapter)
+	af, _ := ad.(AllFinder)
+	var policy ReloadPolicy = DefaultReloadPolicy{}
+	if ad != nil {
+		policy = policyOf(ad)
 	}
-	af, ok := ad.(AllFinder)
-	if !ok {
+	cached := int(t.live.Load())
+	reload := o.Reload == ReloadAlways || o.Reload == ReloadDefault && policy.ShouldReloadAll(t.name, cached)
+	if af == nil {
+		switch {
+		case !reload || o.Reload != ReloadAlways && cached > 0:
+			return nil // what the Store holds is all there is
+		case ad == nil:
+			return fail(ErrNoAdapter)
+		}
 		return fail(ErrNotSupported)
 	}
-	policy := policyOf(ad)
-	cached := int(t.live.Load())
 	load := func(ctx context.Context) error {
 		payload, err := af.FindAll(ctx, &Request{Type: t.name, Include: o.Include})
+		if err == nil {
+			err = ctx.Err()
+		}
+		if err == nil && s.life.Err() != nil {
+			err = ErrClosed
+		}
+		if err == nil {
+			err = s.pushPayload(t.name, payload, t, nil, nil)
+		}
 		if err != nil {
-			return fail(err)
-		}
-		if err := ctx.Err(); err != nil {
-			return fail(err)
-		}
-		if err := s.pushPayload(t.name, payload, t, nil, nil); err != nil {
 			return fail(err)
 		}
 		return nil
 	}
-	if o.Reload == ReloadAlways || o.Reload == ReloadDefault && policy.ShouldReloadAll(t.name, cached) {
-		if s.life.Err() != nil {
-			return ErrClosed
-		}
-		return load(ctx)
+	if reload {
+		return s.foreground(ctx, load)
 	}
 	if o.BackgroundReload == ReloadAlways || o.BackgroundReload == ReloadDefault && policy.ShouldBackgroundReloadAll(t.name, cached) {
 		s.background(ctx, load)
 	}
 	return nil
+}
+
+// foreground runs load on the caller's goroutine under ctx, cancelled also
+// by Close, and counted so that Close waits for it.
+func (s *Store) foreground(ctx context.Context, load func(context.Context) error) error {
+	s.flightMu.Lock()
+	if s.life.Err() != nil {
+		s.flightMu.Unlock()
+		return ErrClosed
+	}
+	s.running++
+	s.flightMu.Unlock()
+	defer func() {
+		s.flightMu.Lock()
+		s.running--
+		s.idle.Broadcast()
+		s.flightMu.Unlock()
+	}()
+	cctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(s.life, cancel)
+	defer func() { stop(); cancel() }()
+	err := load(cctx)
+	if err != nil && s.life.Err() != nil && errors.Is(err, context.Canceled) {
+		return ErrClosed
+	}
+	return err
 }
 
 // background runs load on a goroutine the Store owns, within
@@ -398,18 +495,21 @@ func (s *Store) background(ctx context.Context, load func(context.Context) error
 	default:
 		return
 	}
-	s.bg.Add(1)
-	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	stop := context.AfterFunc(s.life, cancel)
+	s.bgRunning++
+	s.running++
+	bctx, cancel := s.callContext(ctx, true)
 	go func() {
-		defer s.bg.Done()
 		err := load(bctx)
-		stop()
 		cancel()
 		<-s.bgSlots
 		if err != nil {
 			s.reportBackground(err)
 		}
+		s.flightMu.Lock()
+		s.bgRunning--
+		s.running--
+		s.idle.Broadcast()
+		s.flightMu.Unlock()
 	}()
 }
 
@@ -443,9 +543,6 @@ func (m *Model[T]) Query(ctx context.Context, query url.Values) (*QueryResult[T]
 func (m *Model[T]) QueryRecord(ctx context.Context, query url.Values) (T, error) {
 	var out []T
 	err := m.s.query(ctx, m.t, "QueryRecord", query, func(data []Key, _ *Document) { out = m.values(data) })
-	if err == nil && len(out) == 0 {
-		err = &AdapterError{Op: "QueryRecord", Type: m.t.name, Err: fmt.Errorf("%w: the response has no data", ErrNotFound)}
-	}
 	if err != nil {
 		var zero T
 		return zero, err
@@ -481,24 +578,32 @@ func (s *Store) query(ctx context.Context, t *table, op string, query url.Values
 	if call == nil {
 		return fail(ErrNotSupported)
 	}
-	payload, err := call(ctx, &Request{Type: t.name, Query: query})
-	if err != nil {
-		return fail(err)
-	}
-	if err := ctx.Err(); err != nil {
-		return fail(err)
-	}
 	var check func(*Document) error
 	if op == "QueryRecord" {
 		check = func(doc *Document) error {
-			if len(doc.Data) > 1 {
+			switch {
+			case len(doc.Data) == 0:
+				return fmt.Errorf("%w: the response has no data", ErrNotFound)
+			case len(doc.Data) > 1:
 				return fmt.Errorf("%w: the response holds %d records, not one", ErrWrongRecord, len(doc.Data))
 			}
 			return nil
 		}
 	}
-	if err := s.pushPayload(t.name, payload, t, check, read); err != nil {
-		return fail(err)
-	}
-	return nil
+	return s.foreground(ctx, func(ctx context.Context) error {
+		payload, err := call(ctx, &Request{Type: t.name, Query: query})
+		if err == nil {
+			err = ctx.Err()
+		}
+		if err == nil && s.life.Err() != nil {
+			err = ErrClosed
+		}
+		if err == nil {
+			err = s.pushPayload(t.name, payload, t, check, read)
+		}
+		if err != nil {
+			return fail(err)
+		}
+		return nil
+	})
 }

@@ -532,3 +532,176 @@ func (f *fakeBackend) FindMany(ctx context.Context, req *recstore.Request) ([]by
 	}
 	return []byte(out + `]}`), nil
 }
+
+// Review cases: each was a bug.
+
+func TestWaitWhileFinding(t *testing.T) {
+	fb := newFakeBackend()
+	s, albums := findStore(t, fb, nil)
+	_, err := albums.Find(context.Background(), "1", nil)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 300 {
+				_, err := albums.Find(context.Background(), "1", nil) // starts background reloads
+				assert.NoError(t, err)
+			}
+		})
+		wg.Go(func() {
+			for range 300 {
+				s.Wait() // must neither panic nor hang
+			}
+		})
+	}
+	wg.Wait()
+	s.Wait()
+}
+
+func TestQueryRecordNullChangesNothing(t *testing.T) {
+	ad := &queryOnly{payload: `{"data": null, "included": [{"type": "labels", "id": "9", "attributes": {"name": "x"}}]}`}
+	s, albums := findStore(t, ad, nil)
+	before := recstore.Dump(s)
+	_, err := albums.QueryRecord(context.Background(), url.Values{"q": {"x"}})
+	assert.ErrorIs(t, err, recstore.ErrNotFound)
+	requireUnchanged(t, s, before)
+	ad.payload = `{"data": [{"type": "albums", "id": "1"}, {"type": "albums", "id": "2"}]}`
+	_, err = albums.QueryRecord(context.Background(), nil)
+	assert.ErrorIs(t, err, recstore.ErrWrongRecord)
+	requireUnchanged(t, s, before)
+}
+
+// queryOnly answers queries with payload, after gate if set.
+type queryOnly struct {
+	recstore.AdapterFunc
+	payload string
+	gate    chan struct{}
+}
+
+func (q *queryOnly) QueryRecord(ctx context.Context, req *recstore.Request) ([]byte, error) {
+	return []byte(q.payload), nil
+}
+
+func (q *queryOnly) Query(ctx context.Context, req *recstore.Request) ([]byte, error) {
+	if q.gate != nil {
+		<-q.gate // ignores ctx, as a careless adapter might
+	}
+	return []byte(q.payload), nil
+}
+
+func (q *queryOnly) FindAll(ctx context.Context, req *recstore.Request) ([]byte, error) {
+	return q.Query(ctx, req)
+}
+
+func TestCloseStopsEverything(t *testing.T) {
+	// A Find waiting in a coalesced batch fails at once, and the batch is
+	// never sent.
+	fb := backendWith(3)
+	s, albums := findStore(t, fb, &recstore.Options{Coalesce: &recstore.CoalesceOptions{Window: time.Second}})
+	errc := make(chan error, 1)
+	go func() { _, err := albums.Find(context.Background(), "1", noBackground); errc <- err }()
+	time.Sleep(20 * time.Millisecond)
+	start := time.Now()
+	require.NoError(t, s.Close())
+	select {
+	case err := <-errc:
+		assert.ErrorIs(t, err, recstore.ErrClosed)
+	case <-time.After(500 * time.Millisecond):
+		t.Fatal("the batched Find did not return after Close")
+	}
+	assert.Less(t, time.Since(start), 500*time.Millisecond)
+	time.Sleep(20 * time.Millisecond)
+	assert.Zero(t, fb.calls.Load(), "no adapter call after Close")
+
+	// A foreground Query or FindAll whose adapter answers after Close
+	// pushes nothing.
+	q := &queryOnly{payload: `{"data": [{"type": "albums", "id": "7"}]}`, gate: make(chan struct{})}
+	s2, albums2 := findStore(t, q, nil)
+	before := recstore.Dump(s2)
+	var wg sync.WaitGroup
+	var qerr, ferr error
+	wg.Go(func() { _, qerr = albums2.Query(context.Background(), nil) })
+	wg.Go(func() { _, ferr = albums2.FindAll(context.Background(), nil) })
+	time.Sleep(20 * time.Millisecond)
+	closed := make(chan struct{})
+	go func() { s2.Close(); close(closed) }()
+	time.Sleep(20 * time.Millisecond)
+	close(q.gate) // the adapter answers only now
+	wg.Wait()
+	<-closed
+	assert.ErrorIs(t, qerr, recstore.ErrClosed)
+	assert.ErrorIs(t, ferr, recstore.ErrClosed)
+	requireUnchanged(t, s2, before)
+}
+
+func TestCloseReportsNoBackgroundErrors(t *testing.T) {
+	fb := newFakeBackend()
+	var reported []error
+	var mu sync.Mutex
+	s, albums := findStore(t, fb, &recstore.Options{OnBackgroundError: func(err error) {
+		mu.Lock()
+		reported = append(reported, err)
+		mu.Unlock()
+	}})
+	_, err := albums.Find(context.Background(), "1", nil)
+	require.NoError(t, err)
+	fb.gate = make(chan struct{})
+	_, err = albums.Find(context.Background(), "1", nil) // a background reload that hangs
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return fb.calls.Load() == 2 }, time.Second, time.Millisecond)
+	require.NoError(t, s.Close())
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Empty(t, reported, "a reload Close cancelled is not a failure")
+}
+
+func TestBackgroundReloadJoiningAForegroundCall(t *testing.T) {
+	fb := newFakeBackend()
+	s, albums := findStore(t, fb, nil)
+	_, err := albums.Find(context.Background(), "1", nil)
+	require.NoError(t, err)
+	s.Wait()
+	fb.set("album:1", `{"type": "album", "id": "1", "attributes": {"title": "fresh"}}`)
+	fb.gate = make(chan struct{})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, err := albums.Find(ctx, "1", &recstore.FindOptions{Reload: recstore.ReloadAlways})
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+	}()
+	require.Eventually(t, func() bool { return fb.calls.Load() == 2 }, time.Second, time.Millisecond)
+	_, err = albums.Find(context.Background(), "1", nil) // joins as a background reload
+	require.NoError(t, err)
+	<-done // the foreground caller has gone
+	close(fb.gate)
+	s.Wait()
+	a, _ := albums.Peek("1")
+	assert.Equal(t, "fresh", a.Title, "the background reload was not lost with its foreground caller")
+}
+
+func TestFindAllFromCacheWithoutAdapter(t *testing.T) {
+	s, albums, _, _, _ := newStore(t, nil)
+	_, err := s.Push(`{"data": {"type": "album", "id": "1"}}`)
+	require.NoError(t, err)
+	got, err := albums.FindAll(context.Background(), nil)
+	require.NoError(t, err, "the Store holds albums: that is the answer")
+	assert.Len(t, got, 1)
+	_, err = albums.FindAll(context.Background(), &recstore.FindOptions{Reload: recstore.ReloadAlways})
+	assert.ErrorIs(t, err, recstore.ErrNoAdapter)
+	s2, albums2, _, _, _ := newStore(t, nil)
+	_ = s2
+	_, err = albums2.FindAll(context.Background(), nil)
+	assert.ErrorIs(t, err, recstore.ErrNoAdapter, "nothing cached: the backend must be asked")
+}
+
+func TestFindOfAnEmptyAnswer(t *testing.T) {
+	s, albums := findStore(t, recstore.AdapterFunc(func(context.Context, *recstore.Request) ([]byte, error) {
+		return nil, nil // a 204
+	}), nil)
+	before := recstore.Dump(s)
+	_, err := albums.Find(context.Background(), "1", nil)
+	assert.ErrorIs(t, err, recstore.ErrNotFound)
+	requireUnchanged(t, s, before)
+}

@@ -129,7 +129,9 @@ type HTTPAdapter struct {
 // Data's RESTAdapter: like HTTPAdapter, but with camelized plural paths
 // ("github-handle" → "githubHandles"), GET /albums?ids[]=1&ids[]=2 for
 // several records, PUT for updates, and application/json. Pair it with a
-// RESTSerializer. Its zero value needs only Host.
+// RESTSerializer. It is configured through its HTTPAdapter:
+//
+//	&recstore.RESTAdapter{HTTPAdapter: recstore.HTTPAdapter{Host: "https://api.example.com"}}
 type RESTAdapter struct {
 	HTTPAdapter
 }
@@ -387,10 +389,14 @@ func (a *HTTPAdapter) do(ctx context.Context, method, u string, body []byte) ([]
 	if err != nil {
 		return nil, fail(0, transportError(ctx, err), nil)
 	}
+	ok := resp.StatusCode >= 200 && resp.StatusCode < 300 || resp.StatusCode == http.StatusNotModified
 	if int64(len(data)) > limit {
+		if !ok {
+			// The status says what went wrong; the body is only detail.
+			return nil, fail(resp.StatusCode, nil, errorObjects(resp, data[:limit]))
+		}
 		return nil, fail(0, fmt.Errorf("%w: the body exceeds %d bytes", ErrBadResponse, limit), nil)
 	}
-	ok := resp.StatusCode >= 200 && resp.StatusCode < 300 || resp.StatusCode == http.StatusNotModified
 	if ok {
 		if len(bytes.TrimSpace(data)) > 0 && !isJSONType(resp.Header.Get("Content-Type")) {
 			return nil, fail(0, fmt.Errorf("%w: content type %q is not JSON", ErrBadResponse, resp.Header.Get("Content-Type")), nil)
@@ -428,6 +434,10 @@ func errorObjects(resp *http.Response, data []byte) []ErrorObject {
 // transportError classifies a failure to get a response: a deadline or a
 // network timeout is ErrTimeout, anything else an abort.
 func transportError(ctx context.Context, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // the HTTPError names the method and URL already
+	}
 	var ne net.Error
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded,

@@ -270,6 +270,18 @@ func TestHTTPAdapterClientTimeout(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled)
 }
 
+// An error status keeps its meaning even when its body is over the limit.
+func TestHTTPAdapterLargeErrorBody(t *testing.T) {
+	srv, _ := jsonAPIServer(t, 503, "text/html", strings.Repeat("<p>down</p>", 500))
+	a := &recstore.HTTPAdapter{Host: srv.URL, MaxResponseBytes: 1000}
+	_, err := a.FindRecord(context.Background(), &recstore.Request{Type: "album", ID: "1"})
+	var he *recstore.HTTPError
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, 503, he.Status)
+	assert.ErrorIs(t, err, recstore.ErrServer)
+	assert.NotContains(t, err.Error(), srv.URL+"/albums/1: Get", "the URL is named once")
+}
+
 func TestHTTPAdapterWithStore(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/vnd.api+json")

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 )
 
@@ -58,6 +59,11 @@ type Options struct {
 	// in Ember Data's HTTP adapters.
 	Coalesce *CoalesceOptions
 
+	// BackgroundTimeout bounds each background reload, so that a backend
+	// that hangs cannot hold MaxBackgroundReloads for good; <= 0 means one
+	// minute.
+	BackgroundTimeout time.Duration
+
 	// OnBackgroundError, if not nil, is called with the error of each
 	// failed background reload, on the reload's goroutine. nil means the
 	// error is logged to Logger at level Warn.
@@ -94,9 +100,13 @@ type Store struct {
 	flightMu sync.Mutex
 	flights  map[Key][]*flight
 	batches  map[*table]*batch // coalesced Finds not sent yet
-	// bg counts background reloads, bgSlots bounds them.
-	bg      sync.WaitGroup
-	bgSlots chan struct{}
+	// running counts the goroutines making adapter calls (and foreground
+	// FindAll and Query calls), bgRunning the background reloads among
+	// them; both guarded by flightMu. idle is signalled when either drops.
+	running   int
+	bgRunning int
+	idle      *sync.Cond
+	bgSlots   chan struct{} // bounds background reloads
 
 	// invMu guards relField.inverse for readers (Related, Snapshot), so
 	// that they need not wait for a push; registration holds it as well
@@ -137,6 +147,10 @@ func New(opts *Options) *Store {
 	}
 	s.life, s.close = context.WithCancel(context.Background())
 	s.bgSlots = make(chan struct{}, s.opts.MaxBackgroundReloads)
+	s.idle = sync.NewCond(&s.flightMu)
+	if s.opts.BackgroundTimeout <= 0 {
+		s.opts.BackgroundTimeout = time.Minute
+	}
 	s.tables.Store(&map[string]*table{})
 	s.goTypes.Store(&map[reflect.Type]*table{})
 	return s

@@ -58,9 +58,16 @@ func TestAdapter(ctx context.Context, a recstore.Adapter, s *recstore.Store, typ
 		if !reflect.DeepEqual(before, *req) {
 			fail("FindRecord %s %s modified the request: %+v", typ, id, *req)
 		}
-		got, err := pushed(payload)
-		if err != nil || !slices.Contains(got, id) {
-			fail("FindRecord %s %s: the payload does not push the record (got %v, %v)", typ, id, got, err)
+		doc, err := s.SerializerFor(typ).Normalize(s, typ, payload)
+		switch {
+		case err != nil:
+			fail("FindRecord %s %s: the payload does not normalize: %v", typ, id, err)
+		case len(doc.Data) != 1 || doc.Data[0].Type != typ || doc.Data[0].ID != id:
+			fail("FindRecord %s %s: the payload's data is not exactly that record (%d records)", typ, id, len(doc.Data))
+		default:
+			if _, err := pushed(payload); err != nil {
+				fail("FindRecord %s %s: the payload does not push: %v", typ, id, err)
+			}
 		}
 	}
 
@@ -123,6 +130,8 @@ func TestAdapter(ctx context.Context, a recstore.Adapter, s *recstore.Store, typ
 			fail("FindMany %s: %v", typ, errors.Join(err, perr))
 		case slices.Contains(got, missing):
 			fail("FindMany %s: returned %s, which it does not hold", typ, missing)
+		case slices.ContainsFunc(got, func(id string) bool { return !slices.Contains(want, id) }):
+			fail("FindMany %s: returned records not asked for (got %v, asked %v)", typ, got, want)
 		default:
 			for _, id := range ids {
 				if !slices.Contains(got, id) {

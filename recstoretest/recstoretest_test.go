@@ -69,7 +69,7 @@ func TestConformanceFindsFaults(t *testing.T) {
 	s, _ := newStore(t, nil)
 	err := recstoretest.TestAdapter(context.Background(), brokenAdapter{}, s, "album", "1", "2")
 	require.Error(t, err)
-	assert.ErrorContains(t, err, "FindRecord album 2: the payload does not push the record")
+	assert.ErrorContains(t, err, "FindRecord album 2: the payload's data is not exactly that record")
 	assert.ErrorContains(t, err, "missing record: want an error wrapping ErrNotFound")
 	assert.ErrorContains(t, err, "cancelled context: want an error")
 	assert.Error(t, recstoretest.TestAdapter(context.Background(), brokenAdapter{}, s, "album"), "no ids")

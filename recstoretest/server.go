@@ -2,12 +2,13 @@ package recstoretest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/recstore/recstore"
@@ -89,5 +90,7 @@ func hasFilter(q url.Values) bool {
 func writeError(w http.ResponseWriter, status int, err error) {
 	w.Header().Set("Content-Type", "application/vnd.api+json")
 	w.WriteHeader(status)
-	fmt.Fprintf(w, `{"errors": [{"status": "%d", "title": %q, "detail": %q}]}`, status, http.StatusText(status), err.Error())
+	body, _ := json.Marshal(map[string]any{"errors": []recstore.ErrorObject{{
+		Status: strconv.Itoa(status), Title: http.StatusText(status), Detail: err.Error()}}})
+	w.Write(body)
 }

@@ -39,23 +39,31 @@ type Download struct {
 }
 
 // processPayment stands in for the backend's process-payment endpoint: it
-// "charges" the card and answers with every record it created.
+// "charges" the card and answers with every record it created, as one
+// compound JSON:API document.
 func processPayment(w http.ResponseWriter, r *http.Request) {
 	var order struct {
 		Albums []string `json:"albums"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&order); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	if err := json.NewDecoder(r.Body).Decode(&order); err != nil || len(order.Albums) == 0 {
+		http.Error(w, "want {\"albums\": [...]}", http.StatusBadRequest)
 		return
 	}
+	var links, included []map[string]any
+	for i, title := range order.Albums {
+		id := fmt.Sprintf("d-%d", i+1)
+		links = append(links, map[string]any{"type": "download", "id": id})
+		included = append(included, map[string]any{"type": "download", "id": id, "attributes": map[string]any{
+			"title": title, "url": "https://cdn.example/" + id + ".zip", "expires": "2026-12-31T23:59:59Z"}})
+	}
+	doc := map[string]any{
+		"data": map[string]any{"type": "purchase", "id": "p-1001",
+			"attributes":    map[string]any{"total": 9.99 * float64(len(order.Albums)), "currency": "EUR"},
+			"relationships": map[string]any{"downloads": map[string]any{"data": links}}},
+		"included": included,
+	}
 	w.Header().Set("Content-Type", "application/vnd.api+json")
-	fmt.Fprintf(w, `{
-		"data": {"type": "purchase", "id": "p-1001", "attributes": {"total": %.2f, "currency": "EUR"},
-			"relationships": {"downloads": {"data": [{"type": "download", "id": "d-1"}, {"type": "download", "id": "d-2"}]}}},
-		"included": [
-			{"type": "download", "id": "d-1", "attributes": {"title": %q, "url": "https://cdn.example/d-1.zip", "expires": "2026-12-31T23:59:59Z"}},
-			{"type": "download", "id": "d-2", "attributes": {"title": %q, "url": "https://cdn.example/d-2.zip", "expires": "2026-12-31T23:59:59Z"}}
-		]}`, 9.99*float64(len(order.Albums)), order.Albums[0], order.Albums[1])
+	json.NewEncoder(w).Encode(doc)
 }
 
 func main() {

@@ -108,18 +108,21 @@ func (m *Model[T]) Find(ctx context.Context, id string, opts *FindOptions) (out 
 // background reload when they or the policy say so. When the answer is
 // the record as the Store already held it, it returns that version.
 func (s *Store) find(ctx context.Context, t *table, id string, opts *FindOptions) (*version, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	v := t.loaded(id)
+	if v != nil && opts != nil && opts.Reload == ReloadNever && opts.BackgroundReload == ReloadNever {
+		return v, nil // the cheapest hit: no policy to ask
+	}
 	var o FindOptions
 	if opts != nil {
 		o = *opts
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
 	}
 	if id == "" {
 		return nil, fmt.Errorf("find %s: %w: empty id", t.name, ErrNotFound)
 	}
 	ad := s.adapterFor(t)
-	v := t.loaded(id)
 	if v == nil {
 		if ad == nil {
 			return nil, &AdapterError{Op: "FindRecord", Type: t.name, ID: id, Err: ErrNoAdapter}

@@ -191,10 +191,8 @@ func (m *manyDraft) find(k Key) int {
 	return -1
 }
 
-func (m *manyDraft) add(k Key) {
-	if m.find(k) >= 0 {
-		return
-	}
+// addNew appends k, which the caller knows is not a member.
+func (m *manyDraft) addNew(k Key) {
 	m.keys = append(m.keys, k)
 	if m.indexed {
 		m.c.index[memberKey{m, k}] = len(m.keys) - 1
@@ -401,7 +399,11 @@ func (c *commit) linkInverse(d *draft, r *relField, bk Key) error {
 	}
 	b := c.draft(bt, bk.ID, true)
 	if ir.many {
-		c.manyOf(b, ii).add(d.key())
+		// d is new to b's list: callers link only members that d's own
+		// side just gained, and inverses are kept in step both ways (see
+		// CheckInverses in the tests), so b's list cannot hold d yet.
+		// Skipping the search saves indexing every long list.
+		c.manyOf(b, ii).addNew(d.key())
 		c.rel(b, ii).known = true
 		return nil
 	}

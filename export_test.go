@@ -3,6 +3,7 @@ package recstore
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -50,4 +51,64 @@ func Dump(s *Store) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// CheckInverses reports the first broken inverse in the Store, or nil:
+// for every relationship with an inverse, a record names another exactly
+// when the other names it back, and no to-many list repeats a member. The
+// commit relies on this to add inverse members without looking for them.
+func CheckInverses(s *Store) error {
+	var err error
+	s.consistent(func() {
+		err = nil
+		for _, name := range s.Types() {
+			t := s.lookupType(name)
+			t.byID.all(func(e *entry) bool {
+				v := e.cur.Load()
+				if v == nil {
+					return true
+				}
+				for ri := range t.rels {
+					r := &t.rels[ri]
+					if r.inverse == "" {
+						continue
+					}
+					st := v.rel(ri)
+					members := st.many
+					if !r.many && !st.one.IsZero() {
+						members = []Key{st.one}
+					}
+					seen := map[Key]bool{}
+					for _, m := range members {
+						if seen[m] {
+							err = fmt.Errorf("%s:%s.%s repeats %v", name, e.id, r.name, m)
+							return false
+						}
+						seen[m] = true
+						bt := s.lookupType(m.Type)
+						if bt == nil {
+							continue
+						}
+						be := bt.entry(m.ID)
+						ii, ok := bt.relIdx[r.inverse]
+						if be == nil || !ok {
+							err = fmt.Errorf("%s:%s.%s names %v, which has no inverse state", name, e.id, r.name, m)
+							return false
+						}
+						back := be.cur.Load().rel(ii)
+						self := Key{name, e.id}
+						if back.one != self && !slices.Contains(back.many, self) {
+							err = fmt.Errorf("%s:%s.%s names %v, which does not name it back in %s", name, e.id, r.name, m, r.inverse)
+							return false
+						}
+					}
+				}
+				return true
+			})
+			if err != nil {
+				return
+			}
+		}
+	})
+	return err
 }

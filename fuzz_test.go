@@ -131,6 +131,7 @@ func checkPushContract(t *testing.T, s *recstore.Store, push func() ([]recstore.
 		require.Equal(t, before, recstore.Dump(s), "the push failed (%v) but changed the store", err)
 		return
 	}
+	require.NoError(t, recstore.CheckInverses(s), "inverses out of step after a push")
 	dump, records := storeState(s)
 	again, err := push()
 	require.NoError(t, err, "the same push failed the second time")

@@ -412,6 +412,7 @@ func TestConcurrentPushPeekUnload(t *testing.T) {
 	require.NoError(t, err)
 	dump := recstore.Dump(s)
 	assert.NotContains(t, dump, "LEFTOVER DRAFT")
+	assert.NoError(t, recstore.CheckInverses(s))
 	assert.NotContains(t, dump, "<nil version>")
 	for i := range raceAlbums {
 		a, ok := albums.Peek(raceAlbumID(i))

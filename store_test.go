@@ -211,6 +211,7 @@ func TestPushRelationships(t *testing.T) {
 			for _, p := range tt.pushes {
 				_, err := s.Push(p)
 				require.NoError(t, err)
+				require.NoError(t, recstore.CheckInverses(s), "after %s", p)
 			}
 			for _, c := range tt.checks {
 				assertRelated(t, s, c.k, c.name, c.want)

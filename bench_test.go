@@ -298,11 +298,7 @@ func BenchmarkPeek(b *testing.B) {
 		_ = sink
 	})
 	b.Run("attributes", func(b *testing.B) {
-		s := recstore.New(nil)
-		albums := recstore.MustRegister[SeedAlbum](s, nil)
-		recstore.MustRegister[BenchLabel](s, nil)
-		_, err := s.Push(doc)
-		require.NoError(b, err)
+		albums := peekModel[SeedAlbum](b, doc)
 		for b.Loop() {
 			if _, ok := albums.Peek("500"); !ok {
 				b.Fatal("miss")
@@ -310,11 +306,7 @@ func BenchmarkPeek(b *testing.B) {
 		}
 	})
 	b.Run("with-label-key", func(b *testing.B) {
-		s := recstore.New(nil)
-		albums := recstore.MustRegister[KeyAlbum](s, nil)
-		recstore.MustRegister[BenchLabel](s, nil)
-		_, err := s.Push(doc)
-		require.NoError(b, err)
+		albums := peekModel[KeyAlbum](b, doc)
 		for b.Loop() {
 			if _, ok := albums.Peek("500"); !ok {
 				b.Fatal("miss")
@@ -322,11 +314,7 @@ func BenchmarkPeek(b *testing.B) {
 		}
 	})
 	b.Run("attributes-parallel", func(b *testing.B) {
-		s := recstore.New(nil)
-		albums := recstore.MustRegister[SeedAlbum](s, nil)
-		recstore.MustRegister[BenchLabel](s, nil)
-		_, err := s.Push(doc)
-		require.NoError(b, err)
+		albums := peekModel[SeedAlbum](b, doc)
 		ids := make([]string, 1000)
 		for i := range ids {
 			ids[i] = strconv.Itoa(i)
@@ -342,17 +330,23 @@ func BenchmarkPeek(b *testing.B) {
 		})
 	})
 	b.Run("with-label", func(b *testing.B) {
-		s := recstore.New(nil)
-		albums := recstore.MustRegister[BenchAlbum](s, nil)
-		recstore.MustRegister[BenchLabel](s, nil)
-		_, err := s.Push(doc)
-		require.NoError(b, err)
+		albums := peekModel[BenchAlbum](b, doc)
 		for b.Loop() {
 			if a, ok := albums.Peek("500"); !ok || a.Label == nil {
 				b.Fatal("miss")
 			}
 		}
 	})
+}
+
+// peekModel returns the model T of a store holding doc's albums and labels.
+func peekModel[T any](b *testing.B, doc []byte) *recstore.Model[T] {
+	s := recstore.New(nil)
+	m := recstore.MustRegister[T](s, nil)
+	recstore.MustRegister[BenchLabel](s, nil)
+	_, err := s.Push(doc)
+	require.NoError(b, err)
+	return m
 }
 
 // heapInUse returns the live heap after a full collection.

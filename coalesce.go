@@ -75,7 +75,7 @@ func (s *Store) coalesce(ctx context.Context, t *table, ad Adapter, mf ManyFinde
 	}
 	// Until the batch is sent, a flight every caller has left is dropped
 	// from it.
-	f.cancel = func() { f.keep = false; f.waiters = -1 }
+	f.cancel = func() { f.waiters = -1 }
 	b.items = append(b.items, batchItem{id, f})
 	if len(b.items) >= s.opts.Coalesce.maxBatch() {
 		b.timer.Stop()

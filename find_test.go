@@ -265,8 +265,7 @@ func TestFindIncludeSubsetsShare(t *testing.T) {
 func TestFindCancellation(t *testing.T) {
 	fb := newFakeBackend()
 	fb.gate = make(chan struct{})
-	s, albums := findStore(t, fb, nil)
-	before := recstore.Dump(s)
+	_, albums := findStore(t, fb, nil)
 
 	// One caller giving up does not fail the other, nor cancel the call.
 	short, cancelShort := context.WithCancel(context.Background())
@@ -290,7 +289,7 @@ func TestFindCancellation(t *testing.T) {
 	fb2 := newFakeBackend()
 	fb2.gate = make(chan struct{})
 	s2, albums2 := findStore(t, fb2, nil)
-	before = recstore.Dump(s2)
+	before := recstore.Dump(s2)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	_, err := albums2.Find(ctx, "1", noBackground)

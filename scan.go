@@ -342,14 +342,6 @@ func (s *scanner) literal(word string) error {
 	return nil
 }
 
-// null consumes a null if one is next and reports whether it did.
-func (s *scanner) null() (bool, error) {
-	if s.next() != 'n' {
-		return false, nil
-	}
-	return true, s.literal("null")
-}
-
 // skip consumes one value of any kind, checking its syntax and depth, and
 // returns its raw text.
 func (s *scanner) skip() ([]byte, error) {

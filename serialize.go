@@ -317,6 +317,36 @@ func (o *objectWriter) raw(k string, v []byte) {
 
 func (o *objectWriter) close() { o.b.WriteByte('}') }
 
+// writeLinkage writes r's members with ref: an array for a to-many, null
+// or the one member for a to-one.
+func writeLinkage(b *bytes.Buffer, r Related, ref func(Key)) {
+	switch {
+	case r.Many:
+		b.WriteByte('[')
+		for i, k := range r.Keys {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			ref(k)
+		}
+		b.WriteByte(']')
+	case len(r.Keys) == 0:
+		b.WriteString("null")
+	default:
+		ref(r.Keys[0])
+	}
+}
+
+// writeIdentifier writes a two-member object such as {"type": …, "id": …}.
+func writeIdentifier(b *bytes.Buffer, k1, v1, k2, v2 string) {
+	o := newObject(b)
+	o.key(k1)
+	writeJSONString(b, v1)
+	o.key(k2)
+	writeJSONString(b, v2)
+	o.close()
+}
+
 func writeJSONString(b *bytes.Buffer, s string) {
 	sb, _ := json.Marshal(s)
 	b.Write(sb)
@@ -365,30 +395,9 @@ func (j *JSONSerializer) writeHash(b *bytes.Buffer, snap *Snapshot, opts Seriali
 		// written as {"id", "type"} objects; others as bare ids.
 		ref := func(k Key) { writeJSONString(b, k.ID) }
 		if t.rels[i].keyed {
-			ref = func(k Key) {
-				o := newObject(b)
-				o.key("id")
-				writeJSONString(b, k.ID)
-				o.key("type")
-				writeJSONString(b, k.Type)
-				o.close()
-			}
+			ref = func(k Key) { writeIdentifier(b, "id", k.ID, "type", k.Type) }
 		}
-		switch {
-		case r.Many:
-			b.WriteByte('[')
-			for k, rk := range r.Keys {
-				if k > 0 {
-					b.WriteByte(',')
-				}
-				ref(rk)
-			}
-			b.WriteByte(']')
-		case len(r.Keys) == 0:
-			b.WriteString("null")
-		default:
-			ref(r.Keys[0])
-		}
+		writeLinkage(b, r, ref)
 	}
 	o.close()
 	return nil
@@ -470,29 +479,7 @@ func (j *JSONAPISerializer) Serialize(s *Store, snap *Snapshot, opts SerializeOp
 		rels.key(keys.rels[i])
 		rel := newObject(&b)
 		rel.key("data")
-		ident := func(k Key) {
-			o := newObject(&b)
-			o.key("type")
-			writeJSONString(&b, j.payloadKey(k.Type))
-			o.key("id")
-			writeJSONString(&b, k.ID)
-			o.close()
-		}
-		switch {
-		case r.Many:
-			b.WriteByte('[')
-			for k, rk := range r.Keys {
-				if k > 0 {
-					b.WriteByte(',')
-				}
-				ident(rk)
-			}
-			b.WriteByte(']')
-		case len(r.Keys) == 0:
-			b.WriteString("null")
-		default:
-			ident(r.Keys[0])
-		}
+		writeLinkage(&b, r, func(k Key) { writeIdentifier(&b, "type", j.payloadKey(k.Type), "id", k.ID) })
 		rel.close()
 	}
 	if rels != nil {

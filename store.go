@@ -45,8 +45,8 @@ type Options struct {
 
 	// Adapter loads what Find, FindAll, Query and QueryRecord ask for,
 	// for models registered without one of their own. nil means none:
-	// those calls then fail with ErrNoAdapter unless the Store has what
-	// they ask for.
+	// Find and FindAll then answer from what the Store holds, and calls
+	// that must ask a backend fail with ErrNoAdapter.
 	Adapter Adapter
 
 	// MaxBackgroundReloads caps the background reloads running at once;

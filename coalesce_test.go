@@ -57,16 +57,19 @@ func TestCoalescedFinds(t *testing.T) {
 		name      string
 		n         int
 		maxBatch  int
+		window    time.Duration
 		wantCalls int
 	}{
-		{"one batch", 10, 0, 1},
-		{"split by MaxBatch", 10, 3, 4},
-		{"1000 at once", 1000, 100, 10},
+		// Windows are wide so that a loaded CI machine still starts every
+		// goroutine inside one; full batches go out without waiting.
+		{"one batch", 10, 0, 150 * time.Millisecond, 1},
+		{"split by MaxBatch", 10, 3, 150 * time.Millisecond, 4},
+		{"1000 at once", 1000, 100, 5 * time.Second, 10},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fb := backendWith(tt.n)
-			_, albums := findStore(t, fb, &recstore.Options{Coalesce: &recstore.CoalesceOptions{Window: 20 * time.Millisecond, MaxBatch: tt.maxBatch}})
+			_, albums := findStore(t, fb, &recstore.Options{Coalesce: &recstore.CoalesceOptions{Window: tt.window, MaxBatch: tt.maxBatch}})
 			for id, err := range findAtOnce(t, albums, context.Background(), ids(tt.n)) {
 				require.NoError(t, err, id)
 			}
@@ -78,7 +81,7 @@ func TestCoalescedFinds(t *testing.T) {
 
 func TestCoalescedFindsMissingAndFailing(t *testing.T) {
 	fb := backendWith(3)
-	s, albums := findStore(t, fb, &recstore.Options{Coalesce: &recstore.CoalesceOptions{Window: 20 * time.Millisecond}})
+	s, albums := findStore(t, fb, &recstore.Options{Coalesce: &recstore.CoalesceOptions{Window: 150 * time.Millisecond}})
 	errs := findAtOnce(t, albums, context.Background(), []string{"0", "1", "2", "404"})
 	assert.NoError(t, errs["0"])
 	assert.NoError(t, errs["2"])
@@ -100,7 +103,7 @@ func TestCoalescedFindsMissingAndFailing(t *testing.T) {
 
 func TestCoalescedFindCancelled(t *testing.T) {
 	fb := backendWith(3)
-	_, albums := findStore(t, fb, &recstore.Options{Coalesce: &recstore.CoalesceOptions{Window: 50 * time.Millisecond}})
+	_, albums := findStore(t, fb, &recstore.Options{Coalesce: &recstore.CoalesceOptions{Window: 300 * time.Millisecond}})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	var cancelledErr error

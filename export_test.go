@@ -112,3 +112,18 @@ func CheckInverses(s *Store) error {
 	})
 	return err
 }
+
+// Waiters counts the Finds waiting on flights for typ/id, so that tests
+// can wait for callers to join instead of sleeping.
+func Waiters(s *Store, typ, id string) int {
+	s.flightMu.Lock()
+	defer s.flightMu.Unlock()
+	n := 0
+	for _, f := range s.flights[Key{typ, id}] {
+		n += f.waiters
+	}
+	return n
+}
+
+// Closing reports whether Close has begun.
+func Closing(s *Store) bool { return s.life.Err() != nil }

@@ -390,25 +390,33 @@ func (s *Store) FindAll(ctx context.Context, typ string, opts *FindOptions) ([]K
 	if t == nil {
 		return nil, fmt.Errorf("%w %q", ErrUnknownType, typ)
 	}
-	if err := s.findAll(ctx, t, opts); err != nil {
+	var keys []Key
+	err := s.findAll(ctx, t, opts, func() { keys = s.Keys(typ) })
+	if err != nil {
 		return nil, err
 	}
-	return s.Keys(typ), nil
+	return keys, nil
 }
 
 // FindAll returns the model's records as [Store.FindAll] finds them.
 func (m *Model[T]) FindAll(ctx context.Context, opts *FindOptions) ([]T, error) {
-	if err := m.s.findAll(ctx, m.t, opts); err != nil {
-		return nil, err
-	}
 	var out []T
-	for _, v := range m.All() {
-		out = append(out, v)
+	err := m.s.findAll(ctx, m.t, opts, func() {
+		for _, v := range m.All() {
+			out = append(out, v)
+		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-func (s *Store) findAll(ctx context.Context, t *table, opts *FindOptions) error {
+// findAll loads t's records as opts and the policy ask. read takes the
+// caller's answer once it is settled: after a foreground load, and before
+// a background one starts, so that the answer is what the Store held when
+// the caller asked, not whatever the reload manages to push meanwhile.
+func (s *Store) findAll(ctx context.Context, t *table, opts *FindOptions, read func()) error {
 	var o FindOptions
 	if opts != nil {
 		o = *opts
@@ -428,7 +436,8 @@ func (s *Store) findAll(ctx context.Context, t *table, opts *FindOptions) error 
 	if af == nil {
 		switch {
 		case !reload || o.Reload != ReloadAlways && cached > 0:
-			return nil // what the Store holds is all there is
+			read() // what the Store holds is all there is
+			return nil
 		case ad == nil:
 			return fail(ErrNoAdapter)
 		}
@@ -451,8 +460,13 @@ func (s *Store) findAll(ctx context.Context, t *table, opts *FindOptions) error 
 		return nil
 	}
 	if reload {
-		return s.foreground(ctx, load)
+		if err := s.foreground(ctx, load); err != nil {
+			return err
+		}
+		read()
+		return nil
 	}
+	read()
 	if o.BackgroundReload == ReloadAlways || o.BackgroundReload == ReloadDefault && policy.ShouldBackgroundReloadAll(t.name, cached) {
 		s.background(ctx, load)
 	}

@@ -265,7 +265,7 @@ func TestFindIncludeSubsetsShare(t *testing.T) {
 func TestFindCancellation(t *testing.T) {
 	fb := newFakeBackend()
 	fb.gate = make(chan struct{})
-	_, albums := findStore(t, fb, nil)
+	s, albums := findStore(t, fb, nil)
 
 	// One caller giving up does not fail the other, nor cancel the call.
 	short, cancelShort := context.WithCancel(context.Background())
@@ -275,9 +275,9 @@ func TestFindCancellation(t *testing.T) {
 	wg.Go(func() { _, shortErr = albums.Find(short, "1", noBackground) })
 	require.Eventually(t, func() bool { return fb.calls.Load() == 1 }, time.Second, time.Millisecond)
 	wg.Go(func() { got, longErr = albums.Find(context.Background(), "1", noBackground) })
-	time.Sleep(10 * time.Millisecond)
+	require.Eventually(t, func() bool { return recstore.Waiters(s, "album", "1") == 2 }, time.Second, time.Millisecond)
 	cancelShort()
-	time.Sleep(10 * time.Millisecond)
+	require.Eventually(t, func() bool { return recstore.Waiters(s, "album", "1") == 1 }, time.Second, time.Millisecond)
 	close(fb.gate)
 	wg.Wait()
 	assert.ErrorIs(t, shortErr, context.Canceled)
@@ -624,7 +624,7 @@ func TestCloseStopsEverything(t *testing.T) {
 	time.Sleep(20 * time.Millisecond)
 	closed := make(chan struct{})
 	go func() { s2.Close(); close(closed) }()
-	time.Sleep(20 * time.Millisecond)
+	require.Eventually(t, func() bool { return recstore.Closing(s2) }, time.Second, time.Millisecond)
 	close(q.gate) // the adapter answers only now
 	wg.Wait()
 	<-closed

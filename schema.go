@@ -58,6 +58,46 @@ type attrField struct {
 	// transform names the custom transform serializers apply, from the
 	// field's `recstore:"transform=NAME"` tag.
 	transform string
+	// coerce is the Ember Data coercion serializers apply when there is
+	// no custom transform, worked out once from the field's type.
+	coerce coercion
+	// nullable says the field is a pointer: a value that coerces to
+	// nothing stores nil rather than the zero value.
+	nullable bool
+}
+
+// A coercion is the built-in transform an attribute's Go type selects.
+type coercion uint8
+
+const (
+	coerceNone   coercion = iota // JSON values, slices, maps, structs: as sent
+	coerceRaw                    // json.Unmarshaler: as sent, its own decoder reads it
+	coerceDate                   // time.Time
+	coerceString                 // string kinds
+	coerceBool                   // bool
+	coerceInt                    // int and uint kinds
+	coerceFloat                  // float kinds
+)
+
+func coercionOf(typ reflect.Type) (c coercion, nullable bool) {
+	if typ.Kind() == reflect.Pointer {
+		typ, nullable = typ.Elem(), true
+	}
+	switch {
+	case typ == timeType:
+		return coerceDate, nullable
+	case reflect.PointerTo(typ).Implements(jsonUnmarshalerType):
+		return coerceRaw, nullable
+	case typ.Kind() == reflect.String:
+		return coerceString, nullable
+	case typ.Kind() == reflect.Bool:
+		return coerceBool, nullable
+	case isIntKind(typ.Kind()) || isUintKind(typ.Kind()):
+		return coerceInt, nullable
+	case typ.Kind() == reflect.Float32 || typ.Kind() == reflect.Float64:
+		return coerceFloat, nullable
+	}
+	return coerceNone, nullable
 }
 
 // relField is one `jsonapi:"relation,..."` field.
@@ -245,6 +285,7 @@ func newAttrField(f reflect.StructField, opts []string) (attrField, error) {
 		return a, err
 	}
 	a.decode = dec
+	a.coerce, a.nullable = coercionOf(f.Type)
 	a.set = setterFor(f.Type)
 	if needsClone(f.Type) {
 		t := f.Type

@@ -807,7 +807,7 @@ func (n *normalizer) scalarID(raw []byte) (string, error) {
 			return "", n.fail(errors.New("id must not be empty"))
 		}
 		return id, nil
-	case len(raw) > 0 && (raw[0] == '-' || '0' <= raw[0] && raw[0] <= '9') && !bytes.ContainsAny(raw, ".eE"):
+	case isPlainInteger(raw):
 		return string(raw), nil
 	}
 	return "", n.fail(fmt.Errorf("id must be a string or an integer, not %s", kindName(firstByte(raw))))
@@ -1102,32 +1102,21 @@ func (n *normalizer) transform(custom map[string]Transform, t *table, id string,
 		return out, nil
 	}
 	c := firstByte(raw)
-	typ := a.typ
-	nullable := false
-	if typ.Kind() == reflect.Pointer {
-		typ, nullable = typ.Elem(), true
-	}
 	if c == 'n' {
 		return keepRaw{}, nil
 	}
-	if typ == timeType {
+	switch a.coerce {
+	case coerceDate:
 		return n.dateTransform(raw, bad)
-	}
-	if reflect.PointerTo(typ).Implements(jsonUnmarshalerType) {
-		return keepRaw{}, nil
-	}
-	switch {
-	case typ.Kind() == reflect.String:
+	case coerceString:
 		switch c {
 		case '"':
 			return keepRaw{}, nil
-		case 't', 'f':
-			return string(raw), nil
 		case '{', '[':
 			return nil, bad(errors.New("want a string"))
 		}
-		return string(raw), nil // a number, as its text
-	case typ.Kind() == reflect.Bool:
+		return string(raw), nil // true, false or a number, as its text
+	case coerceBool:
 		switch c {
 		case 't', 'f':
 			return keepRaw{}, nil
@@ -1146,11 +1135,12 @@ func (n *normalizer) transform(custom map[string]Transform, t *table, id string,
 			f, _ := strconv.ParseFloat(string(raw), 64)
 			return f == 1, nil
 		}
-		if nullable {
+		if a.nullable {
 			return nil, nil
 		}
 		return false, nil
-	case isIntKind(typ.Kind()) || isUintKind(typ.Kind()) || typ.Kind() == reflect.Float32 || typ.Kind() == reflect.Float64:
+	case coerceInt, coerceFloat:
+		isInt := a.coerce == coerceInt
 		switch c {
 		case '"':
 			s, err := n.sc.unquote(raw[1 : len(raw)-1])
@@ -1165,7 +1155,7 @@ func (n *normalizer) transform(custom map[string]Transform, t *table, id string,
 			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 				return nil, nil // Number("abc") is NaN, which Ember Data stores as null
 			}
-			if isIntKind(typ.Kind()) || isUintKind(typ.Kind()) {
+			if isInt {
 				if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 					return json.Number(strconv.FormatInt(n, 10)), nil
 				}
@@ -1182,16 +1172,29 @@ func (n *normalizer) transform(custom map[string]Transform, t *table, id string,
 		// A number such as 1e3 or 2.0 is an integer to a JavaScript
 		// backend; one with a fraction is not, and fails here, where the
 		// pointer still names the payload's member.
-		if (isIntKind(typ.Kind()) || isUintKind(typ.Kind())) && bytes.ContainsAny(raw, ".eE") {
+		if isInt && !isPlainInteger(raw) {
 			f, err := strconv.ParseFloat(string(raw), 64)
 			if err != nil {
 				return nil, bad(err)
 			}
 			return integral(f, bad)
 		}
-		return keepRaw{}, nil
 	}
 	return keepRaw{}, nil
+}
+
+// isPlainInteger reports whether a scanned JSON number has neither a
+// fraction nor an exponent. raw is already known to be valid JSON.
+func isPlainInteger(raw []byte) bool {
+	if len(raw) == 0 || raw[0] != '-' && (raw[0] < '0' || raw[0] > '9') {
+		return false
+	}
+	for _, c := range raw[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // integral returns f as an integer JSON number, or fails if it has a

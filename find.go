@@ -567,6 +567,38 @@ func (m *Model[T]) QueryRecord(ctx context.Context, query url.Values) (T, error)
 	return out[0], nil
 }
 
+// Query is [Model.Query] for a type named at run time: it answers with
+// the keys of the records the backend sent, in its order.
+func (s *Store) Query(ctx context.Context, typ string, query url.Values) (*QueryResult[Key], error) {
+	t := s.lookupType(typ)
+	if t == nil {
+		return nil, fmt.Errorf("%w %q", ErrUnknownType, typ)
+	}
+	res := &QueryResult[Key]{}
+	err := s.query(ctx, t, "Query", query, func(data []Key, doc *Document) {
+		res.Records = slices.Clone(data)
+		res.Meta, res.Links = doc.Meta, doc.Links
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// QueryRecord is [Model.QueryRecord] for a type named at run time.
+func (s *Store) QueryRecord(ctx context.Context, typ string, query url.Values) (Key, error) {
+	t := s.lookupType(typ)
+	if t == nil {
+		return Key{}, fmt.Errorf("%w %q", ErrUnknownType, typ)
+	}
+	var k Key
+	err := s.query(ctx, t, "QueryRecord", query, func(data []Key, _ *Document) { k = data[0] })
+	if err != nil {
+		return Key{}, err
+	}
+	return k, nil
+}
+
 // query runs a Query or QueryRecord call and pushes its answer, calling
 // read under the push's lock.
 func (s *Store) query(ctx context.Context, t *table, op string, query url.Values, read func([]Key, *Document)) error {

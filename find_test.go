@@ -485,6 +485,38 @@ func TestQuery(t *testing.T) {
 	assert.ErrorIs(t, err, recstore.ErrNotSupported)
 }
 
+// The Store's untyped Query and QueryRecord answer with keys.
+func TestStoreQuery(t *testing.T) {
+	fb := newFakeBackend()
+	s, albums := findStore(t, fb, nil)
+	res, err := s.Query(context.Background(), "album", url.Values{"sort": {"title"}})
+	require.NoError(t, err)
+	assert.Equal(t, []recstore.Key{{Type: "album", ID: "2"}, {Type: "album", ID: "1"}}, res.Records)
+	assert.Equal(t, map[string]any{"total": 2.0}, res.Meta)
+	assert.Equal(t, map[string]any{"next": "/albums?page=2"}, res.Links)
+	assert.True(t, albums.Has("2"))
+
+	k, err := s.QueryRecord(context.Background(), "album", url.Values{"title": {"Calgary"}})
+	require.NoError(t, err)
+	assert.Equal(t, recstore.Key{Type: "album", ID: "2"}, k)
+
+	tests := []struct {
+		name string
+		call func() error
+		is   error
+	}{
+		{"Query of an unknown type", func() error { _, err := s.Query(context.Background(), "nope", nil); return err }, recstore.ErrUnknownType},
+		{"QueryRecord of an unknown type", func() error { _, err := s.QueryRecord(context.Background(), "nope", nil); return err }, recstore.ErrUnknownType},
+		{"QueryRecord with no match", func() error {
+			_, err := s.QueryRecord(context.Background(), "album", url.Values{"title": {"none"}})
+			return err
+		}, recstore.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { assert.ErrorIs(t, tt.call(), tt.is) })
+	}
+}
+
 // An adapter's answer goes through the type's serializer.
 func TestFindUsesTheSerializer(t *testing.T) {
 	s := recstore.New(&recstore.Options{Adapter: recstore.AdapterFunc(func(ctx context.Context, req *recstore.Request) ([]byte, error) {

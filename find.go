@@ -317,12 +317,16 @@ func (s *Store) load(ctx context.Context, t *table, ad Adapter, id string, inclu
 	if len(bytes.TrimSpace(payload)) == 0 {
 		return fail(fmt.Errorf("%w: the response is empty", ErrNotFound))
 	}
+	_, rest := s.SerializerFor(t.name).(*RESTSerializer)
 	err = s.pushPayload(t.name, payload, t, func(doc *Document) error {
+		if rest && len(doc.Data) > 1 {
+			pickPrimary(doc, t.name, id)
+		}
 		switch {
 		case len(doc.Data) == 0:
 			return fmt.Errorf("%w: the response has no data", ErrNotFound)
 		case len(doc.Data) > 1:
-			return fmt.Errorf("%w: the response holds %d records, not one", ErrWrongRecord, len(doc.Data))
+			return fmt.Errorf("%w: the response holds %d records, none of them %s:%s", ErrWrongRecord, len(doc.Data), t.name, id)
 		case doc.Data[0].Type != t.name || doc.Data[0].ID != id:
 			return fmt.Errorf("%w: asked for %s:%s, got %s:%s", ErrWrongRecord, t.name, id, doc.Data[0].Type, doc.Data[0].ID)
 		}
@@ -332,6 +336,25 @@ func (s *Store) load(ctx context.Context, t *table, ad Adapter, id string, inclu
 		return fail(err)
 	}
 	return nil
+}
+
+// pickPrimary makes the record typ/id the primary data of doc, and the
+// rest of its primary records included ones, when the data holds it among
+// others: a REST backend may answer a Find with an array, and Ember Data's
+// RESTSerializer takes the record asked for as the answer and the others
+// as sideloads. (A JSON:API answer must hold one record, as in Ember.)
+// Without the record in the data, doc is left as it was.
+func pickPrimary(doc *Document, typ, id string) {
+	i := slices.IndexFunc(doc.Data, func(r *Resource) bool { return r.Type == typ && r.ID == id })
+	if i < 0 {
+		return
+	}
+	rest := make([]*Resource, 0, len(doc.Data)-1+len(doc.Included))
+	rest = append(rest, doc.Data[:i]...)
+	rest = append(rest, doc.Data[i+1:]...)
+	doc.Included = append(rest, doc.Included...)
+	doc.Data = doc.Data[i : i+1]
+	doc.Many = false
 }
 
 func (s *Store) reportBackground(err error) {

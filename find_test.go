@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -529,6 +531,29 @@ func TestFindUsesTheSerializer(t *testing.T) {
 	a, err := albums.Find(context.Background(), "4", noBackground)
 	require.NoError(t, err)
 	assert.Equal(t, Album{ID: "4", Title: "REST", SongCount: 3}, a)
+}
+
+// A REST backend may answer a Find with an array: the record asked for is
+// the answer and the others land as sideloads, as Ember's RESTSerializer
+// does. An array without it is still the wrong answer.
+func TestFindRESTArrayAnswer(t *testing.T) {
+	answer := `{"albums": [{"id": 3, "title": "other"}, {"id": 4, "title": "asked"}, {"id": 5, "title": "another"}]}`
+	s := recstore.New(&recstore.Options{Adapter: recstore.AdapterFunc(func(ctx context.Context, req *recstore.Request) ([]byte, error) {
+		return []byte(answer), nil
+	})})
+	defer s.Close()
+	albums := recstore.MustRegister[Album](s, &recstore.ModelOptions{Serializer: seedSerializer()})
+	recstore.MustRegister[Label](s, nil)
+	recstore.MustRegister[Track](s, nil)
+	a, err := albums.Find(context.Background(), "4", noBackground)
+	require.NoError(t, err)
+	assert.Equal(t, "asked", a.Title)
+	assert.Equal(t, []string{"3", "4", "5"}, slices.Sorted(maps.Keys(maps.Collect(albums.All()))), "the others are sideloads")
+
+	before := recstore.Dump(s)
+	_, err = albums.Find(context.Background(), "9", noBackground)
+	assert.ErrorIs(t, err, recstore.ErrWrongRecord)
+	requireUnchanged(t, s, before)
 }
 
 func (f *fakeBackend) FindMany(ctx context.Context, req *recstore.Request) ([]byte, error) {

@@ -342,7 +342,7 @@ func (j *JSONSerializer) normalize(s *Store, typ string, payload []byte, fast bo
 
 // NormalizeRecord reads one record hash of type typ.
 func (j *JSONSerializer) NormalizeRecord(s *Store, typ string, hash []byte) (*Document, error) {
-	return normalizeRecord(s, j, typ, hash)
+	return normalizeRecord(s, j, typ, hash, false)
 }
 
 // RESTSerializer reads payloads keyed by type, as Ember Data's
@@ -380,6 +380,7 @@ func (rs *RESTSerializer) normalize(s *Store, typ string, payload []byte, fast b
 	if err != nil {
 		return nil, err
 	}
+	n.rest = true
 	sc := &n.sc
 	if c := sc.next(); c != '{' {
 		return nil, n.wrong("a REST payload must be an object keyed by type, not %s", kindName(c))
@@ -459,10 +460,10 @@ func (rs *RESTSerializer) normalize(s *Store, typ string, payload []byte, fast b
 
 // NormalizeRecord reads one record hash of type typ.
 func (rs *RESTSerializer) NormalizeRecord(s *Store, typ string, hash []byte) (*Document, error) {
-	return normalizeRecord(s, &rs.JSONSerializer, typ, hash)
+	return normalizeRecord(s, &rs.JSONSerializer, typ, hash, true)
 }
 
-func normalizeRecord(s *Store, j *JSONSerializer, typ string, hash []byte) (*Document, error) {
+func normalizeRecord(s *Store, j *JSONSerializer, typ string, hash []byte, rest bool) (*Document, error) {
 	t := s.lookupType(typ)
 	if t == nil {
 		return nil, fmt.Errorf("%w %q", ErrUnknownType, typ)
@@ -471,6 +472,7 @@ func normalizeRecord(s *Store, j *JSONSerializer, typ string, hash []byte) (*Doc
 	if err != nil {
 		return nil, err
 	}
+	n.rest = rest
 	if c := n.sc.next(); c != '{' {
 		return nil, n.wrong("a record hash must be an object, not %s", kindName(c))
 	}
@@ -566,6 +568,9 @@ type normalizer struct {
 	attrSlab []rawAttr
 	resSlab  []Resource
 	dataBuf  []*Resource // Document.Data's storage, kept by the pool
+	// rest is set for REST payloads, whose to-one relationships may name
+	// their record's type in a sibling member (see polymorphic).
+	rest bool
 }
 
 func newNormalizer(s *Store, payload []byte, fast bool) (*normalizer, error) {
@@ -781,12 +786,18 @@ func (n *normalizer) record(j *JSONSerializer, t *table, h *Hash) (*Resource, er
 		if !ok {
 			continue
 		}
-		n.in(keys.rels[i])
-		rel, err := n.relationship(j, rf, raw)
+		var rel *Relationship
+		var err error
+		if c := firstByte(raw); n.rest && rf.keyed && !rf.many && c != '{' && c != '[' && c != 'n' {
+			rel, err = n.polymorphic(j, rf, h, keys.rels[i], raw)
+		} else {
+			n.in(keys.rels[i])
+			rel, err = n.relationship(j, rf, raw)
+			n.out()
+		}
 		if err != nil {
 			return nil, err
 		}
-		n.out()
 		if r.Relationships == nil {
 			r.Relationships = make(map[string]*Relationship, len(t.rels))
 		}
@@ -818,6 +829,40 @@ func firstByte(b []byte) byte {
 		return 0
 	}
 	return b[0]
+}
+
+// polymorphic reads a to-one Key relationship given as a scalar id in a
+// REST payload, whose record's type may be named by the member keyed
+// after the relationship plus "Type", as Ember Data's RESTSerializer reads
+// polymorphic belongsTo relationships: {"author": 1, "authorType":
+// "person"}. Without that member it is read as any other.
+func (n *normalizer) polymorphic(j *JSONSerializer, rf *relField, h *Hash, key string, raw []byte) (*Relationship, error) {
+	typRaw, ok := h.Raw(key + "Type")
+	if !ok || firstByte(typRaw) == 'n' {
+		n.in(key)
+		defer n.out()
+		return n.relationship(j, rf, raw)
+	}
+	n.in(key + "Type")
+	if firstByte(typRaw) != '"' {
+		return nil, n.fail(fmt.Errorf("a relationship's type must be a string, not %s", kindName(firstByte(typRaw))))
+	}
+	name, err := n.sc.unquote(typRaw[1 : len(typRaw)-1])
+	if err != nil {
+		return nil, n.fail(err)
+	}
+	t := n.s.lookupType(j.modelName(name))
+	if t == nil {
+		return nil, n.fail(fmt.Errorf("%w %q", ErrUnknownType, j.modelName(name)))
+	}
+	n.out()
+	n.in(key)
+	id, err := n.scalarID(raw)
+	if err != nil {
+		return nil, err
+	}
+	n.out()
+	return &Relationship{Data: []Key{{t.name, id}}}, nil
 }
 
 // relatedType is the model type a relationship's scalar ids refer to.

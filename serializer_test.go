@@ -174,6 +174,16 @@ func TestRESTSerializer(t *testing.T) {
 			want:     map[string]any{"github-handle:h1": GithubHandle{ID: "h1", UserName: "ann", Owner: recstore.Key{Type: "person", ID: "1"}}},
 		},
 		{
+			name:     "a polymorphic to-one names its type in a Type member",
+			payload:  `{"githubHandles": [{"id": "h1", "owner": 1, "ownerType": "people"}, {"id": "h2", "owner": {"id": 2, "type": "post"}}, {"id": "h3", "owner": null, "ownerType": "person"}]}`,
+			wantKeys: []string{"github-handle:h1", "github-handle:h2", "github-handle:h3"},
+			want: map[string]any{
+				"github-handle:h1": GithubHandle{ID: "h1", Owner: recstore.Key{Type: "person", ID: "1"}},
+				"github-handle:h2": GithubHandle{ID: "h2", Owner: recstore.Key{Type: "post", ID: "2"}},
+				"github-handle:h3": GithubHandle{ID: "h3"},
+			},
+		},
+		{
 			name:     "embedded records become included resources",
 			typ:      "post",
 			payload:  `{"post": {"id": 1, "author": {"id": 5, "firstName": "Tom"}, "comments": [{"id": 7, "body": "hi"}, 8]}}`,
@@ -383,6 +393,9 @@ func TestSerializerBadInput(t *testing.T) {
 		{"REST fractional string for an integer", &recstore.RESTSerializer{}, "album", `{"albums": [{"id": 1, "songCount": "1.5"}]}`, "/albums/0/songCount", recstore.ErrInvalidAttribute},
 		{"REST value the store rejects", &recstore.RESTSerializer{}, "album", `{"albums": [{"id": 1, "songCount": 99999999999999999999}]}`, "/data/0/attributes/songCount", recstore.ErrInvalidAttribute},
 		{"REST not JSON", &recstore.RESTSerializer{}, "post", `{"posts": [}`, "/posts/0", recstore.ErrSyntax},
+		{"REST polymorphic type unknown", &recstore.RESTSerializer{}, "", `{"githubHandles": [{"id": 1, "owner": 1, "ownerType": "planet"}]}`, "/githubHandles/0/ownerType", recstore.ErrUnknownType},
+		{"REST polymorphic type not a string", &recstore.RESTSerializer{}, "", `{"githubHandles": [{"id": 1, "owner": 1, "ownerType": 7}]}`, "/githubHandles/0/ownerType", nil},
+		{"REST polymorphic id of the wrong shape", &recstore.RESTSerializer{}, "", `{"githubHandles": [{"id": 1, "owner": true, "ownerType": "person"}]}`, "/githubHandles/0/owner", nil},
 		{"JSON:API resource without type", &recstore.JSONAPISerializer{}, "", `{"data": [{"id": 1}]}`, "/data/0", nil},
 		{"JSON:API no data", &recstore.JSONAPISerializer{}, "", `{"meta": {}}`, "", nil},
 		{"JSON:API bad linkage", &recstore.JSONAPISerializer{}, "", `{"data": {"type": "posts", "id": 1, "relationships": {"author": {"data": [{"type": "people", "id": 1}]}}}}`, "/data/relationships/author/data", nil},
@@ -394,6 +407,7 @@ func TestSerializerBadInput(t *testing.T) {
 			recstore.MustRegister[Post](s, nil)
 			recstore.MustRegister[Comment](s, nil)
 			recstore.MustRegister[Person](s, nil)
+			recstore.MustRegister[GithubHandle](s, nil)
 			_, err := s.Push(base)
 			require.NoError(t, err)
 			_, err = s.Push(`{"data": {"type": "post", "id": "1", "attributes": {"title": "x"}}}`)

@@ -183,6 +183,8 @@ var payloadSeeds = []struct {
 	{5, `{"meta": {"total": 1}, "posts": [{"id": 1}], "comments": null, "evilMinions": [{"id": 1}]}`},
 	{0, `{"people": [{"id": 1}], "posts": [{"id": 2}]}`},
 	{0, `{"github_handles": [{"id": "h1", "userName": "ann", "owner": {"id": 1, "type": "people"}}]}`},
+	{0, `{"githubHandles": [{"id": "h1", "owner": 1, "ownerType": "people"}, {"id": "h2", "owner": 2, "ownerType": 7}]}`},
+	{8, `{"githubHandle": {"id": "h1", "owner": "x", "ownerType": "planet"}}`},
 	{5, `{"post": {"id": 1, "author": {"id": 5, "firstName": "Tom"}, "comments": [{"id": 7, "body": "hi"}, 8]}}`},
 	{1, `{"albums": [{"id": 1, "tracks_total": 12, "record_label": 3, "tracks": [1, {"id": 2, "title": "two"}]}], "labels": [{"id": 3, "name": "4AD"}]}`},
 	{5, `{"meta": {"total": 3}, "posts": []}`},

@@ -358,15 +358,32 @@ func writeJSONString(b *bytes.Buffer, s string) {
 // an array of ids when [Related.SerializeHasMany] says so. Members of Key
 // and []Key relationships, which may be of any type, are written as
 // {"id", "type"} objects. Relationships no push has set are left out.
+//
+// A relationship named in Embedded is written as its records, each as its
+// own type's serializer writes a hash, with its id, and without the
+// inverse that points back (Ember's embedded: 'always'); to-manys are then
+// written whatever their inverse. A related record the Store does not
+// hold is written as its id.
 func (j *JSONSerializer) Serialize(s *Store, snap *Snapshot, opts SerializeOptions) ([]byte, error) {
 	var b bytes.Buffer
-	if err := j.writeHash(&b, snap, opts); err != nil {
+	if err := j.writeHash(s, &b, snap, opts, embedding{}); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
 }
 
-func (j *JSONSerializer) writeHash(b *bytes.Buffer, snap *Snapshot, opts SerializeOptions) error {
+// embedding is where writeHash is in a tree of embedded records: how deep,
+// and the inverse relationship the record being written must leave out.
+type embedding struct {
+	depth int
+	skip  string
+}
+
+// maxEmbedDepth bounds embedded records within embedded records, so that
+// serializers that embed each other's types cannot loop.
+const maxEmbedDepth = 8
+
+func (j *JSONSerializer) writeHash(s *Store, b *bytes.Buffer, snap *Snapshot, opts SerializeOptions, in embedding) error {
 	t := snap.t
 	keys := j.keysFor(t)
 	o := newObject(b)
@@ -386,21 +403,63 @@ func (j *JSONSerializer) writeHash(b *bytes.Buffer, snap *Snapshot, opts Seriali
 		}
 		o.raw(keys.attrs[i], raw)
 	}
+	var err error
 	for i, r := range snap.rels {
-		if !r.Known || r.Many && !r.SerializeHasMany() {
+		embedded := j.Embedded[r.Name] && in.depth < maxEmbedDepth
+		if !r.Known || r.Name == in.skip || r.Many && !embedded && !r.SerializeHasMany() {
 			continue
 		}
 		o.key(keys.rels[i])
 		// A Key relationship can hold any type, so its members are
 		// written as {"id", "type"} objects; others as bare ids.
+		keyed := t.rels[i].keyed
 		ref := func(k Key) { writeJSONString(b, k.ID) }
-		if t.rels[i].keyed {
+		if keyed {
 			ref = func(k Key) { writeIdentifier(b, "id", k.ID, "type", k.Type) }
 		}
+		if embedded {
+			ref = j.embedRecord(s, b, ref, keyed, r.Inverse, in.depth+1, &err)
+		}
 		writeLinkage(b, r, ref)
+		if err != nil {
+			return err
+		}
 	}
 	o.close()
 	return nil
+}
+
+// embedRecord returns a writer of related records as embedded hashes,
+// each by its own type's serializer, falling back to ref for a record the
+// Store does not hold. A keyed relationship's records also name their
+// type, so that they can be read back. The first error lands in *err.
+func (j *JSONSerializer) embedRecord(s *Store, b *bytes.Buffer, ref func(Key), keyed bool, inverse string, depth int, err *error) func(Key) {
+	return func(k Key) {
+		snap, ok := s.Snapshot(k)
+		if !ok || *err != nil {
+			ref(k)
+			return
+		}
+		var h bytes.Buffer
+		own := hashSerializerFor(s, snap.t, j)
+		if e := own.writeHash(s, &h, snap, SerializeOptions{IncludeID: true}, embedding{depth: depth, skip: inverse}); e != nil {
+			*err = e
+			ref(k)
+			return
+		}
+		out := h.Bytes()
+		if keyed {
+			// Add "type" as the last member of the object just written.
+			out = out[:len(out)-1]
+			if len(out) > 1 {
+				out = append(out, ',')
+			}
+			out = append(out, `"type":`...)
+			tb, _ := json.Marshal(k.Type)
+			out = append(append(out, tb...), '}')
+		}
+		b.Write(out)
+	}
 }
 
 // payloadKey is the REST root key for a model type: its PayloadKey hook,
@@ -418,7 +477,7 @@ func (rs *RESTSerializer) Serialize(s *Store, snap *Snapshot, opts SerializeOpti
 	var b bytes.Buffer
 	o := newObject(&b)
 	o.key(rs.payloadKey(snap.Key.Type))
-	if err := rs.writeHash(&b, snap, opts); err != nil {
+	if err := rs.writeHash(s, &b, snap, opts, embedding{}); err != nil {
 		return nil, err
 	}
 	o.close()

@@ -2,6 +2,7 @@ package recstore_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,6 +81,66 @@ func TestSerialize(t *testing.T) {
 			assert.JSONEq(t, tt.want, string(got))
 		})
 	}
+}
+
+// Relationships named in Embedded are written as records, as Ember's
+// embedded: 'always' does, and read back by the same serializer.
+func TestSerializeEmbedded(t *testing.T) {
+	ser := &recstore.RESTSerializer{JSONSerializer: recstore.JSONSerializer{
+		Embedded: map[string]bool{"label": true, "tracks": true, "owner": true}}}
+	s := newSerializerStore(t, &recstore.Options{Serializer: ser})
+	_, err := s.Push(serializeBase)
+	require.NoError(t, err)
+	_, err = s.Push(`{"data": [
+		{"type": "label", "id": "7", "attributes": {"name": "4AD"}},
+		{"type": "track", "id": "t1", "attributes": {"title": "Wait"}},
+		{"type": "person", "id": "9", "attributes": {"firstName": "Ann"}}]}`)
+	require.NoError(t, err)
+
+	album, err := s.Serialize(recstore.Key{Type: "album", ID: "1"}, &recstore.SerializeOptions{IncludeID: true})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"album": {"id": "1", "title": "Fewer Moving Parts", "artist": "David Bazan", "songCount": 10,
+		"label": {"id": "7", "name": "4AD"},
+		"tracks": [{"id": "t1", "title": "Wait"}, "t2"]}}`, string(album),
+		"a one-to-many is written when embedded; the track leaves out its album; t2 is not loaded: its id")
+	handle, err := s.Serialize(recstore.Key{Type: "github-handle", ID: "h1"}, nil)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"githubHandle": {"userName": "ann", "owner": {"id": "9", "firstName": "Ann", "type": "person"}}}`, string(handle),
+		"a Key relationship's embedded record names its type")
+
+	// What was written reads back the same.
+	s2 := newSerializerStore(t, &recstore.Options{Serializer: ser})
+	_, err = s2.PushPayload("album", album)
+	require.NoError(t, err)
+	a, _ := s2.Peek(recstore.Key{Type: "album", ID: "1"})
+	got := a.(Album)
+	require.NotNil(t, got.Label)
+	assert.Equal(t, "4AD", got.Label.Name)
+	require.Len(t, got.Tracks, 1, "t2 is known by id only")
+	assert.Equal(t, "Wait", got.Tracks[0].Title)
+	rel, _ := s2.Related(recstore.Key{Type: "album", ID: "1"}, "tracks")
+	assert.Equal(t, []recstore.Key{{Type: "track", ID: "t1"}, {Type: "track", ID: "t2"}}, rel.Keys)
+	_, err = s2.PushPayload("github-handle", handle)
+	require.Error(t, err, "no id was asked for")
+	handle, err = s.Serialize(recstore.Key{Type: "github-handle", ID: "h1"}, &recstore.SerializeOptions{IncludeID: true})
+	require.NoError(t, err)
+	_, err = s2.PushPayload("github-handle", handle)
+	require.NoError(t, err)
+	p, ok := s2.Peek(recstore.Key{Type: "person", ID: "9"})
+	require.True(t, ok)
+	assert.Equal(t, "Ann", p.(Person).FirstName)
+}
+
+// Types that embed each other stop at a bounded depth.
+func TestSerializeEmbeddedCycle(t *testing.T) {
+	ser := &recstore.JSONSerializer{Embedded: map[string]bool{"ref": true}}
+	s, _, _, _, _ := newStore(t, &recstore.Options{Serializer: ser})
+	_, err := s.Push(`{"data": [{"type": "kinds", "id": "1", "relationships": {"ref": {"data": {"type": "kinds", "id": "2"}}}},
+		{"type": "kinds", "id": "2", "relationships": {"ref": {"data": {"type": "kinds", "id": "1"}}}}]}`)
+	require.NoError(t, err)
+	out, err := s.Serialize(recstore.Key{Type: "kinds", ID: "1"}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 9, strings.Count(string(out), `"ref":`), "eight levels embedded, then an identifier")
 }
 
 func TestSerializeErrors(t *testing.T) {

@@ -288,7 +288,8 @@ type JSONSerializer struct {
 	// hash (Ember's embedded: 'always'). An embedded record is normalized
 	// with its own type's serializer, pushed as included, and linked by
 	// key. Objects with members besides "id" and "type" are taken as
-	// embedded records even when not listed.
+	// embedded records even when not listed. Serialize writes these
+	// relationships' records embedded too.
 	Embedded map[string]bool
 
 	// Transforms are the custom transforms attributes name with

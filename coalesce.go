@@ -171,7 +171,7 @@ func (s *Store) sendGroup(b *batch, ids []string, flights []*flight) {
 	gctx, gcancel := s.callContext(b.ctx, false)
 	defer gcancel()
 	s.flightMu.Lock()
-	live := 0
+	live := 0 // guarded by flightMu, as f.cancel is called with it held
 	for _, f := range flights {
 		if f.waiters < 0 {
 			continue // left while the group formed
@@ -183,11 +183,12 @@ func (s *Store) sendGroup(b *batch, ids []string, flights []*flight) {
 			}
 		}
 	}
+	anyLive := live > 0
 	s.flightMu.Unlock()
 
 	errs := map[string]error{}
 	switch {
-	case live == 0:
+	case !anyLive:
 		for _, id := range ids {
 			errs[id] = context.Canceled
 		}
@@ -196,10 +197,10 @@ func (s *Store) sendGroup(b *batch, ids []string, flights []*flight) {
 	default:
 		s.loadMany(gctx, b.t, b.mf, ids, errs)
 	}
-	s.flightMu.Lock()
 	for i, f := range flights {
-		s.land(Key{b.t.name, ids[i]}, f, errs[ids[i]])
+		s.settle(Key{b.t.name, ids[i]}, f, errs[ids[i]])
 	}
+	s.flightMu.Lock()
 	s.running--
 	s.idle.Broadcast()
 	s.flightMu.Unlock()

@@ -171,22 +171,34 @@ func join(s []string, sep string) string {
 	return out
 }
 
-// slowGrouper takes its time to group, so callers leave meanwhile.
-type slowGrouper struct{ *fakeBackend }
+// gatedGrouper groups only once its gate opens, so that callers can leave
+// while their batch is being grouped.
+type gatedGrouper struct {
+	*fakeBackend
+	once    *sync.Once
+	entered chan struct{} // closed when grouping first starts
+	gate    chan struct{}
+}
 
-func (slowGrouper) GroupForFindMany(typ string, ids []string) [][]string {
-	time.Sleep(100 * time.Millisecond)
+func (g gatedGrouper) GroupForFindMany(typ string, ids []string) [][]string {
+	g.once.Do(func() { close(g.entered) })
+	<-g.gate
 	return [][]string{ids}
 }
 
 func TestCoalescedCallersLeavingWhileGrouping(t *testing.T) {
 	fb := backendWith(3)
-	_, albums := findStore(t, slowGrouper{fb}, &recstore.Options{Coalesce: &recstore.CoalesceOptions{}})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
-	defer cancel()
-	for _, err := range findAtOnce(t, albums, ctx, []string{"0", "1"}) {
-		assert.ErrorIs(t, err, context.DeadlineExceeded)
+	g := gatedGrouper{fakeBackend: fb, once: new(sync.Once), entered: make(chan struct{}), gate: make(chan struct{})}
+	s, albums := findStore(t, g, &recstore.Options{Coalesce: &recstore.CoalesceOptions{}})
+	ctx, cancel := context.WithCancel(context.Background())
+	errs := make(chan map[string]error, 1)
+	go func() { errs <- findAtOnce(t, albums, ctx, []string{"0", "1"}) }()
+	<-g.entered
+	cancel()
+	for _, err := range <-errs { // every caller has left
+		assert.ErrorIs(t, err, context.Canceled)
 	}
-	time.Sleep(150 * time.Millisecond)
+	close(g.gate)
+	require.NoError(t, s.Close()) // waits for the batch's goroutines
 	assert.Zero(t, fb.calls.Load(), "nobody waits: no call is made")
 }

@@ -205,17 +205,14 @@ func (s *Store) fetch(ctx context.Context, t *table, ad Adapter, id string, incl
 			go func() {
 				err := s.load(fctx, t, ad, id, f.include)
 				cancel()
-				s.flightMu.Lock()
-				s.land(k, f, err)
-				s.running--
-				s.idle.Broadcast()
-				s.flightMu.Unlock()
+				s.settle(k, f, err)
 				if background {
 					<-s.bgSlots
 				}
-				if err != nil && f.bgJoined > 0 {
-					s.reportBackground(err)
-				}
+				s.flightMu.Lock()
+				s.running--
+				s.idle.Broadcast()
+				s.flightMu.Unlock()
 			}()
 		}
 	} else if background && f.bgJoined == 0 {
@@ -251,6 +248,28 @@ func (s *Store) fetch(ctx context.Context, t *table, ad Adapter, id string, incl
 
 // land ends flight f of record k with err, releasing its waiters. Called
 // with flightMu held.
+// settle lands f and, when background reloads joined it, reports its
+// error before it stops counting them, so that Wait returns only after the
+// report. Called without flightMu.
+func (s *Store) settle(k Key, f *flight, err error) {
+	s.flightMu.Lock()
+	bg := f.bgJoined
+	f.bgJoined = 0 // counted down below, not by land
+	s.land(k, f, err)
+	err = f.err
+	s.flightMu.Unlock()
+	if bg == 0 {
+		return
+	}
+	if err != nil {
+		s.reportBackground(err)
+	}
+	s.flightMu.Lock()
+	s.bgRunning -= bg
+	s.idle.Broadcast()
+	s.flightMu.Unlock()
+}
+
 func (s *Store) land(k Key, f *flight, err error) {
 	s.unlist(k, f)
 	if err != nil && s.life.Err() != nil && errors.Is(err, context.Canceled) {

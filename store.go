@@ -66,7 +66,9 @@ type Options struct {
 
 	// OnBackgroundError, if not nil, is called with the error of each
 	// failed background reload, on the reload's goroutine. nil means the
-	// error is logged to Logger at level Warn.
+	// error is logged to Logger at level Warn. Wait and Close return only
+	// after these calls have, so it must not call them itself: to close
+	// the Store on an error, call Close on another goroutine.
 	OnBackgroundError func(err error)
 
 	// Logger receives what the Store reports but does not fail on, such as
@@ -194,6 +196,13 @@ type entry struct {
 	// draft is the entry's pending state during a change; guarded by
 	// Store.mu.
 	draft *draft
+}
+
+// loaded reports whether e's published version holds a record, rather
+// than only relationship state that inverses gave it.
+func (e *entry) loaded() bool {
+	v := e.cur.Load()
+	return v != nil && v.val != nil
 }
 
 // A version is one immutable state of a record. Once published through
@@ -475,7 +484,7 @@ func (s *Store) Related(k Key, name string) (Related, bool) {
 }
 
 // Unload removes the record k from the Store and reports whether it was
-// loaded. As in Ember Data, relationships that declare an inverse forget
+// loaded; a record the Store only knows by reference is left alone. As in Ember Data, relationships that declare an inverse forget
 // it: a track unloaded leaves its album's tracks, an album unloaded leaves
 // its tracks' album null. Other records that name k without an inverse keep
 // the key, and reading them reports it as not loaded. Pushing k again
@@ -491,15 +500,19 @@ func (s *Store) Unload(k Key) bool {
 	if e == nil {
 		return false
 	}
-	v := e.cur.Load()
-	wasLoaded := v != nil && v.val != nil
+	if !e.loaded() {
+		// Only known by reference: what others say of it came from the
+		// backend and stays, as unloading a record Ember Data has not
+		// loaded changes nothing.
+		return false
+	}
 	c := newCommit(s)
 	if err := c.unload(t, e); err != nil {
 		c.abort()
 		return false
 	}
 	c.publish()
-	return wasLoaded
+	return true
 }
 
 // UnloadAll removes every record of the given types, or of every type when
@@ -526,7 +539,9 @@ func (s *Store) UnloadAll(types ...string) error {
 	for _, t := range tables {
 		var err error
 		t.byID.all(func(e *entry) bool {
-			err = c.unload(t, e)
+			if e.loaded() {
+				err = c.unload(t, e)
+			}
 			return err == nil
 		})
 		if err != nil {

@@ -374,6 +374,23 @@ func TestUnloadAll(t *testing.T) {
 	assert.Equal(t, 2, albums.Len())
 }
 
+// A record the Store knows only by reference is not unloaded: what the
+// records that name it say came from the backend and stays.
+func TestUnloadOfARecordNotLoaded(t *testing.T) {
+	s, albums, _, tracks, _ := newStore(t, nil)
+	_, err := s.Push(`{"data": {"type": "track", "id": "5", "relationships": {"album": {"data": {"type": "album", "id": "2"}}}}}`)
+	require.NoError(t, err)
+	before := recstore.Dump(s)
+	assert.False(t, albums.Unload("2"))
+	assert.False(t, s.Unload(recstore.Key{Type: "album", ID: "404"}))
+	requireUnchanged(t, s, before)
+	require.NoError(t, s.UnloadAll("album"))
+	requireUnchanged(t, s, before)
+	rel, _ := tracks.Related("5", "album")
+	assert.Equal(t, []recstore.Key{{Type: "album", ID: "2"}}, rel.Keys)
+	require.NoError(t, recstore.CheckInverses(s))
+}
+
 func TestStoreReads(t *testing.T) {
 	s, albums, _, _, _ := newStore(t, nil)
 	_, err := s.Push(`{"data": [{"type": "album", "id": "b", "attributes": {"title": "B"}}, {"type": "album", "id": "a"}, {"type": "album", "id": "c"}]}`)

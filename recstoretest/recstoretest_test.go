@@ -120,13 +120,13 @@ func TestMemoryAdapterWrites(t *testing.T) {
 
 func TestMemoryAdapterDelaysAndFailures(t *testing.T) {
 	m := recstoretest.NewMemoryAdapter(fixtures)
-	m.Delay = time.Second
+	m.Delay = time.Minute
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	start := time.Now()
 	_, err := m.FindRecord(ctx, &recstore.Request{Type: "album", ID: "1"})
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Less(t, time.Since(start), 500*time.Millisecond, "the delay honours ctx")
+	assert.Less(t, time.Since(start), 10*time.Second, "the delay honours ctx")
 
 	m2 := recstoretest.NewMemoryAdapter(fixtures)
 	boom := errors.New("boom")

@@ -208,12 +208,12 @@ func (e *ModelError) Is(target error) bool { return target == ErrInvalidModel }
 // An ErrorObject is one JSON:API error object, as a backend reports why it
 // rejected a request.
 type ErrorObject struct {
-	ID     string         `json:"id,omitempty"`
-	Status string         `json:"status,omitempty"`
-	Code   string         `json:"code,omitempty"`
-	Title  string         `json:"title,omitempty"`
-	Detail string         `json:"detail,omitempty"`
-	Source *ErrorSource   `json:"source,omitempty"`
+	ID     string         `json:"id,omitempty"`     // this occurrence of the problem
+	Status string         `json:"status,omitempty"` // the HTTP status, as a string
+	Code   string         `json:"code,omitempty"`   // the backend's own error code
+	Title  string         `json:"title,omitempty"`  // a short summary, the same for every occurrence
+	Detail string         `json:"detail,omitempty"` // what went wrong this time
+	Source *ErrorSource   `json:"source,omitempty"` // the part of the request at fault
 	Meta   map[string]any `json:"meta,omitempty"`
 }
 
@@ -222,6 +222,6 @@ type ErrorSource struct {
 	// Pointer is a JSON pointer into the request document, such as
 	// "/data/attributes/title".
 	Pointer   string `json:"pointer,omitempty"`
-	Parameter string `json:"parameter,omitempty"`
-	Header    string `json:"header,omitempty"`
+	Parameter string `json:"parameter,omitempty"` // a query parameter at fault
+	Header    string `json:"header,omitempty"`    // a request header at fault
 }

@@ -300,7 +300,7 @@ func newAttrField(f reflect.StructField, opts []string) (attrField, error) {
 func isIntKind(k reflect.Kind) bool  { return k >= reflect.Int && k <= reflect.Int64 }
 func isUintKind(k reflect.Kind) bool { return k >= reflect.Uint && k <= reflect.Uintptr }
 
-// errWrongKind is the cause of an AttributeError for a JSON value of the
+// kindError is the cause of an AttributeError for a JSON value of the
 // wrong kind; the message is built by the caller, which knows the value.
 type kindError struct{ want string }
 

@@ -177,12 +177,18 @@ func (s *Store) fetch(ctx context.Context, t *table, ad Adapter, id string, incl
 		return nil
 	}
 	if f == nil {
-		if background {
+		mf, coalesce := ad.(ManyFinder)
+		coalesce = coalesce && s.opts.Coalesce != nil && len(include) == 0
+		// A background reload takes a slot, unless it joins a coalesced
+		// batch, which goes out as one call whatever it holds. At the
+		// cap it waits in the queue; the cached record stands meanwhile.
+		if background && !coalesce {
 			select {
 			case s.bgSlots <- struct{}{}:
 			default:
+				s.enqueue(Key{t.name, id}, func() { s.fetch(ctx, t, ad, id, include, true, false) })
 				s.flightMu.Unlock()
-				return nil // at the cap: the cached record stands
+				return nil
 			}
 		}
 		f = &flight{done: make(chan struct{}), include: slices.Clone(include), keep: background}
@@ -194,7 +200,7 @@ func (s *Store) fetch(ctx context.Context, t *table, ad Adapter, id string, incl
 			s.flights = map[Key][]*flight{}
 		}
 		s.flights[k] = append(s.flights[k], f)
-		if mf, ok := ad.(ManyFinder); ok && s.opts.Coalesce != nil && !background && len(include) == 0 {
+		if coalesce {
 			s.coalesce(ctx, t, ad, mf, id, f)
 		} else {
 			// The call outlives any one caller: it keeps ctx's values
@@ -208,6 +214,7 @@ func (s *Store) fetch(ctx context.Context, t *table, ad Adapter, id string, incl
 				s.settle(k, f, err)
 				if background {
 					<-s.bgSlots
+					s.dequeue()
 				}
 				s.flightMu.Lock()
 				s.running--
@@ -387,6 +394,47 @@ func (s *Store) reportBackground(err error) {
 	s.logger().Warn("recstore: background reload failed", "err", err)
 }
 
+// A queuedReload is a background reload waiting for a free slot.
+type queuedReload struct {
+	k     Key // the record, or {Type} for a FindAll
+	start func()
+}
+
+// enqueue queues start, once per key, to run when a background slot
+// frees. Wait waits for queued reloads as for running ones, and Close
+// drops them. Called with flightMu held.
+func (s *Store) enqueue(k Key, start func()) {
+	if s.life.Err() != nil || s.bgQueued[k] {
+		return
+	}
+	if s.bgQueued == nil {
+		s.bgQueued = map[Key]bool{}
+	}
+	s.bgQueued[k] = true
+	s.bgQueue = append(s.bgQueue, queuedReload{k, start})
+	s.bgRunning++
+}
+
+// dequeue starts the oldest queued reload, now that a slot is free. It may
+// find the slot taken and queue again. Called without flightMu.
+func (s *Store) dequeue() {
+	s.flightMu.Lock()
+	if len(s.bgQueue) == 0 {
+		s.flightMu.Unlock()
+		return
+	}
+	q := s.bgQueue[0]
+	s.bgQueue[0] = queuedReload{}
+	s.bgQueue = s.bgQueue[1:]
+	delete(s.bgQueued, q.k)
+	s.flightMu.Unlock()
+	q.start()
+	s.flightMu.Lock()
+	s.bgRunning-- // counted from enqueue until start had its own count
+	s.idle.Broadcast()
+	s.flightMu.Unlock()
+}
+
 // Wait blocks until no background reload is running. It is for tests and
 // orderly shutdowns; reloads started while it waits are waited for too.
 func (s *Store) Wait() {
@@ -407,6 +455,8 @@ func (s *Store) Wait() {
 func (s *Store) Close() error {
 	s.flightMu.Lock()
 	s.close()
+	s.bgRunning -= len(s.bgQueue)
+	s.bgQueue, s.bgQueued = nil, nil
 	for t, b := range s.batches {
 		b.timer.Stop()
 		delete(s.batches, t)
@@ -510,7 +560,7 @@ func (s *Store) findAll(ctx context.Context, t *table, opts *FindOptions, read f
 	}
 	read()
 	if o.BackgroundReload == ReloadAlways || o.BackgroundReload == ReloadDefault && policy.ShouldBackgroundReloadAll(t.name, cached) {
-		s.background(ctx, load)
+		s.background(ctx, Key{Type: t.name}, load)
 	}
 	return nil
 }
@@ -543,7 +593,7 @@ func (s *Store) foreground(ctx context.Context, load func(context.Context) error
 
 // background runs load on a goroutine the Store owns, within
 // MaxBackgroundReloads, under a context that Close cancels.
-func (s *Store) background(ctx context.Context, load func(context.Context) error) {
+func (s *Store) background(ctx context.Context, k Key, load func(context.Context) error) {
 	s.flightMu.Lock()
 	defer s.flightMu.Unlock()
 	if s.life.Err() != nil {
@@ -552,6 +602,7 @@ func (s *Store) background(ctx context.Context, load func(context.Context) error
 	select {
 	case s.bgSlots <- struct{}{}:
 	default:
+		s.enqueue(k, func() { s.background(ctx, k, load) })
 		return
 	}
 	s.bgRunning++
@@ -564,6 +615,7 @@ func (s *Store) background(ctx context.Context, load func(context.Context) error
 		if err != nil {
 			s.reportBackground(err)
 		}
+		s.dequeue()
 		s.flightMu.Lock()
 		s.bgRunning--
 		s.running--

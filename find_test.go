@@ -487,10 +487,44 @@ func TestBackgroundReloadsAreBounded(t *testing.T) {
 		_, err = albums.Find(context.Background(), id, nil)
 		require.NoError(t, err)
 	}
-	require.Eventually(t, func() bool { return fb.calls.Load() == 2 }, time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return fb.calls.Load() == 2 }, 10*time.Second, time.Millisecond)
+	for range 3 { // a record already waiting its turn is queued once
+		_, err := albums.Find(context.Background(), "4", nil)
+		require.NoError(t, err)
+	}
+	time.Sleep(10 * time.Millisecond)
+	assert.EqualValues(t, 2, fb.calls.Load(), "no more than the cap at once")
 	close(fb.gate)
 	s.Wait()
-	assert.EqualValues(t, 2, fb.calls.Load(), "reloads past the cap are skipped")
+	assert.EqualValues(t, 4, fb.calls.Load(), "reloads past the cap wait their turn, once per record")
+}
+
+// With coalescing on, background reloads go out together as FindMany
+// calls, not one slot at a time.
+func TestBackgroundReloadsCoalesce(t *testing.T) {
+	fb := backendWith(50)
+	s, albums := findStore(t, fb, &recstore.Options{Coalesce: &recstore.CoalesceOptions{Window: 50 * time.Millisecond}})
+	for i := range 50 {
+		_, err := s.Push(fmt.Sprintf(`{"data": {"type": "album", "id": "%d"}}`, i))
+		require.NoError(t, err)
+	}
+	for i := range 50 {
+		_, err := albums.Find(context.Background(), fmt.Sprint(i), nil)
+		require.NoError(t, err)
+	}
+	s.Wait()
+	for i := range 50 {
+		a, _ := albums.Peek(fmt.Sprint(i))
+		assert.Equal(t, fmt.Sprintf("t%d", i), a.Title, "every cached record was refreshed")
+	}
+	fb.mu.Lock()
+	defer fb.mu.Unlock()
+	ids := 0
+	for _, req := range fb.seen {
+		ids += max(len(req.IDs), 1)
+	}
+	assert.Equal(t, 50, ids)
+	assert.Less(t, len(fb.seen), 50, "the reloads were batched")
 }
 
 func TestFindAll(t *testing.T) {

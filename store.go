@@ -50,8 +50,10 @@ type Options struct {
 	Adapter Adapter
 
 	// MaxBackgroundReloads caps the background reloads running at once;
-	// a reload asked for while the cap is reached is skipped (the record
-	// is returned as cached either way). <= 0 means 8.
+	// a reload asked for while the cap is reached waits its turn, once
+	// per record (the record is returned as cached either way). With
+	// Coalesce on, background reloads join the batches instead, which go
+	// out as FindMany calls. <= 0 means 8.
 	MaxBackgroundReloads int
 
 	// Coalesce, if not nil, turns Finds of one type that miss the Store
@@ -108,7 +110,9 @@ type Store struct {
 	running   int
 	bgRunning int
 	idle      *sync.Cond
-	bgSlots   chan struct{} // bounds background reloads
+	bgSlots   chan struct{}  // bounds background reloads
+	bgQueue   []queuedReload // reloads waiting for a slot, oldest first
+	bgQueued  map[Key]bool   // the keys in bgQueue
 
 	// invMu guards relField.inverse for readers (Related, Snapshot), so
 	// that they need not wait for a push; registration holds it as well

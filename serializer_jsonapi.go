@@ -21,6 +21,12 @@ import (
 // Values are coerced to the model's field kinds as Ember Data's transforms
 // do, as the JSONSerializer does; a plain Push never does.
 type JSONAPISerializer struct {
+	// Attrs maps attribute and relationship names of the model to member
+	// names, for the few that do not follow KeyForAttribute or
+	// KeyForRelationship: {"title": "le-title"}. Reading, writing and
+	// ExtractErrors all use it.
+	Attrs map[string]string
+
 	// KeyForAttribute maps an attribute name to its member name; nil means
 	// inflect.Dasherize.
 	KeyForAttribute func(name string) string
@@ -56,6 +62,9 @@ func (j *JSONAPISerializer) modelName(key string) string {
 
 func (j *JSONAPISerializer) keysFor(t *table) *memberKeys {
 	return cachedKeys(j, t, func(name string, rel bool) string {
+		if k, ok := j.Attrs[name]; ok {
+			return k
+		}
 		switch {
 		case rel && j.KeyForRelationship != nil:
 			return j.KeyForRelationship(name)

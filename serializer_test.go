@@ -271,6 +271,23 @@ func TestJSONSerializer(t *testing.T) {
 	assert.ErrorIs(t, err, recstore.ErrUnknownType, "the JSON serializer needs a type")
 }
 
+// Attrs maps single members both ways in JSON:API too.
+func TestJSONAPISerializerAttrs(t *testing.T) {
+	ser := &recstore.JSONAPISerializer{Attrs: map[string]string{"userName": "handle", "owner": "belongs-to"}}
+	s := newSerializerStore(t, &recstore.Options{Serializer: ser})
+	_, err := s.PushPayload("", `{"data": {"type": "github-handles", "id": "h1", "attributes": {"handle": "ann", "user-name": "ignored"},
+		"relationships": {"belongs-to": {"data": {"type": "people", "id": "1"}}}}}`)
+	require.NoError(t, err)
+	h, _ := s.Peek(recstore.Key{Type: "github-handle", ID: "h1"})
+	assert.Equal(t, GithubHandle{ID: "h1", UserName: "ann", Owner: recstore.Key{Type: "person", ID: "1"}}, h)
+	out, err := s.Serialize(recstore.Key{Type: "github-handle", ID: "h1"}, nil)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"data": {"type": "github-handles", "attributes": {"handle": "ann"},
+		"relationships": {"belongs-to": {"data": {"type": "people", "id": "1"}}}}}`, string(out))
+	msgs := s.ExtractErrors("github-handle", []recstore.ErrorObject{{Detail: "taken", Source: &recstore.ErrorSource{Pointer: "/data/attributes/handle"}}})
+	assert.Equal(t, map[string][]string{"userName": {"taken"}}, msgs)
+}
+
 func TestJSONAPISerializer(t *testing.T) {
 	logger, logs := quiet()
 	s := newSerializerStore(t, &recstore.Options{Logger: logger})

@@ -239,7 +239,7 @@ func (s *Store) loadMany(ctx context.Context, t *table, mf ManyFinder, ids []str
 	for _, id := range ids {
 		if !got[id] {
 			errs[id] = &AdapterError{Op: "FindMany", Type: t.name, ID: id, Err: fmt.Errorf(
-				"%w: expected %s:%s to be present in the adapter's payload, but it was not found", ErrNotFound, t.name, id)}
+				"%w: expected '%s:%s' to be present in the adapter provided payload, but it was not found", ErrNotFound, t.name, id)}
 		}
 	}
 }

@@ -86,7 +86,7 @@ func TestCoalescedFindsMissingAndFailing(t *testing.T) {
 	assert.NoError(t, errs["0"])
 	assert.NoError(t, errs["2"])
 	require.ErrorIs(t, errs["404"], recstore.ErrNotFound, "only the missing id fails")
-	assert.ErrorContains(t, errs["404"], "expected album:404 to be present in the adapter's payload, but it was not found")
+	assert.ErrorContains(t, errs["404"], "expected 'album:404' to be present in the adapter provided payload, but it was not found")
 	assert.EqualValues(t, 1, fb.calls.Load())
 
 	// A failed FindMany fails its callers and lands nothing.

@@ -1197,8 +1197,8 @@ func (n *normalizer) transform(custom map[string]Transform, t *table, id string,
 			if s == "" {
 				return nil, nil
 			}
-			f, err := strconv.ParseFloat(s, 64)
-			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			f, ok := jsNumber(s)
+			if !ok || math.IsInf(f, 0) {
 				return nil, nil // Number("abc") is NaN, which Ember Data stores as null
 			}
 			if isInt {
@@ -1217,16 +1217,65 @@ func (n *normalizer) transform(custom map[string]Transform, t *table, id string,
 		}
 		// A number such as 1e3 or 2.0 is an integer to a JavaScript
 		// backend; one with a fraction is not, and fails here, where the
-		// pointer still names the payload's member.
-		if isInt && !isPlainInteger(raw) {
+		// pointer still names the payload's member. One too big for a
+		// float64 is Infinity to JavaScript, which Ember Data stores as
+		// null.
+		if isInt && !isPlainInteger(raw) || !isInt && (len(raw) > 20 || bytes.ContainsAny(raw, "eE")) {
 			f, err := strconv.ParseFloat(string(raw), 64)
+			if math.IsInf(f, 0) {
+				return nil, nil
+			}
 			if err != nil {
 				return nil, bad(err)
 			}
-			return integral(f, bad)
+			if isInt {
+				return integral(f, bad)
+			}
 		}
 	}
 	return keepRaw{}, nil
+}
+
+// jsNumber reads s as JavaScript's Number(s) does for the strings Ember
+// Data's number transform sees: decimal with an optional sign, fraction
+// and exponent, "Infinity", or 0x, 0o and 0b integers. ok is false where
+// Number gives NaN. s is trimmed and not empty.
+func jsNumber(s string) (f float64, ok bool) {
+	if len(s) > 2 && s[0] == '0' {
+		base := 0
+		switch s[1] {
+		case 'x', 'X':
+			base = 16
+		case 'o', 'O':
+			base = 8
+		case 'b', 'B':
+			base = 2
+		}
+		if base != 0 {
+			n, err := strconv.ParseUint(s[2:], base, 64)
+			if err != nil && !errors.Is(err, strconv.ErrRange) || strings.ContainsRune(s, '_') {
+				return 0, false
+			}
+			if err != nil {
+				return math.Inf(1), true
+			}
+			return float64(n), true
+		}
+	}
+	switch strings.TrimLeft(s, "+-") {
+	case "Infinity":
+		return math.Inf(1), len(s) <= len("Infinity")+1
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') {
+			return 0, false // strconv would also take "inf", "nan", "1_000" and hex floats
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, false
+	}
+	return f, true
 }
 
 // isPlainInteger reports whether a scanned JSON number has neither a

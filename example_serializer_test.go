@@ -1,11 +1,14 @@
 package recstore_test
 
 import (
+	"context"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/recstore/recstore"
 	"github.com/recstore/recstore/inflect"
+	"github.com/recstore/recstore/recstoretest"
 )
 
 // The guide's pushPayload: a REST payload keyed by type, with the album
@@ -126,4 +129,56 @@ func ExampleStore_ExtractErrors() {
 	})
 	fmt.Println(msgs)
 	// Output: map[base:[is locked] title:[is too short]]
+}
+
+// Embedded records, as Ember's embedded: 'always': read out of the hash as
+// records of their own, and written back inside it.
+func ExampleJSONSerializer_embedded() {
+	type Comment struct {
+		ID   string `jsonapi:"primary,comment"`
+		Body string `jsonapi:"attr,body"`
+	}
+	type Post struct {
+		ID       string     `jsonapi:"primary,post"`
+		Title    string     `jsonapi:"attr,title"`
+		Comments []*Comment `jsonapi:"relation,comments"`
+	}
+	store := recstore.New(&recstore.Options{
+		Serializer: &recstore.RESTSerializer{JSONSerializer: recstore.JSONSerializer{
+			Embedded: map[string]bool{"comments": true},
+		}},
+	})
+	posts := recstore.MustRegister[Post](store, nil)
+	comments := recstore.MustRegister[Comment](store, nil)
+
+	if _, err := posts.PushPayload(`{"post": {"id": 1, "title": "Hello", "comments": [{"id": 7, "body": "First"}]}}`); err != nil {
+		panic(err)
+	}
+	c, _ := comments.Peek("7")
+	fmt.Printf("%+v\n", c)
+
+	out, _ := posts.Serialize("1", nil)
+	fmt.Println(string(out))
+	// Output:
+	// {ID:7 Body:First}
+	// {"post":{"title":"Hello","comments":[{"id":"7","body":"First"}]}}
+}
+
+// A type named at run time, as a generic service wrapping the Store would
+// have it: the answer is keys, in the backend's order, with its meta.
+func ExampleStore_Query() {
+	type Album struct {
+		ID    string `jsonapi:"primary,album"`
+		Title string `jsonapi:"attr,title"`
+	}
+	backend := recstoretest.NewMemoryAdapter(`{"data": [
+		{"type": "album", "id": "1", "attributes": {"title": "Hospice"}},
+		{"type": "album", "id": "2", "attributes": {"title": "Calgary"}}]}`)
+	store := recstore.New(&recstore.Options{Adapter: backend})
+	defer store.Close()
+	recstore.MustRegister[Album](store, nil)
+
+	res, err := store.Query(context.Background(), "album", url.Values{"filter[title]": {"Calgary"}})
+	fmt.Println(res.Records, err)
+	// Output: [album:2] <nil>
 }

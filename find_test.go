@@ -617,15 +617,24 @@ func TestStoreQuery(t *testing.T) {
 	}
 }
 
-// An adapter's answer goes through the type's serializer.
-func TestFindUsesTheSerializer(t *testing.T) {
+// restStore returns a Store whose albums are read by the seed's REST
+// serializer from what answer returns for each request.
+func restStore(t *testing.T, answer func(req *recstore.Request) string) (*recstore.Store, *recstore.Model[Album]) {
 	s := recstore.New(&recstore.Options{Adapter: recstore.AdapterFunc(func(ctx context.Context, req *recstore.Request) ([]byte, error) {
-		return []byte(`{"album": {"id": ` + req.ID + `, "title": "REST", "song_count": 3}}`), nil
+		return []byte(answer(req)), nil
 	})})
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
 	albums := recstore.MustRegister[Album](s, &recstore.ModelOptions{Serializer: seedSerializer()})
 	recstore.MustRegister[Label](s, nil)
 	recstore.MustRegister[Track](s, nil)
+	return s, albums
+}
+
+// An adapter's answer goes through the type's serializer.
+func TestFindUsesTheSerializer(t *testing.T) {
+	_, albums := restStore(t, func(req *recstore.Request) string {
+		return `{"album": {"id": ` + req.ID + `, "title": "REST", "song_count": 3}}`
+	})
 	a, err := albums.Find(context.Background(), "4", noBackground)
 	require.NoError(t, err)
 	assert.Equal(t, Album{ID: "4", Title: "REST", SongCount: 3}, a)
@@ -635,14 +644,9 @@ func TestFindUsesTheSerializer(t *testing.T) {
 // the answer and the others land as sideloads, as Ember's RESTSerializer
 // does. An array without it is still the wrong answer.
 func TestFindRESTArrayAnswer(t *testing.T) {
-	answer := `{"albums": [{"id": 3, "title": "other"}, {"id": 4, "title": "asked"}, {"id": 5, "title": "another"}]}`
-	s := recstore.New(&recstore.Options{Adapter: recstore.AdapterFunc(func(ctx context.Context, req *recstore.Request) ([]byte, error) {
-		return []byte(answer), nil
-	})})
-	defer s.Close()
-	albums := recstore.MustRegister[Album](s, &recstore.ModelOptions{Serializer: seedSerializer()})
-	recstore.MustRegister[Label](s, nil)
-	recstore.MustRegister[Track](s, nil)
+	s, albums := restStore(t, func(*recstore.Request) string {
+		return `{"albums": [{"id": 3, "title": "other"}, {"id": 4, "title": "asked"}, {"id": 5, "title": "another"}]}`
+	})
 	a, err := albums.Find(context.Background(), "4", noBackground)
 	require.NoError(t, err)
 	assert.Equal(t, "asked", a.Title)

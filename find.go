@@ -186,7 +186,11 @@ func (s *Store) fetch(ctx context.Context, t *table, ad Adapter, id string, incl
 			select {
 			case s.bgSlots <- struct{}{}:
 			default:
-				s.enqueue(Key{t.name, id}, func() { s.fetch(ctx, t, ad, id, include, true, false) })
+				s.enqueue(Key{t.name, id}, func() {
+					if t.loaded(id) != nil { // not unloaded while it waited
+						s.fetch(ctx, t, ad, id, include, true, false)
+					}
+				})
 				s.flightMu.Unlock()
 				return nil
 			}
@@ -253,8 +257,6 @@ func (s *Store) fetch(ctx context.Context, t *table, ad Adapter, id string, incl
 	}
 }
 
-// land ends flight f of record k with err, releasing its waiters. Called
-// with flightMu held.
 // settle lands f and, when background reloads joined it, reports its
 // error before it stops counting them, so that Wait returns only after the
 // report. Called without flightMu.
@@ -277,6 +279,8 @@ func (s *Store) settle(k Key, f *flight, err error) {
 	s.flightMu.Unlock()
 }
 
+// land ends flight f of record k with err, releasing its waiters. Called
+// with flightMu held.
 func (s *Store) land(k Key, f *flight, err error) {
 	s.unlist(k, f)
 	if err != nil && s.life.Err() != nil && errors.Is(err, context.Canceled) {

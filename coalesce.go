@@ -168,9 +168,13 @@ func isDone(f *flight) bool {
 // counted in s.running. The call is cancelled when every caller of every
 // flight in it has gone, and not made if they went before it started.
 func (s *Store) sendGroup(b *batch, ids []string, flights []*flight) {
-	gctx, gcancel := s.callContext(b.ctx, false)
-	defer gcancel()
 	s.flightMu.Lock()
+	background := true // a group of background reloads only is bounded as they are
+	for _, f := range flights {
+		background = background && f.keep
+	}
+	gctx, gcancel := s.callContext(b.ctx, background)
+	defer gcancel()
 	live := 0 // guarded by flightMu, as f.cancel is called with it held
 	for _, f := range flights {
 		if f.waiters < 0 {

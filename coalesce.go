@@ -169,26 +169,47 @@ func isDone(f *flight) bool {
 // flight in it has gone, and not made if they went before it started.
 func (s *Store) sendGroup(b *batch, ids []string, flights []*flight) {
 	s.flightMu.Lock()
-	background := true // a group of background reloads only is bounded as they are
-	for _, f := range flights {
-		background = background && f.keep
-	}
-	gctx, gcancel := s.callContext(b.ctx, background)
+	gctx, gcancel := s.callContext(b.ctx, false)
 	defer gcancel()
-	live := 0 // guarded by flightMu, as f.cancel is called with it held
+	// live counts the flights still wanted, kept the background reloads
+	// among them, which no caller leaving cancels. Once only those are
+	// left, the call is bounded by BackgroundTimeout, as theirs would be.
+	// Both are guarded by flightMu, as f.cancel is called with it held.
+	live, kept := 0, 0
+	var bounded *time.Timer
+	bound := func() {
+		if bounded == nil && live == kept {
+			bounded = time.AfterFunc(s.opts.BackgroundTimeout, gcancel)
+		}
+	}
 	for _, f := range flights {
-		if f.waiters < 0 {
+		switch {
+		case f.waiters < 0:
 			continue // left while the group formed
+		case f.keep:
+			kept++
 		}
 		live++
 		f.cancel = func() {
 			if live--; live == 0 {
 				gcancel()
+			} else {
+				bound()
 			}
 		}
 	}
 	anyLive := live > 0
+	if anyLive {
+		bound()
+	}
 	s.flightMu.Unlock()
+	defer func() {
+		s.flightMu.Lock()
+		if bounded != nil {
+			bounded.Stop()
+		}
+		s.flightMu.Unlock()
+	}()
 
 	errs := map[string]error{}
 	switch {
@@ -201,9 +222,11 @@ func (s *Store) sendGroup(b *batch, ids []string, flights []*flight) {
 	default:
 		s.loadMany(gctx, b.t, b.mf, ids, errs)
 	}
+	ls := make([]landing, len(flights))
 	for i, f := range flights {
-		s.settle(Key{b.t.name, ids[i]}, f, errs[ids[i]])
+		ls[i] = landing{Key{b.t.name, ids[i]}, f, errs[ids[i]]}
 	}
+	s.settle(ls...)
 	s.flightMu.Lock()
 	s.running--
 	s.idle.Broadcast()

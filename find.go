@@ -186,6 +186,7 @@ func (s *Store) fetch(ctx context.Context, t *table, ad Adapter, id string, incl
 			select {
 			case s.bgSlots <- struct{}{}:
 			default:
+				include := slices.Clone(include) // the caller may reuse its options
 				s.enqueue(Key{t.name, id}, func() {
 					if t.loaded(id) != nil { // not unloaded while it waited
 						s.fetch(ctx, t, ad, id, include, true, false)
@@ -215,7 +216,7 @@ func (s *Store) fetch(ctx context.Context, t *table, ad Adapter, id string, incl
 			go func() {
 				err := s.load(fctx, t, ad, id, f.include)
 				cancel()
-				s.settle(k, f, err)
+				s.settle(landing{k, f, err})
 				if background {
 					<-s.bgSlots
 					s.dequeue()
@@ -257,20 +258,35 @@ func (s *Store) fetch(ctx context.Context, t *table, ad Adapter, id string, incl
 	}
 }
 
-// settle lands f and, when background reloads joined it, reports its
-// error before it stops counting them, so that Wait returns only after the
-// report. Called without flightMu.
-func (s *Store) settle(k Key, f *flight, err error) {
+// A landing is a flight's end: its record and its error.
+type landing struct {
+	k   Key
+	f   *flight
+	err error
+}
+
+// settle lands flights, all at once so that no waiter waits on another
+// flight's report, and then reports the errors of those background
+// reloads joined before it stops counting them, so that Wait returns only
+// after the reports. Called without flightMu.
+func (s *Store) settle(ls ...landing) {
+	var failed []error
+	bg := 0
 	s.flightMu.Lock()
-	bg := f.bgJoined
-	f.bgJoined = 0 // counted down below, not by land
-	s.land(k, f, err)
-	err = f.err
+	for _, l := range ls {
+		n := l.f.bgJoined
+		l.f.bgJoined = 0 // counted down below, not by land
+		s.land(l.k, l.f, l.err)
+		if n > 0 && l.f.err != nil {
+			failed = append(failed, l.f.err)
+		}
+		bg += n
+	}
 	s.flightMu.Unlock()
 	if bg == 0 {
 		return
 	}
-	if err != nil {
+	for _, err := range failed {
 		s.reportBackground(err)
 	}
 	s.flightMu.Lock()
@@ -419,24 +435,28 @@ func (s *Store) enqueue(k Key, start func()) {
 	s.bgRunning++
 }
 
-// dequeue starts the oldest queued reload, now that a slot is free. It may
-// find the slot taken and queue again. Called without flightMu.
+// dequeue starts queued reloads, oldest first, while slots are free: one
+// may take no slot (its record was unloaded, or it joins a call under
+// way), and one may find the slot taken and queue again. Called without
+// flightMu.
 func (s *Store) dequeue() {
-	s.flightMu.Lock()
-	if len(s.bgQueue) == 0 {
+	for {
+		s.flightMu.Lock()
+		if len(s.bgQueue) == 0 || len(s.bgSlots) == cap(s.bgSlots) {
+			s.flightMu.Unlock()
+			return
+		}
+		q := s.bgQueue[0]
+		s.bgQueue[0] = queuedReload{}
+		s.bgQueue = s.bgQueue[1:]
+		delete(s.bgQueued, q.k)
 		s.flightMu.Unlock()
-		return
+		q.start()
+		s.flightMu.Lock()
+		s.bgRunning-- // counted from enqueue until start had its own count
+		s.idle.Broadcast()
+		s.flightMu.Unlock()
 	}
-	q := s.bgQueue[0]
-	s.bgQueue[0] = queuedReload{}
-	s.bgQueue = s.bgQueue[1:]
-	delete(s.bgQueued, q.k)
-	s.flightMu.Unlock()
-	q.start()
-	s.flightMu.Lock()
-	s.bgRunning-- // counted from enqueue until start had its own count
-	s.idle.Broadcast()
-	s.flightMu.Unlock()
 }
 
 // Wait blocks until no background reload is running. It is for tests and
@@ -461,6 +481,7 @@ func (s *Store) Close() error {
 	s.close()
 	s.bgRunning -= len(s.bgQueue)
 	s.bgQueue, s.bgQueued = nil, nil
+	s.idle.Broadcast()
 	for t, b := range s.batches {
 		b.timer.Stop()
 		delete(s.batches, t)
@@ -516,6 +537,7 @@ func (s *Store) findAll(ctx context.Context, t *table, opts *FindOptions, read f
 	var o FindOptions
 	if opts != nil {
 		o = *opts
+		o.Include = slices.Clone(o.Include) // a background load outlives the call
 	}
 	if err := ctx.Err(); err != nil {
 		return err

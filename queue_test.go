@@ -133,3 +133,28 @@ func TestQueuedReloadKeepsItsOwnInclude(t *testing.T) {
 		}
 	}
 }
+
+// A coalesced group that a foreground caller leaves, with only background
+// reloads still in it, is bounded by BackgroundTimeout as they would be.
+func TestCoalescedGroupLeftToBackgroundReloadsIsBounded(t *testing.T) {
+	fb := backendWith(3)
+	fb.gate = make(chan struct{})
+	defer close(fb.gate)
+	s, albums := findStore(t, fb, &recstore.Options{
+		Coalesce:          &recstore.CoalesceOptions{Window: 50 * time.Millisecond},
+		BackgroundTimeout: 50 * time.Millisecond,
+		OnBackgroundError: func(error) {},
+	})
+	_, err := s.Push(`{"data": {"type": "album", "id": "2"}}`)
+	require.NoError(t, err)
+	_, err = albums.Find(context.Background(), "2", nil) // a background reload joins the batch
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	fg := make(chan error, 1)
+	go func() { _, err := albums.Find(ctx, "1", noBackground); fg <- err }()
+	require.Eventually(t, func() bool { return fb.calls.Load() >= 1 }, 10*time.Second, time.Millisecond, "the call is under way")
+	cancel()
+	assert.ErrorIs(t, <-fg, context.Canceled)
+	_, ok := waitWithin(s, 10*time.Second)
+	assert.True(t, ok, "the hanging call was cut off by BackgroundTimeout")
+}

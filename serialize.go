@@ -373,14 +373,19 @@ func (j *JSONSerializer) Serialize(s *Store, snap *Snapshot, opts SerializeOptio
 }
 
 // embedding is where writeHash is in a tree of embedded records: how deep,
-// and the inverse relationship the record being written must leave out.
+// the inverse relationship the record being written must leave out, the
+// type it must name (for a Key relationship's records), and the records
+// the whole call has written, which are written once each.
 type embedding struct {
 	depth int
 	skip  string
+	typ   string
+	seen  map[Key]bool
 }
 
-// maxEmbedDepth bounds embedded records within embedded records, so that
-// serializers that embed each other's types cannot loop.
+// maxEmbedDepth bounds embedded records within embedded records. Each
+// record is embedded once per Serialize call, which bounds the work by the
+// Store's size; the depth bounds the nesting of the output.
 const maxEmbedDepth = 8
 
 func (j *JSONSerializer) writeHash(s *Store, b *bytes.Buffer, snap *Snapshot, opts SerializeOptions, in embedding) error {
@@ -395,6 +400,10 @@ func (j *JSONSerializer) writeHash(s *Store, b *bytes.Buffer, snap *Snapshot, op
 		o.key(pk)
 		writeJSONString(b, snap.Key.ID)
 	}
+	if in.typ != "" {
+		o.key("type")
+		writeJSONString(b, in.typ)
+	}
 	for i := range t.attrs {
 		a := &t.attrs[i]
 		raw, err := attrJSON(j.Transforms, t, a, snap.attr(a))
@@ -402,6 +411,9 @@ func (j *JSONSerializer) writeHash(s *Store, b *bytes.Buffer, snap *Snapshot, op
 			return err
 		}
 		o.raw(keys.attrs[i], raw)
+	}
+	if in.seen == nil {
+		in.seen = map[Key]bool{snap.Key: true}
 	}
 	var err error
 	for i, r := range snap.rels {
@@ -418,7 +430,7 @@ func (j *JSONSerializer) writeHash(s *Store, b *bytes.Buffer, snap *Snapshot, op
 			ref = func(k Key) { writeIdentifier(b, "id", k.ID, "type", k.Type) }
 		}
 		if embedded {
-			ref = j.embedRecord(s, b, ref, keyed, r.Inverse, in.depth+1, &err)
+			ref = j.embedRecord(s, b, ref, keyed, embedding{depth: in.depth + 1, skip: r.Inverse, seen: in.seen}, &err)
 		}
 		writeLinkage(b, r, ref)
 		if err != nil {
@@ -431,34 +443,39 @@ func (j *JSONSerializer) writeHash(s *Store, b *bytes.Buffer, snap *Snapshot, op
 
 // embedRecord returns a writer of related records as embedded hashes,
 // each by its own type's serializer, falling back to ref for a record the
-// Store does not hold. A keyed relationship's records also name their
-// type, so that they can be read back. The first error lands in *err.
-func (j *JSONSerializer) embedRecord(s *Store, b *bytes.Buffer, ref func(Key), keyed bool, inverse string, depth int, err *error) func(Key) {
+// Store does not hold or that this call has written already (which also
+// cuts cycles). A keyed relationship's records also name their type, so
+// that they can be read back. The first error lands in *err.
+func (j *JSONSerializer) embedRecord(s *Store, b *bytes.Buffer, ref func(Key), keyed bool, in embedding, err *error) func(Key) {
 	return func(k Key) {
-		snap, ok := s.Snapshot(k)
-		if !ok || *err != nil {
+		if in.seen[k] || *err != nil {
 			ref(k)
 			return
 		}
-		var h bytes.Buffer
+		snap, ok := s.Snapshot(k)
+		if !ok {
+			ref(k)
+			return
+		}
 		own := hashSerializerFor(s, snap.t, j)
-		if e := own.writeHash(s, &h, snap, SerializeOptions{IncludeID: true}, embedding{depth: depth, skip: inverse}); e != nil {
+		if keyed {
+			// The record must name its type, which it cannot do if a
+			// member of its own is written as "type": then it is named.
+			keys := own.keysFor(snap.t)
+			if slices.Contains(keys.attrs, "type") || slices.Contains(keys.rels, "type") {
+				ref(k)
+				return
+			}
+			in.typ = k.Type
+		}
+		in.seen[k] = true
+		var h bytes.Buffer
+		if e := own.writeHash(s, &h, snap, SerializeOptions{IncludeID: true}, in); e != nil {
 			*err = e
 			ref(k)
 			return
 		}
-		out := h.Bytes()
-		if keyed {
-			// Add "type" as the last member of the object just written.
-			out = out[:len(out)-1]
-			if len(out) > 1 {
-				out = append(out, ',')
-			}
-			out = append(out, `"type":`...)
-			tb, _ := json.Marshal(k.Type)
-			out = append(append(out, tb...), '}')
-		}
-		b.Write(out)
+		b.Write(h.Bytes())
 	}
 }
 

@@ -2,6 +2,7 @@ package recstore_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -131,16 +132,62 @@ func TestSerializeEmbedded(t *testing.T) {
 	assert.Equal(t, "Ann", p.(Person).FirstName)
 }
 
-// Types that embed each other stop at a bounded depth.
-func TestSerializeEmbeddedCycle(t *testing.T) {
-	ser := &recstore.JSONSerializer{Embedded: map[string]bool{"ref": true}}
+// Embedding stops at cycles, at a bounded depth, and writes each record
+// once per call, so that records that all name each other cost linear
+// work, not exponential.
+func TestSerializeEmbeddedCyclesAndFanOut(t *testing.T) {
+	ser := &recstore.JSONSerializer{Embedded: map[string]bool{"ref": true, "refs": true}}
 	s, _, _, _, _ := newStore(t, &recstore.Options{Serializer: ser})
 	_, err := s.Push(`{"data": [{"type": "kinds", "id": "1", "relationships": {"ref": {"data": {"type": "kinds", "id": "2"}}}},
 		{"type": "kinds", "id": "2", "relationships": {"ref": {"data": {"type": "kinds", "id": "1"}}}}]}`)
 	require.NoError(t, err)
 	out, err := s.Serialize(recstore.Key{Type: "kinds", ID: "1"}, nil)
 	require.NoError(t, err)
-	assert.Equal(t, 9, strings.Count(string(out), `"ref":`), "eight levels embedded, then an identifier")
+	assert.Contains(t, string(out), `"ref":{"id":"2","type":"kinds"`, "2 is embedded")
+	assert.Contains(t, string(out), `"ref":{"id":"1","type":"kinds"}`, "1, being written, is named, not embedded again")
+
+	// A chain of 12: eight levels embedded, then an identifier.
+	var chain strings.Builder
+	chain.WriteString(`{"data": [`)
+	for i := 10; i < 22; i++ {
+		if i > 10 {
+			chain.WriteString(",")
+		}
+		fmt.Fprintf(&chain, `{"type": "kinds", "id": "%d", "relationships": {"ref": {"data": {"type": "kinds", "id": "%d"}}}}`, i, i+1)
+	}
+	chain.WriteString(`]}`)
+	_, err = s.Push(chain.String())
+	require.NoError(t, err)
+	out, err = s.Serialize(recstore.Key{Type: "kinds", ID: "10"}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 9, strings.Count(string(out), `"ref":`))
+	assert.Contains(t, string(out), `"ref":{"id":"19","type":"kinds"}`)
+
+	// Thirty records whose to-manys all name all thirty.
+	var all strings.Builder
+	all.WriteString(`[`)
+	for i := range 30 {
+		if i > 0 {
+			all.WriteString(",")
+		}
+		fmt.Fprintf(&all, `{"type": "kinds", "id": "%d"}`, 100+i)
+	}
+	all.WriteString(`]`)
+	var doc strings.Builder
+	doc.WriteString(`{"data": [`)
+	for i := range 30 {
+		if i > 0 {
+			doc.WriteString(",")
+		}
+		fmt.Fprintf(&doc, `{"type": "kinds", "id": "%d", "relationships": {"refs": {"data": %s}}}`, 100+i, all.String())
+	}
+	doc.WriteString(`]}`)
+	_, err = s.Push(doc.String())
+	require.NoError(t, err)
+	out, err = s.Serialize(recstore.Key{Type: "kinds", ID: "100"}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 30, strings.Count(string(out), `"refs":`), "each record written once")
+	assert.Less(t, len(out), 64<<10)
 }
 
 func TestSerializeErrors(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"reflect"
 	"strconv"
 	"strings"
@@ -838,13 +839,20 @@ func firstByte(b []byte) byte {
 // polymorphic belongsTo relationships: {"author": 1, "authorType":
 // "person"}. Without that member it is read as any other.
 func (n *normalizer) polymorphic(j *JSONSerializer, rf *relField, h *Hash, key string, raw []byte) (*Relationship, error) {
-	typRaw, ok := h.Raw(key + "Type")
+	// As in Ember, the type's key follows KeyForRelationship but not an
+	// Attrs renaming: {"user": 1, "ownerType": "person"} with owner → user.
+	typeKey := rf.name
+	if j.KeyForRelationship != nil {
+		typeKey = j.KeyForRelationship(rf.name)
+	}
+	typeKey += "Type"
+	typRaw, ok := h.Raw(typeKey)
 	if !ok || firstByte(typRaw) == 'n' {
 		n.in(key)
 		defer n.out()
 		return n.relationship(j, rf, raw)
 	}
-	n.in(key + "Type")
+	n.in(typeKey)
 	if firstByte(typRaw) != '"' {
 		return nil, n.fail(fmt.Errorf("a relationship's type must be a string, not %s", kindName(firstByte(typRaw))))
 	}
@@ -1252,14 +1260,23 @@ func jsNumber(s string) (f float64, ok bool) {
 			base = 2
 		}
 		if base != 0 {
-			n, err := strconv.ParseUint(s[2:], base, 64)
-			if err != nil && !errors.Is(err, strconv.ErrRange) || strings.ContainsRune(s, '_') {
+			if strings.ContainsRune(s, '_') {
 				return 0, false
 			}
-			if err != nil {
-				return math.Inf(1), true
+			n, err := strconv.ParseUint(s[2:], base, 64)
+			if err == nil {
+				return float64(n), true
 			}
-			return float64(n), true
+			if !errors.Is(err, strconv.ErrRange) {
+				return 0, false
+			}
+			// Past 2^64 Number still gives the nearest float64.
+			b, ok := new(big.Int).SetString(s[2:], base)
+			if !ok {
+				return 0, false
+			}
+			f, _ := new(big.Float).SetInt(b).Float64()
+			return f, true
 		}
 	}
 	switch strings.TrimLeft(s, "+-") {

@@ -7,9 +7,10 @@ import (
 )
 
 // CoalesceOptions turn Finds of one type that miss the Store within a short
-// window into one FindMany call, as Ember Data's coalesceFindRequests does.
-// Only Finds without an Include list, whose type's Adapter is a
-// ManyFinder, are coalesced; the others are sent on their own.
+// window, and the background reloads Finds start, into one FindMany call,
+// as Ember Data's coalesceFindRequests does. Only those without an Include
+// list, whose type's Adapter is a ManyFinder, are coalesced; the others
+// are sent on their own.
 type CoalesceOptions struct {
 	// Window is how long a batch waits for another Find before it is
 	// sent: each Find that joins it starts the wait again, up to ten
@@ -243,13 +244,7 @@ func (s *Store) loadMany(ctx context.Context, t *table, mf ManyFinder, ids []str
 		}
 	}
 	payload, err := mf.FindMany(ctx, &Request{Type: t.name, IDs: ids})
-	if err == nil {
-		err = ctx.Err()
-	}
-	if err == nil && s.life.Err() != nil {
-		err = ErrClosed
-	}
-	if err != nil {
+	if err = s.answered(ctx, err); err != nil {
 		failAll(err)
 		return
 	}

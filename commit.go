@@ -528,7 +528,7 @@ func (t *table) publishOrder(es []*entry) {
 	if t.dead > 64 && t.dead > len(old)/2 {
 		live := make([]*entry, 0, len(old)-t.dead+len(es))
 		for _, e := range old {
-			if v := e.cur.Load(); v != nil && v.val != nil {
+			if e.loaded() {
 				live = append(live, e)
 			}
 		}

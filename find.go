@@ -351,14 +351,8 @@ func covers(have, want []string) bool {
 func (s *Store) load(ctx context.Context, t *table, ad Adapter, id string, include []string) error {
 	fail := func(err error) error { return &AdapterError{Op: "FindRecord", Type: t.name, ID: id, Err: err} }
 	payload, err := ad.FindRecord(ctx, &Request{Type: t.name, ID: id, Include: include})
-	if err != nil {
+	if err = s.answered(ctx, err); err != nil {
 		return fail(err)
-	}
-	if err := ctx.Err(); err != nil {
-		return fail(err)
-	}
-	if s.life.Err() != nil {
-		return fail(ErrClosed)
 	}
 	if len(bytes.TrimSpace(payload)) == 0 {
 		return fail(fmt.Errorf("%w: the response is empty", ErrNotFound))
@@ -401,6 +395,19 @@ func pickPrimary(doc *Document, typ, id string) {
 	doc.Included = append(rest, doc.Included...)
 	doc.Data = doc.Data[i : i+1]
 	doc.Many = false
+}
+
+// answered is what an adapter call came to before its answer is pushed:
+// the adapter's own error, else the end of ctx or the Store's Close while
+// the call ran, either of which keeps the answer from landing.
+func (s *Store) answered(ctx context.Context, err error) error {
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err == nil && s.life.Err() != nil {
+		err = ErrClosed
+	}
+	return err
 }
 
 func (s *Store) reportBackground(err error) {
@@ -563,13 +570,7 @@ func (s *Store) findAll(ctx context.Context, t *table, opts *FindOptions, read f
 	}
 	load := func(ctx context.Context) error {
 		payload, err := af.FindAll(ctx, &Request{Type: t.name, Include: o.Include})
-		if err == nil {
-			err = ctx.Err()
-		}
-		if err == nil && s.life.Err() != nil {
-			err = ErrClosed
-		}
-		if err == nil {
+		if err = s.answered(ctx, err); err == nil {
 			err = s.pushPayload(t.name, payload, t, nil, nil)
 		}
 		if err != nil {
@@ -761,13 +762,7 @@ func (s *Store) query(ctx context.Context, t *table, op string, query url.Values
 	}
 	return s.foreground(ctx, func(ctx context.Context) error {
 		payload, err := call(ctx, &Request{Type: t.name, Query: query})
-		if err == nil {
-			err = ctx.Err()
-		}
-		if err == nil && s.life.Err() != nil {
-			err = ErrClosed
-		}
-		if err == nil {
+		if err = s.answered(ctx, err); err == nil {
 			err = s.pushPayload(t.name, payload, t, check, read)
 		}
 		if err != nil {

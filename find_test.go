@@ -364,15 +364,28 @@ func TestFindWithoutAdapter(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled)
 }
 
+// errorLog collects what OnBackgroundError receives.
+type errorLog struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+func (l *errorLog) add(err error) {
+	l.mu.Lock()
+	l.errs = append(l.errs, err)
+	l.mu.Unlock()
+}
+
+func (l *errorLog) list() []error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.errs)
+}
+
 func TestBackgroundReloads(t *testing.T) {
 	fb := newFakeBackend()
-	var reported []error
-	var mu sync.Mutex
-	s, albums := findStore(t, fb, &recstore.Options{OnBackgroundError: func(err error) {
-		mu.Lock()
-		reported = append(reported, err)
-		mu.Unlock()
-	}})
+	var reports errorLog
+	s, albums := findStore(t, fb, &recstore.Options{OnBackgroundError: reports.add})
 	_, err := albums.Find(context.Background(), "1", nil)
 	require.NoError(t, err)
 
@@ -393,10 +406,9 @@ func TestBackgroundReloads(t *testing.T) {
 	_, err = albums.Find(context.Background(), "1", nil)
 	require.NoError(t, err)
 	s.Wait()
-	mu.Lock()
+	reported := reports.list()
 	require.Len(t, reported, 1)
 	assert.ErrorContains(t, reported[0], "backend down")
-	mu.Unlock()
 	requireUnchanged(t, s, before)
 
 	// Close cancels a reload under way, waits for it, and stops new calls.
@@ -796,13 +808,8 @@ func TestCloseStopsEverything(t *testing.T) {
 
 func TestCloseReportsNoBackgroundErrors(t *testing.T) {
 	fb := newFakeBackend()
-	var reported []error
-	var mu sync.Mutex
-	s, albums := findStore(t, fb, &recstore.Options{OnBackgroundError: func(err error) {
-		mu.Lock()
-		reported = append(reported, err)
-		mu.Unlock()
-	}})
+	var reports errorLog
+	s, albums := findStore(t, fb, &recstore.Options{OnBackgroundError: reports.add})
 	_, err := albums.Find(context.Background(), "1", nil)
 	require.NoError(t, err)
 	fb.gate = make(chan struct{})
@@ -810,9 +817,7 @@ func TestCloseReportsNoBackgroundErrors(t *testing.T) {
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return fb.calls.Load() == 2 }, time.Second, time.Millisecond)
 	require.NoError(t, s.Close())
-	mu.Lock()
-	defer mu.Unlock()
-	assert.Empty(t, reported, "a reload Close cancelled is not a failure")
+	assert.Empty(t, reports.list(), "a reload Close cancelled is not a failure")
 }
 
 func TestBackgroundReloadJoiningAForegroundCall(t *testing.T) {

@@ -362,8 +362,9 @@ func writeJSONString(b *bytes.Buffer, s string) {
 // A relationship named in Embedded is written as its records, each as its
 // own type's serializer writes a hash, with its id, and without the
 // inverse that points back (Ember's embedded: 'always'); to-manys are then
-// written whatever their inverse. A related record the Store does not
-// hold is written as its id.
+// written whatever their inverse. A related record is written as its id
+// when the Store does not hold it, or when this call has written it
+// already, which also cuts cycles.
 func (j *JSONSerializer) Serialize(s *Store, snap *Snapshot, opts SerializeOptions) ([]byte, error) {
 	var b bytes.Buffer
 	if err := j.writeHash(s, &b, snap, opts, embedding{}); err != nil {

@@ -414,7 +414,7 @@ func (s *Store) Keys(typ string) []Key {
 	}
 	var keys []Key
 	for _, e := range *t.order.Load() {
-		if v := e.cur.Load(); v != nil && v.val != nil {
+		if e.loaded() {
 			keys = append(keys, Key{t.name, e.id})
 		}
 	}
@@ -488,7 +488,8 @@ func (s *Store) Related(k Key, name string) (Related, bool) {
 }
 
 // Unload removes the record k from the Store and reports whether it was
-// loaded; a record the Store only knows by reference is left alone. As in Ember Data, relationships that declare an inverse forget
+// loaded; a record the Store only knows by reference is left alone. As in
+// Ember Data, relationships that declare an inverse forget
 // it: a track unloaded leaves its album's tracks, an album unloaded leaves
 // its tracks' album null. Other records that name k without an inverse keep
 // the key, and reading them reports it as not loaded. Pushing k again

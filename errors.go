@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime/debug"
 	"strconv"
 )
 
@@ -58,7 +59,59 @@ var (
 
 	// ErrClosed reports a call that would ask a backend after Close.
 	ErrClosed = errors.New("recstore: store closed")
+
+	// ErrPanic is matched by every *PanicError: user code (an Adapter, a
+	// hook, a serializer, a transform) panicked on a goroutine the Store
+	// owns, and the Store recovered.
+	ErrPanic = errors.New("recstore: user code panicked")
+
+	// ErrDuplicateMember is matched by every error that rejects a document
+	// because one of its objects repeats a member name. It comes wrapped
+	// in a *SyntaxError inside a *DocumentError whose Pointer names the
+	// repeated member.
+	ErrDuplicateMember = errors.New("recstore: repeated member name")
 )
+
+// A PanicError carries a panic the Store recovered on a goroutine of its
+// own: in a Find that several callers share, a background reload, a
+// coalesced batch. Every caller waiting on that work gets the same
+// *PanicError; a background one goes to Options.OnBackgroundError. A panic
+// on the caller's own goroutine is not recovered: it reaches the caller as
+// any panic does, after the Store has undone what the call had begun.
+//
+// Op names the user code that panicked ("FindRecord", "OnBackgroundError",
+// ...). Value is what was passed to panic and Stack the panicking
+// goroutine's stack. errors.Is matches ErrPanic, and errors.As sees
+// through to Value when it is an error.
+type PanicError struct {
+	Op    string
+	Value any
+	Stack []byte
+}
+
+// newPanicError captures the current goroutine's stack; call it from the
+// deferred function that recovered v.
+func newPanicError(op string, v any) *PanicError {
+	return &PanicError{Op: op, Value: v, Stack: debug.Stack()}
+}
+
+// Error names the panicking call and the panic value; the stack is in Stack.
+func (e *PanicError) Error() string {
+	if e.Op == "" {
+		return fmt.Sprintf("recstore: panic: %v", e.Value)
+	}
+	return fmt.Sprintf("recstore: panic in %s: %v", e.Op, e.Value)
+}
+
+// Unwrap returns Value when it is an error, so that a panic(err) still
+// matches err.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
+
+// Is reports whether target is ErrPanic.
+func (e *PanicError) Is(target error) bool { return target == ErrPanic }
 
 // An AdapterError reports a failed call to an Adapter: Op is the Adapter
 // method ("FindRecord", "FindAll", ...), Type and ID what it was asked for
@@ -125,11 +178,14 @@ func errText(err error) string {
 	return s
 }
 
-// A SyntaxError reports input that is not well-formed JSON. Offset is the
-// byte offset in the document at which the problem was found.
+// A SyntaxError reports input that is not well-formed JSON, or JSON that
+// breaks I-JSON's rule (RFC 7493) that an object's member names are unique.
+// Offset is the byte offset in the document at which the problem was found.
+// Err is ErrDuplicateMember for a repeated member name, nil otherwise.
 type SyntaxError struct {
 	Offset int64
 	Msg    string
+	Err    error
 }
 
 // Error describes the problem in one line.
@@ -139,6 +195,9 @@ func (e *SyntaxError) Error() string {
 
 // Is reports whether target is ErrSyntax.
 func (e *SyntaxError) Is(target error) bool { return target == ErrSyntax }
+
+// Unwrap returns Err.
+func (e *SyntaxError) Unwrap() error { return e.Err }
 
 // An AttributeError reports a JSON value that cannot be stored in a model's
 // field: a string for an int field, an integer that overflows its field, a

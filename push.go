@@ -69,7 +69,7 @@ func (s *Store) push(doc any, only *table, read func(keys []Key)) (_ []Key, err 
 		if buf, err = s.documentBytes(doc); err != nil {
 			return nil, err
 		}
-		p.sc = scanner{buf: buf, maxDepth: s.opts.MaxDepth}
+		p.sc = scanner{buf: buf, maxDepth: s.opts.MaxDepth, names: p.sc.names[:0], objs: p.sc.objs[:0]}
 		err = p.document()
 	}
 	if err != nil {
@@ -115,7 +115,12 @@ func (p *parser) release() {
 	p.data.reset()
 	p.included.reset()
 	p.rels.reset()
-	*p = parser{data: p.data, included: p.included, rels: p.rels, path: p.path[:0], scratch: p.scratch[:0]}
+	// A failed parse leaves names of open objects behind; they point into
+	// the caller's document, so clear them all.
+	clear(p.sc.names[:cap(p.sc.names)])
+	clear(p.sc.objs[:cap(p.sc.objs)])
+	sc := scanner{names: p.sc.names[:0], objs: p.sc.objs[:0]}
+	*p = parser{sc: sc, data: p.data, included: p.included, rels: p.rels, path: p.path[:0], scratch: p.scratch[:0]}
 	parserPool.Put(p)
 }
 
@@ -262,7 +267,8 @@ type parser struct {
 	tables   map[string]*table
 	only     *table
 	opts     *Options
-	count    int
+	count    int // resources so far
+	links    int // resource identifiers in relationship data so far
 	hasData  bool
 	data     chunked[staged]
 	included chunked[staged]
@@ -319,8 +325,14 @@ func (p *parser) wrong(format string, args ...any) error {
 
 // skipMember skips the value of an ignored member named key.
 func (p *parser) skipMember(key []byte) error {
+	start := p.sc.pos
 	if _, err := p.sc.skip(); err != nil {
 		p.inRaw(key)
+		if off := duplicateAt(err) - p.sc.base; off >= int64(start) {
+			// A repeated name inside the skipped value: point at it.
+			ptr := p.pointer() + pointerAt(p.sc.buf[start:], int(off)-start)
+			return &DocumentError{Pointer: ptr, Err: err}
+		}
 		return p.fail(err)
 	}
 	return nil
@@ -382,6 +394,14 @@ func (p *parser) document() error {
 func (p *parser) key(first bool) ([]byte, error) {
 	key, esc, ok, err := p.sc.member(first)
 	if err != nil {
+		if key != nil {
+			// A repeated name: point at it.
+			if esc {
+				k, _ := p.sc.unquote(key)
+				key = []byte(k)
+			}
+			p.inRaw(key)
+		}
 		return nil, p.fail(err)
 	}
 	if !ok {
@@ -604,7 +624,9 @@ func (p *parser) idMember() (raw []byte, esc bool, err error) {
 	default:
 		return nil, false, p.wrong("id must be a string or an integer, not %s", kindName(c))
 	}
-	if len(raw) > p.opts.MaxIDBytes {
+	// An escaped id is checked once unquoted (idString), where its stored
+	// length is known: escapes shrink it, invalid bytes grow it 3x.
+	if len(raw) > p.opts.MaxIDBytes && !esc {
 		return nil, false, p.fail(&LimitError{Limit: "MaxIDBytes", Max: p.opts.MaxIDBytes})
 	}
 	return raw, esc, nil
@@ -627,12 +649,19 @@ func (p *parser) idString(raw []byte, esc, share bool) (string, error) {
 		p.ids[id] = id
 		return id, nil
 	}
+	if len(raw) > 6*p.opts.MaxIDBytes {
+		// Not even all \uXXXX escapes could shrink it enough.
+		return "", p.fail(&LimitError{Limit: "MaxIDBytes", Max: p.opts.MaxIDBytes})
+	}
 	id, err := p.sc.unquote(raw)
 	if err != nil {
 		return "", p.fail(err)
 	}
 	if id == "" {
 		return "", p.fail(errors.New("id must not be empty"))
+	}
+	if len(id) > p.opts.MaxIDBytes {
+		return "", p.fail(&LimitError{Limit: "MaxIDBytes", Max: p.opts.MaxIDBytes})
 	}
 	return id, nil
 }
@@ -739,6 +768,10 @@ func (p *parser) attributes(st *staged) error {
 func (p *parser) attrError(st *staged, a *attrField, start int, cause error) error {
 	var se *SyntaxError
 	var le *LimitError
+	if off := duplicateAt(cause) - p.sc.base; off >= int64(start) {
+		ptr := p.pointer() + pointerAt(p.sc.buf[start:], int(off)-start)
+		return &DocumentError{Pointer: ptr, Err: cause}
+	}
 	if errors.As(cause, &se) || errors.As(cause, &le) {
 		return p.fail(cause)
 	}
@@ -863,6 +896,9 @@ func (p *parser) linkage(r *relField) (stagedRel, error) {
 // identifier reads one resource identifier object {"type", "id"}.
 func (p *parser) identifier(r *relField) (Key, error) {
 	s := &p.sc
+	if err := p.countLink(); err != nil {
+		return Key{}, err
+	}
 	if c := s.next(); c != '{' {
 		return Key{}, p.wrong("a resource identifier must be an object, not %s", kindName(c))
 	}
@@ -920,6 +956,15 @@ func (p *parser) identifier(r *relField) (Key, error) {
 	}
 	p.out()
 	return Key{t.name, id}, nil
+}
+
+// countLink counts one resource identifier against MaxLinkages.
+func (p *parser) countLink() error {
+	p.links++
+	if p.links > p.opts.MaxLinkages {
+		return p.fail(&LimitError{Limit: "MaxLinkages", Max: p.opts.MaxLinkages})
+	}
+	return nil
 }
 
 // setInt stores the low size bytes of n at p.

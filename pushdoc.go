@@ -239,7 +239,7 @@ func (p *parser) attrValue(st *staged, a *attrField, v any) error {
 func (p *parser) attrRaw(st *staged, a *attrField, raw []byte) error {
 	ptr := unsafe.Add(st.v.val, a.off)
 	saved := p.sc
-	p.sc = scanner{buf: raw, maxDepth: saved.maxDepth}
+	p.sc = saved.sub(raw)
 	s := &p.sc
 	s.next()
 	err := a.decode(s, ptr)
@@ -271,6 +271,9 @@ func (p *parser) linkageValue(r *relField, rel *Relationship) (stagedRel, error)
 		case 0:
 			return stagedRel{}, nil
 		case 1:
+			if err := p.countLink(); err != nil {
+				return stagedRel{}, err
+			}
 			k, err := p.identifierValue(r, rel.Data[0])
 			return stagedRel{one: k}, err
 		default:
@@ -280,6 +283,9 @@ func (p *parser) linkageValue(r *relField, rel *Relationship) (stagedRel, error)
 	keys := make([]Key, len(rel.Data))
 	for i, k := range rel.Data {
 		p.at(i)
+		if err := p.countLink(); err != nil {
+			return stagedRel{}, err
+		}
 		var err error
 		if keys[i], err = p.identifierValue(r, k); err != nil {
 			return stagedRel{}, err

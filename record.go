@@ -288,8 +288,12 @@ func (rel *Relationship) writeJSON(b *bytes.Buffer) error {
 
 // UnmarshalJSON reads a JSON:API document. It checks the document's shape
 // only; whether its types and attributes fit the Store's models is checked
-// when it is pushed.
+// when it is pushed. A member name repeated in any object is an error
+// matching ErrDuplicateMember, as in a Push of the same text.
 func (d *Document) UnmarshalJSON(data []byte) error {
+	if err := checkUnique(data); err != nil {
+		return err
+	}
 	var raw struct {
 		Data     json.RawMessage
 		Included []*Resource
@@ -331,6 +335,9 @@ func (r Resource) MarshalJSON() ([]byte, error) {
 // and attribute values as json.RawMessage, so that no number loses
 // precision on its way to the Store.
 func (r *Resource) UnmarshalJSON(data []byte) error {
+	if err := checkUnique(data); err != nil {
+		return err
+	}
 	var raw struct {
 		Type          string
 		ID            json.RawMessage
@@ -385,6 +392,9 @@ func (rel Relationship) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads a relationship object.
 func (rel *Relationship) UnmarshalJSON(data []byte) error {
+	if err := checkUnique(data); err != nil {
+		return err
+	}
 	var raw struct {
 		Data  json.RawMessage
 		Links map[string]any

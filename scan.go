@@ -1,6 +1,7 @@
 package recstore
 
 import (
+	"errors"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -18,6 +19,82 @@ type scanner struct {
 	depth    int
 	maxDepth int
 	base     int64 // offset of buf[0] in the whole document, for errors
+
+	// names holds the member names of every open object, innermost last,
+	// and objs where each object's names start: member rejects a name its
+	// object already has (I-JSON, RFC 7493), wherever the object is. A
+	// scanner made for a sub-document may start from its parent's slices
+	// (see sub) to reuse their storage.
+	names [][]byte
+	objs  []openObj
+}
+
+// openObj is one object being read.
+type openObj struct {
+	start int                 // its first name in scanner.names
+	seen  map[string]struct{} // its names, once it has too many to compare one by one
+}
+
+// linearNames is how many names an object may have before member looks
+// repeats up in a map rather than comparing with each earlier name: few
+// objects in a document have more, and below it a scan beats hashing.
+const linearNames = 16
+
+// MaxDepthCeiling is the deepest nesting any Store accepts, whatever
+// Options.MaxDepth says: the scanner and encoding/json recurse once per
+// level, and encoding/json stops at the same depth.
+const MaxDepthCeiling = 10000
+
+// sub returns a scanner over buf, a value inside the document s reads,
+// sharing s's limits and the storage of its name tables.
+func (s *scanner) sub(buf []byte) scanner {
+	return scanner{buf: buf, maxDepth: s.maxDepth, names: s.names[len(s.names):], objs: s.objs[len(s.objs):]}
+}
+
+// beginObject starts the name table of an object just opened.
+func (s *scanner) beginObject() {
+	s.objs = append(s.objs, openObj{start: len(s.names)})
+}
+
+// endObject drops the name table of the object just closed.
+func (s *scanner) endObject() {
+	if n := len(s.objs); n > 0 {
+		clear(s.names[s.objs[n-1].start:])
+		s.names = s.names[:s.objs[n-1].start]
+		s.objs = s.objs[:n-1]
+	}
+}
+
+// addName records name as a member of the innermost open object and
+// reports false if it already was one.
+func (s *scanner) addName(name []byte) bool {
+	if len(s.objs) == 0 {
+		return true // an object opened by a caller that tracks its own names
+	}
+	o := &s.objs[len(s.objs)-1]
+	if o.seen != nil {
+		if _, dup := o.seen[string(name)]; dup {
+			return false
+		}
+		o.seen[string(name)] = struct{}{}
+		return true
+	}
+	prev := s.names[o.start:]
+	for _, n := range prev {
+		if len(n) == len(name) && string(n) == string(name) {
+			return false
+		}
+	}
+	if len(prev) < linearNames {
+		s.names = append(s.names, name)
+		return true
+	}
+	o.seen = make(map[string]struct{}, 2*linearNames)
+	for _, n := range prev {
+		o.seen[string(n)] = struct{}{}
+	}
+	o.seen[string(name)] = struct{}{}
+	return true
 }
 
 // strPlain marks the bytes that may appear in a JSON string without any
@@ -73,6 +150,7 @@ func (s *scanner) openObject() error {
 		return s.unexpected()
 	}
 	s.pos++
+	s.beginObject()
 	return s.enter()
 }
 
@@ -88,12 +166,15 @@ func (s *scanner) openArray() error {
 // member reads the next key of an object opened with openObject and the ':'
 // after it. first says whether this is the first call for the object. At
 // the closing '}' it returns ok == false. The key is raw: if esc is true it
-// still holds escapes and must go through unquote before comparison.
+// still holds escapes and must go through unquote before comparison. A
+// name the object already has is an error wrapping ErrDuplicateMember,
+// returned with the key so that the caller can point at it.
 func (s *scanner) member(first bool) (key []byte, esc, ok bool, err error) {
 	c := s.next()
 	if c == '}' {
 		s.pos++
 		s.depth--
+		s.endObject()
 		return nil, false, false, nil
 	}
 	if !first {
@@ -106,9 +187,22 @@ func (s *scanner) member(first bool) (key []byte, esc, ok bool, err error) {
 	if c != '"' {
 		return nil, false, false, s.unexpected()
 	}
+	at := s.pos
 	key, esc, err = s.str()
 	if err != nil {
 		return nil, false, false, err
+	}
+	name := key
+	if esc {
+		u, err := s.unquote(key)
+		if err != nil {
+			return nil, false, false, err
+		}
+		name = []byte(u)
+	}
+	if !s.addName(name) {
+		s.pos = at
+		return key, esc, false, &SyntaxError{Offset: s.base + int64(at), Msg: "repeated member " + strconv.Quote(string(name)), Err: ErrDuplicateMember}
 	}
 	if s.next() != ':' {
 		return nil, false, false, s.unexpected()
@@ -351,6 +445,7 @@ func (s *scanner) skip() ([]byte, error) {
 	switch c {
 	case '{':
 		s.pos++
+		s.beginObject()
 		if err = s.enter(); err != nil {
 			return nil, err
 		}
@@ -411,4 +506,81 @@ func kindName(c byte) string {
 		return "nothing"
 	}
 	return "number"
+}
+
+// pointerAt returns the JSON pointer, relative to the value buf holds, of
+// the member whose name starts at byte off (the name's opening quote), or
+// "" if no member name starts there. It walks buf again, as only a failed
+// document needs the pointer.
+func pointerAt(buf []byte, off int) string {
+	s := scanner{buf: buf, maxDepth: MaxDepthCeiling}
+	var path []seg
+	var walk func() bool
+	walk = func() bool {
+		switch s.next() {
+		case '{':
+			s.pos++
+			s.depth++
+			for first := true; ; first = false {
+				key, _, ok, err := s.member(first)
+				if err != nil || !ok {
+					return false
+				}
+				start := cap(buf) - cap(key) - 1 // the opening quote
+				name, err := s.unquote(key)
+				if err != nil {
+					return false
+				}
+				path = append(path, seg{name: name, idx: -1})
+				if start == off || walk() {
+					return true
+				}
+				path = path[:len(path)-1]
+			}
+		case '[':
+			s.pos++
+			s.depth++
+			for i := 0; ; i++ {
+				more, err := s.element(i == 0)
+				if err != nil || !more {
+					return false
+				}
+				path = append(path, seg{idx: i})
+				if walk() {
+					return true
+				}
+				path = path[:len(path)-1]
+			}
+		default:
+			_, err := s.skip()
+			_ = err
+			return false
+		}
+	}
+	if s.depth > MaxDepthCeiling || !walk() {
+		return ""
+	}
+	return renderPointer(path)
+}
+
+// duplicateAt returns the offset of a repeated member name that err
+// reports, relative to the start of buf's scanner, or -1.
+func duplicateAt(err error) int64 {
+	var se *SyntaxError
+	if errors.As(err, &se) && se.Err == ErrDuplicateMember {
+		return se.Offset
+	}
+	return -1
+}
+
+// checkUnique rejects JSON text that repeats a member name in any of its
+// objects, with a *DocumentError pointing at the repeated member. Other
+// syntax errors are left for the caller's decoder to report.
+func checkUnique(data []byte) error {
+	s := scanner{buf: data, maxDepth: MaxDepthCeiling}
+	_, err := s.skip()
+	if off := duplicateAt(err); off >= 0 {
+		return &DocumentError{Pointer: pointerAt(data, int(off)), Err: err}
+	}
+	return nil
 }

@@ -163,6 +163,12 @@ func (s *Store) normalize(typ string, payload any, record bool) (*Document, erro
 		doc, err = ser.Normalize(s, typ, buf)
 	}
 	if err != nil {
+		if duplicateAt(err) >= 0 {
+			// Point at the repeated member in the payload as sent.
+			if de := checkUnique(buf); de != nil {
+				return nil, de
+			}
+		}
 		if !errors.Is(err, ErrInvalidDocument) {
 			err = &DocumentError{Err: err}
 		}

@@ -20,6 +20,7 @@ const (
 	DefaultMaxDepth         = 64
 	DefaultMaxResources     = 100_000
 	DefaultMaxIDBytes       = 1024
+	DefaultMaxLinkages      = 1_000_000
 )
 
 // Options configures a Store. The zero value, and a nil *Options, give the
@@ -30,13 +31,19 @@ type Options struct {
 	MaxDocumentBytes int
 	// MaxDepth caps how deeply a document's objects and arrays may nest,
 	// counting the document itself as 1; <= 0 means DefaultMaxDepth (64).
+	// Values above MaxDepthCeiling (10,000) mean MaxDepthCeiling.
 	MaxDepth int
 	// MaxResources caps the resources (data plus included) in one document;
 	// <= 0 means DefaultMaxResources (100,000).
 	MaxResources int
-	// MaxIDBytes caps the length of one id; <= 0 means DefaultMaxIDBytes
+	// MaxIDBytes caps the length of one id, as stored: after escapes are
+	// resolved and invalid UTF-8 replaced; <= 0 means DefaultMaxIDBytes
 	// (1 KiB).
 	MaxIDBytes int
+	// MaxLinkages caps the resource identifiers in all relationships'
+	// data of one document; <= 0 means DefaultMaxLinkages (1,000,000),
+	// which admits a document of MaxResources records with ten links each.
+	MaxLinkages int
 
 	// Serializer is the application serializer: used by PushPayload and
 	// Normalize for models registered without one of their own, and for
@@ -141,6 +148,10 @@ func New(opts *Options) *Store {
 	}
 	if s.opts.MaxDepth <= 0 {
 		s.opts.MaxDepth = DefaultMaxDepth
+	}
+	s.opts.MaxDepth = min(s.opts.MaxDepth, MaxDepthCeiling)
+	if s.opts.MaxLinkages <= 0 {
+		s.opts.MaxLinkages = DefaultMaxLinkages
 	}
 	if s.opts.MaxResources <= 0 {
 		s.opts.MaxResources = DefaultMaxResources

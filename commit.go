@@ -20,6 +20,7 @@ type commit struct {
 	shrunk  map[*table]bool // tables that lost records in this commit
 	// index finds members of the long to-many lists the commit edits.
 	index map[memberKey]int
+	done  bool // published or aborted
 }
 
 type draft struct {
@@ -263,6 +264,7 @@ func (ks keySet) has(k Key) bool {
 
 // apply merges one staged resource into its draft.
 func (c *commit) apply(st *staged, rels *chunked[stagedRel]) error {
+	c.s.inject("apply")
 	d := c.draft(st.t, st.id, true)
 	st.e = d.e
 	switch {
@@ -393,6 +395,7 @@ func (c *commit) linkInverse(d *draft, r *relField, bk Key) error {
 	if err != nil {
 		return err
 	}
+	c.s.inject("linkInverse")
 	ir := &bt.rels[ii]
 	if !ir.keyed && ir.elem != d.t.goType {
 		return fmt.Errorf("inverse %q of %q on type %q does not hold %q records", ir.name, r.name, bk.Type, d.t.name)
@@ -453,7 +456,13 @@ func (c *commit) unload(t *table, e *entry) error {
 }
 
 // abort forgets every draft and removes the entries the commit created.
+// It does nothing once the commit is published or aborted, so that a
+// deferred abort undoes whatever a panic interrupted and nothing else.
 func (c *commit) abort() {
+	if c.done {
+		return
+	}
+	c.done = true
 	for _, d := range c.drafts {
 		d.e.draft = nil
 	}
@@ -467,6 +476,8 @@ func (c *commit) abort() {
 // publish makes the commit visible: every draft's version is stored at
 // once, between two increments of Store.seq.
 func (c *commit) publish() {
+	c.s.inject("publish")
+	c.done = true
 	for _, d := range c.drafts {
 		for ri, md := range d.many {
 			if md == nil {
@@ -543,4 +554,12 @@ func (t *table) publishOrder(es []*entry) {
 	// Appending past len(old) never touches what readers of old can see.
 	nu := append(old, es...)
 	t.order.Store(&nu)
+}
+
+// inject calls the Store's test hook, if any, at a named point of a
+// commit. It costs a nil check elsewhere.
+func (s *Store) inject(point string) {
+	if s.testHook != nil {
+		s.testHook(point)
+	}
 }

@@ -127,3 +127,7 @@ func Waiters(s *Store, typ, id string) int {
 
 // Closing reports whether Close has begun.
 func Closing(s *Store) bool { return s.life.Err() != nil }
+
+// SetTestHook makes s call hook at named points of every commit ("apply",
+// "linkInverse", "publish", "read"), so that tests can panic there.
+func SetTestHook(s *Store, hook func(point string)) { s.testHook = hook }

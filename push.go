@@ -79,6 +79,10 @@ func (s *Store) push(doc any, only *table, read func(keys []Key)) (_ []Key, err 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := newCommit(s)
+	// Whatever panics before publish (a library bug, or user code such as
+	// a Clone method that copies an attribute), the commit is undone and
+	// the lock released before the panic goes on to the caller.
+	defer c.abort()
 	c.grow(p.data.len() + p.included.len())
 	for _, list := range []*chunked[staged]{&p.included, &p.data} {
 		for i := range list.len() {
@@ -97,6 +101,7 @@ func (s *Store) push(doc any, only *table, read func(keys []Key)) (_ []Key, err 
 	if read != nil {
 		// Still under the lock: what read sees is exactly this push's
 		// result, related records included.
+		s.inject("read")
 		read(keys)
 	}
 	return keys, nil

@@ -126,6 +126,10 @@ type Store struct {
 	// as mu when it sets an inverse.
 	invMu sync.RWMutex
 
+	// testHook, set only by tests, runs at named points of a commit so
+	// that tests can make it panic there.
+	testHook func(point string)
+
 	// seq is odd while a change is being published. Reads that touch more
 	// than one record check it before and after, so that they never see
 	// half of a push.
@@ -523,6 +527,7 @@ func (s *Store) Unload(k Key) bool {
 		return false
 	}
 	c := newCommit(s)
+	defer c.abort()
 	if err := c.unload(t, e); err != nil {
 		c.abort()
 		return false
@@ -552,6 +557,7 @@ func (s *Store) UnloadAll(types ...string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := newCommit(s)
+	defer c.abort()
 	for _, t := range tables {
 		var err error
 		t.byID.all(func(e *entry) bool {

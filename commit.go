@@ -31,12 +31,41 @@ type draft struct {
 
 	ownVal  bool // v.val is private to this draft
 	ownRels bool // v.rels is private to this draft
-	many    []*manyDraft
+	many    []riMany // the to-many lists being edited, by relationship
 	drop    bool // the record is being unloaded
 	created bool // the entry was added to byID by this commit
 }
 
 func (d *draft) key() Key { return Key{d.t.name, d.e.id} }
+
+// riMany pairs a to-many list being edited with its relationship index.
+// A draft holds few of them, so a list beats a slot per relationship of
+// the model, which costs records known only by reference dearly.
+type riMany struct {
+	ri int
+	m  *manyDraft
+}
+
+// editing returns d's list for relationship ri, or nil.
+func (d *draft) editing(ri int) *manyDraft {
+	for _, x := range d.many {
+		if x.ri == ri {
+			return x.m
+		}
+	}
+	return nil
+}
+
+// setEditing makes m d's list for relationship ri.
+func (d *draft) setEditing(ri int, m *manyDraft) {
+	for i := range d.many {
+		if d.many[i].ri == ri {
+			d.many[i].m = m
+			return
+		}
+	}
+	d.many = append(d.many, riMany{ri, m})
+}
 
 // manyDraft is a to-many list being edited. Removals leave zero-Key
 // tombstones that finish compacts, and an index makes membership tests
@@ -116,16 +145,46 @@ func (c *commit) header(d *draft) {
 	d.v = nv
 }
 
-// rel returns d's relationship state ri for writing.
+// rel returns d's relationship state ri for writing. The pointer is
+// good until the next call for d.
 func (c *commit) rel(d *draft, ri int) *relState {
 	c.header(d)
+	n := len(d.t.rels)
 	if !d.ownRels {
-		rels := make([]relState, len(d.t.rels))
+		size := len(d.v.rels)
+		if d.v.val != nil {
+			size = n // a loaded record gets every slot at once
+		}
+		rels := make([]relState, len(d.v.rels), max(size, len(d.v.rels)+1))
 		copy(rels, d.v.rels)
 		d.v.rels = rels
 		d.ownRels = true
 	}
-	return &d.v.rels[ri]
+	rels := d.v.rels
+	if d.v.val != nil && len(rels) < n {
+		dense := make([]relState, n)
+		for i := range dense {
+			dense[i].ri = int32(i)
+		}
+		for _, st := range rels {
+			dense[st.ri] = st
+		}
+		d.v.rels = dense
+		return &dense[ri]
+	}
+	if ri < len(rels) && rels[ri].ri == int32(ri) {
+		return &rels[ri]
+	}
+	i := 0
+	for i < len(rels) && rels[i].ri < int32(ri) {
+		i++
+	}
+	if i < len(rels) && rels[i].ri == int32(ri) {
+		return &rels[i]
+	}
+	rels = slices.Insert(rels, i, relState{ri: int32(ri)})
+	d.v.rels = rels
+	return &rels[i]
 }
 
 // relNow returns d's relationship state ri for reading.
@@ -133,21 +192,19 @@ func relNow(d *draft, ri int) relState { return d.v.rel(ri) }
 
 // manyOf returns the editable list of d's to-many relationship ri.
 func (c *commit) manyOf(d *draft, ri int) *manyDraft {
-	if d.many == nil {
-		d.many = make([]*manyDraft, len(d.t.rels))
-	}
-	if d.many[ri] == nil {
-		d.many[ri] = &manyDraft{keys: slices.Clone(relNow(d, ri).many), c: c}
+	m := d.editing(ri)
+	if m == nil {
+		m = &manyDraft{keys: slices.Clone(relNow(d, ri).many), c: c}
+		d.setEditing(ri, m)
 		c.rel(d, ri)
 	}
-	return d.many[ri]
+	return m
 }
 
 // members returns the current members of d's relationship ri.
 func (c *commit) members(d *draft, ri int) []Key {
 	if d.t.rels[ri].many {
-		if d.many != nil && d.many[ri] != nil {
-			md := d.many[ri]
+		if md := d.editing(ri); md != nil {
 			out := make([]Key, 0, len(md.keys)-md.tombs)
 			for _, k := range md.keys {
 				if !k.IsZero() {
@@ -356,10 +413,7 @@ func (c *commit) replaceMany(d *draft, ri int, keys []Key) error {
 		}
 	}
 	c.rel(d, ri).known = true
-	if d.many == nil {
-		d.many = make([]*manyDraft, len(d.t.rels))
-	}
-	d.many[ri] = &manyDraft{keys: slices.Clip(keys), c: c}
+	d.setEditing(ri, &manyDraft{keys: slices.Clip(keys), c: c})
 	return nil
 }
 
@@ -479,10 +533,8 @@ func (c *commit) publish() {
 	c.s.inject("publish")
 	c.done = true
 	for _, d := range c.drafts {
-		for ri, md := range d.many {
-			if md == nil {
-				continue
-			}
+		for _, x := range d.many {
+			ri, md := x.ri, x.m
 			keys := md.keys
 			if md.tombs > 0 {
 				keys = slices.DeleteFunc(keys, Key.IsZero)
@@ -490,7 +542,7 @@ func (c *commit) publish() {
 			if len(keys) == 0 {
 				keys = nil
 			}
-			d.v.rels[ri].many = keys
+			c.rel(d, ri).many = keys
 		}
 	}
 	c.s.seq.Add(1)

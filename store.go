@@ -230,22 +230,36 @@ type version struct {
 	// val points to the record's attributes as a T; nil when the record is
 	// not loaded and the entry exists only to hold relationship state that
 	// an inverse gave it (as Ember's graph keeps it for unloaded records).
-	val  unsafe.Pointer
-	rels []relState // by schema.rels index; nil when the type has none
+	val unsafe.Pointer
+	// rels holds the relationships some push or inverse has set, sorted
+	// by schema index (relState.ri). A record a push has written to is
+	// dense (every relationship, rels[i].ri == i); a record known only by
+	// reference holds just the few that inverses gave it, so that one
+	// linkage costs a slot, not a slot per relationship of its model.
+	rels []relState
 }
 
 // rel returns the state of relationship ri.
 func (v *version) rel(ri int) relState {
-	if v == nil || v.rels == nil {
+	if v == nil {
 		return relState{}
 	}
-	return v.rels[ri]
+	if ri < len(v.rels) && v.rels[ri].ri == int32(ri) {
+		return v.rels[ri]
+	}
+	for i := range v.rels {
+		if v.rels[i].ri == int32(ri) {
+			return v.rels[i]
+		}
+	}
+	return relState{}
 }
 
 // relState is the state of one relationship of one record.
 type relState struct {
 	many  []Key // to-many members, in order
 	one   Key   // to-one target; zero for null
+	ri    int32 // its index in the schema's relationships
 	known bool  // some push or inverse update has set it
 }
 

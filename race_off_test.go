@@ -1,0 +1,5 @@
+//go:build !race
+
+package recstore_test
+
+const raceEnabled = false

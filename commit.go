@@ -29,11 +29,11 @@ type draft struct {
 	base *version // published version when the commit began, or nil
 	v    *version // next version; == base until the draft first changes
 
-	ownVal  bool // v.val is private to this draft
-	ownRels bool // v.rels is private to this draft
+	ownVal  bool     // v.val is private to this draft
+	ownRels bool     // v.rels is private to this draft
 	many    []riMany // the to-many lists being edited, by relationship
-	drop    bool // the record is being unloaded
-	created bool // the entry was added to byID by this commit
+	drop    bool     // the record is being unloaded
+	created bool     // the entry was added to byID by this commit
 }
 
 func (d *draft) key() Key { return Key{d.t.name, d.e.id} }

@@ -16,7 +16,7 @@ import (
 // inverses: a document linking one Wide to many others gives each of them
 // inverse state.
 type Wide struct {
-	ID string `jsonapi:"primary,wide"`
+	ID    string  `jsonapi:"primary,wide"`
 	Out00 []*Wide `jsonapi:"relation,out00" recstore:"inverse=in00"`
 	In00  []*Wide `jsonapi:"relation,in00" recstore:"inverse=out00"`
 	Out01 []*Wide `jsonapi:"relation,out01" recstore:"inverse=in01"`
@@ -199,4 +199,3 @@ func registerAll(t testing.TB, s *recstore.Store) (*recstore.Model[Album], *recs
 	k := recstore.MustRegister[Kinds](s, nil)
 	return a, l, tr, k, nil
 }
-

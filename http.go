@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/recstore/recstore/inflect"
 )
@@ -413,6 +414,9 @@ func isJSONType(ct string) bool {
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
+// maxDetail caps the Detail errorObjects makes from a body, in bytes.
+const maxDetail = 512
+
 // errorObjects reads a failed response's JSON:API errors, or makes one
 // from its body, as Ember Data's normalizeErrorResponse does.
 func errorObjects(resp *http.Response, data []byte) []ErrorObject {
@@ -425,8 +429,17 @@ func errorObjects(resp *http.Response, data []byte) []ErrorObject {
 		}
 	}
 	detail := string(data)
-	if len(detail) > 512 {
-		detail = detail[:509] + "..."
+	if len(detail) > maxDetail {
+		// Cut before the rune that would cross the limit; a body that is
+		// not UTF-8 is cut at most utf8.UTFMax bytes short of it.
+		n := maxDetail - len("...")
+		for i := n; i > n-utf8.UTFMax && i > 0; i-- {
+			if utf8.RuneStart(detail[i]) {
+				n = i
+				break
+			}
+		}
+		detail = detail[:n] + "..."
 	}
 	return []ErrorObject{{Status: fmt.Sprint(resp.StatusCode), Title: "The backend responded with an error", Detail: detail}}
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/recstore/recstore"
 	"github.com/stretchr/testify/assert"
@@ -320,4 +321,27 @@ func TestHTTPAdapterWithStore(t *testing.T) {
 	var he *recstore.HTTPError
 	assert.True(t, errors.As(err, &he))
 	assert.True(t, s.Has(recstore.Key{Type: "label", ID: "7"}))
+}
+
+// A detail made from a long body is cut on a character boundary.
+func TestHTTPAdapter_DetailCutOnRune(t *testing.T) {
+	for _, r := range []string{"é", "€", "𝄞"} {
+		for pad := range 4 {
+			body := strings.Repeat("a", pad) + strings.Repeat(r, 600)
+			t.Run(fmt.Sprintf("%s/pad=%d", r, pad), func(t *testing.T) {
+				srv, _ := jsonAPIServer(t, 500, "text/plain; charset=utf-8", body)
+				_, err := (&recstore.HTTPAdapter{Host: srv.URL}).FindRecord(context.Background(), &recstore.Request{Type: "album", ID: "1"})
+				var he *recstore.HTTPError
+				require.ErrorAs(t, err, &he)
+				require.NotEmpty(t, he.Errors)
+				d := he.Errors[0].Detail
+				assert.True(t, utf8.ValidString(d), "detail %q splits a rune", d)
+				assert.LessOrEqual(t, len(d), 512)
+				assert.Greater(t, len(d), 512-utf8.UTFMax-1)
+				require.True(t, strings.HasSuffix(d, "..."), d)
+				assert.True(t, strings.HasPrefix(body, strings.TrimSuffix(d, "...")))
+				assert.True(t, utf8.ValidString(err.Error()))
+			})
+		}
+	}
 }

@@ -155,6 +155,9 @@ var (
 
 // FindRecord gets the record req.Type/req.ID, with req.Include.
 func (a *HTTPAdapter) FindRecord(ctx context.Context, req *Request) ([]byte, error) {
+	if req.ID == "" {
+		return nil, a.noID(http.MethodGet, req.Type)
+	}
 	return a.do(ctx, http.MethodGet, a.url(req.Type, req.ID, a.includeQuery(req.Include, nil)), nil)
 }
 
@@ -164,13 +167,23 @@ func (a *HTTPAdapter) FindAll(ctx context.Context, req *Request) ([]byte, error)
 }
 
 // FindMany gets the records req.IDs of req.Type with one request:
-// filter[id]=1,2 for JSON:API, ids[]=1&ids[]=2 for REST.
+// filter[id]=1,2 for JSON:API, ids[]=1&ids[]=2 for REST. An id holding a
+// comma cannot be sent in filter[id], where it would read as two ids; the
+// JSON:API flavour refuses it with ErrNotSupported, and GroupForFindMany
+// puts such an id in a group of its own, which the Store finds with
+// FindRecord.
 func (a *HTTPAdapter) FindMany(ctx context.Context, req *Request) ([]byte, error) {
 	q := url.Values{}
 	if a.rest {
 		q["ids[]"] = slices.Clone(req.IDs)
 	} else {
-		q.Set("filter[id]", strings.Join(req.IDs, ","))
+		for _, id := range req.IDs {
+			if strings.Contains(id, idSep) {
+				return nil, &HTTPError{Method: http.MethodGet, URL: a.url(req.Type, "", nil),
+					Err: fmt.Errorf("%w: id %q holds the filter[id] separator %q", ErrNotSupported, id, idSep)}
+			}
+		}
+		q.Set("filter[id]", strings.Join(req.IDs, idSep))
 	}
 	return a.do(ctx, http.MethodGet, a.url(req.Type, "", a.includeQuery(req.Include, q)), nil)
 }
@@ -198,13 +211,25 @@ func (a *HTTPAdapter) UpdateRecord(ctx context.Context, req *Request) ([]byte, e
 	if a.rest {
 		method = http.MethodPut
 	}
+	if req.ID == "" {
+		return nil, a.noID(method, req.Type)
+	}
 	return a.do(ctx, method, a.url(req.Type, req.ID, nil), req.Body)
 }
 
 // DeleteRecord deletes the record.
 func (a *HTTPAdapter) DeleteRecord(ctx context.Context, req *Request) error {
+	if req.ID == "" {
+		return a.noID(http.MethodDelete, req.Type)
+	}
 	_, err := a.do(ctx, http.MethodDelete, a.url(req.Type, req.ID, nil), nil)
 	return err
+}
+
+// noID refuses a record call without an id, whose URL would name the
+// whole collection: DELETE /albums.
+func (a *HTTPAdapter) noID(method, typ string) error {
+	return &HTTPError{Method: method, URL: a.url(typ, "", nil), Err: fmt.Errorf("%w: empty id", ErrNotFound)}
 }
 
 // FindMany gets several records with ids[]=1&ids[]=2.
@@ -248,7 +273,8 @@ func (a *RESTAdapter) DeleteRecord(ctx context.Context, req *Request) error {
 }
 
 // GroupForFindMany splits ids into groups whose FindMany URLs stay within
-// MaxURLLength.
+// MaxURLLength. For JSON:API, an id holding a comma gets a group of its
+// own (see FindMany).
 func (a *HTTPAdapter) GroupForFindMany(typ string, ids []string) [][]string {
 	limit := a.MaxURLLength
 	if limit <= 0 {
@@ -259,6 +285,15 @@ func (a *HTTPAdapter) GroupForFindMany(typ string, ids []string) [][]string {
 	var cur []string
 	size := base
 	for _, id := range ids {
+		if !a.rest && strings.Contains(id, idSep) {
+			// Alone, it is found at /albums/a%2Cb, whose one path segment
+			// every server decodes to one id. Percent-encoding the comma
+			// inside filter[id] would not help: servers decode the query
+			// first and split after, and a second encoding would reach
+			// them as part of the id.
+			groups = append(groups, []string{id})
+			continue
+		}
 		var add int
 		if a.rest {
 			add = len("ids%5B%5D=") + len(url.QueryEscape(id)) + 1
@@ -295,7 +330,11 @@ func (a *RESTAdapter) flavoured() *HTTPAdapter {
 	return &h
 }
 
-// url builds host/namespace/path[/id][?query], with the id path-escaped.
+// idSep joins the ids of a JSON:API FindMany in filter[id].
+const idSep = ","
+
+// url builds host/namespace/path[/id][?query], with the path and id
+// escaped as single segments.
 func (a *HTTPAdapter) url(typ, id string, q url.Values) string {
 	var b strings.Builder
 	b.WriteString(strings.TrimRight(a.Host, "/"))
@@ -304,16 +343,31 @@ func (a *HTTPAdapter) url(typ, id string, q url.Values) string {
 		b.WriteString(ns)
 	}
 	b.WriteByte('/')
-	b.WriteString(url.PathEscape(a.pathFor(typ)))
+	b.WriteString(escapeSegment(a.pathFor(typ)))
 	if id != "" {
 		b.WriteByte('/')
-		b.WriteString(url.PathEscape(id))
+		b.WriteString(escapeSegment(id))
 	}
 	if len(q) > 0 {
 		b.WriteByte('?')
 		b.WriteString(q.Encode()) // sorted by key
 	}
 	return b.String()
+}
+
+// escapeSegment escapes s as one path segment. url.PathEscape leaves "."
+// and ".." alone, and clients, proxies and servers remove such dot
+// segments (RFC 3986, 5.2.4): DELETE /api/albums/.. would be DELETE /api/.
+// Percent-encoded dots are not dot segments, and servers decode them back
+// into the id. PathEscape already escapes "/", "?", "#", "%", ";" and "\".
+func escapeSegment(s string) string {
+	switch s {
+	case ".":
+		return "%2E"
+	case "..":
+		return "%2E%2E"
+	}
+	return url.PathEscape(s)
 }
 
 func (a *HTTPAdapter) pathFor(typ string) string {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -344,4 +345,133 @@ func TestHTTPAdapter_DetailCutOnRune(t *testing.T) {
 			})
 		}
 	}
+}
+
+// Ids "." and ".." are sent percent-encoded, so that no client, proxy or
+// server removes them as dot segments, and a server decodes them back.
+func TestHTTPAdapter_DotIDs(t *testing.T) {
+	var mu sync.Mutex
+	var got []string // method, escaped path, id as the server decoded it
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Method+" "+r.URL.EscapedPath()+" (no id)")
+		mu.Unlock()
+		http.NotFound(w, r)
+	})
+	mux.HandleFunc("/api/albums/{id}", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Method+" "+r.URL.EscapedPath()+" "+r.PathValue("id"))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/vnd.api+json")
+		io.WriteString(w, `{"data": null}`)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	tests := []struct {
+		id, want string
+	}{
+		{".", "/api/albums/%2E ."},
+		{"..", "/api/albums/%2E%2E .."},
+		{"...", "/api/albums/... ..."},
+		{"../x", "/api/albums/..%2Fx ../x"},
+		{`..\x`, "/api/albums/..%5Cx ..\\x"},
+		{"%2E%2E", "/api/albums/%252E%252E %2E%2E"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			mu.Lock()
+			got = nil
+			mu.Unlock()
+			a := &recstore.HTTPAdapter{Host: srv.URL, Namespace: "api"}
+			ctx := context.Background()
+			_, err := a.FindRecord(ctx, &recstore.Request{Type: "album", ID: tt.id})
+			require.NoError(t, err)
+			_, err = a.UpdateRecord(ctx, &recstore.Request{Type: "album", ID: tt.id, Body: []byte(`{}`)})
+			require.NoError(t, err)
+			require.NoError(t, a.DeleteRecord(ctx, &recstore.Request{Type: "album", ID: tt.id}))
+			mu.Lock()
+			defer mu.Unlock()
+			assert.Equal(t, []string{"GET " + tt.want, "PATCH " + tt.want, "DELETE " + tt.want}, got)
+		})
+	}
+}
+
+// A record call without an id would name the collection (DELETE /albums):
+// it is refused before any request.
+func TestHTTPAdapter_EmptyID(t *testing.T) {
+	srv, seen := jsonAPIServer(t, 200, "application/vnd.api+json", `{"data": null}`)
+	a := &recstore.HTTPAdapter{Host: srv.URL}
+	ctx := context.Background()
+	_, err := a.FindRecord(ctx, &recstore.Request{Type: "album"})
+	assert.ErrorIs(t, err, recstore.ErrNotFound)
+	_, err = a.UpdateRecord(ctx, &recstore.Request{Type: "album", Body: []byte(`{}`)})
+	assert.ErrorIs(t, err, recstore.ErrNotFound)
+	err = a.DeleteRecord(ctx, &recstore.Request{Type: "album"})
+	assert.ErrorIs(t, err, recstore.ErrNotFound)
+	var he *recstore.HTTPError
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, "DELETE", he.Method)
+	assert.Empty(t, *seen)
+}
+
+// An id holding filter[id]'s comma never turns into two ids: FindMany
+// refuses it, GroupForFindMany gives it a group of its own, and a
+// coalescing Store finds it at its own URL.
+func TestHTTPAdapter_IDWithSeparator(t *testing.T) {
+	srv, seen := jsonAPIServer(t, 200, "application/vnd.api+json", `{"data": []}`)
+	a := &recstore.HTTPAdapter{Host: srv.URL}
+	_, err := a.FindMany(context.Background(), &recstore.Request{Type: "album", IDs: []string{"1", "a,b"}})
+	require.ErrorIs(t, err, recstore.ErrNotSupported)
+	assert.Empty(t, *seen)
+
+	assert.Equal(t, [][]string{{"a,b"}}, a.GroupForFindMany("album", []string{"a,b"}))
+	groups := a.GroupForFindMany("album", []string{"1", "a,b", "2", ","})
+	assert.ElementsMatch(t, [][]string{{"1", "2"}, {"a,b"}, {","}}, groups)
+	rest := &recstore.RESTAdapter{HTTPAdapter: *a}
+	assert.Equal(t, [][]string{{"1", "a,b", "2"}}, rest.GroupForFindMany("album", []string{"1", "a,b", "2"}),
+		"ids[] needs no separator")
+
+	var mu sync.Mutex
+	var paths []string
+	store := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ids []string
+		if f := r.URL.Query().Get("filter[id]"); f != "" {
+			ids = strings.Split(f, ",")
+		} else {
+			ids = []string{strings.TrimPrefix(r.URL.Path, "/albums/")}
+		}
+		mu.Lock()
+		paths = append(paths, r.URL.RequestURI())
+		mu.Unlock()
+		var data []string
+		for _, id := range ids {
+			data = append(data, fmt.Sprintf(`{"type": "albums", "id": %q, "attributes": {"title": "t"}}`, id))
+		}
+		w.Header().Set("Content-Type", "application/vnd.api+json")
+		if len(data) == 1 && r.URL.RawQuery == "" {
+			io.WriteString(w, `{"data": `+data[0]+`}`)
+			return
+		}
+		io.WriteString(w, `{"data": [`+strings.Join(data, ",")+`]}`)
+	}))
+	t.Cleanup(store.Close)
+	// A full batch is sent at once, so the window never matters.
+	s, albums := findStore(t, &recstore.HTTPAdapter{Host: store.URL},
+		&recstore.Options{Coalesce: &recstore.CoalesceOptions{MaxBatch: 3, Window: time.Minute}})
+	var wg sync.WaitGroup
+	for _, id := range []string{"1", "a,b", "2"} {
+		wg.Go(func() {
+			_, err := albums.Find(context.Background(), id, noBackground)
+			assert.NoError(t, err, id)
+		})
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, paths, 2, "%q", paths)
+	slices.Sort(paths) // the batch's order is the callers'
+	assert.Equal(t, "/albums/a%2Cb", paths[0])
+	assert.Contains(t, []string{"/albums?filter%5Bid%5D=1%2C2", "/albums?filter%5Bid%5D=2%2C1"}, paths[1])
+	assert.False(t, s.Has(recstore.Key{Type: "album", ID: "a"}), "the id became two")
 }

@@ -35,11 +35,17 @@ var (
 	// ErrBadResponse matches a response the adapter cannot use: the wrong
 	// content type, or a body over the size limit.
 	ErrBadResponse = errors.New("recstore: unusable response")
+	// ErrCrossOriginRedirect matches a request the backend redirected to
+	// another origin (scheme, host or port) that HTTPAdapter.RedirectOrigins
+	// does not list. The redirect is not followed, so nothing reaches that
+	// origin and nothing from it is pushed.
+	ErrCrossOriginRedirect = errors.New("recstore: redirect to another origin refused")
 )
 
 // An HTTPError reports a request that failed: a response with an error
 // status (Status > 0), or no usable response at all (Status 0, with Err
-// saying why: a timeout, an abort, a bad response). Errors holds the
+// saying why: a timeout, an abort, a bad response, a refused redirect, a
+// request the adapter cannot make). Errors holds the
 // JSON:API error objects the backend sent, or one made from its body. It
 // matches ErrInvalid, ErrUnauthorized, ErrForbidden, ErrNotFound,
 // ErrConflict or ErrServer by status, and Err's family otherwise.
@@ -96,16 +102,21 @@ const DefaultMaxResponseBytes = 16 << 20
 // HTTPAdapter is an Adapter for a JSON:API backend over net/http, as Ember
 // Data's JSONAPIAdapter: GET /albums/1?include=label, GET /albums,
 // GET /albums?filter[id]=1,2, GET /albums?{query}, POST /albums,
-// PATCH /albums/1, DELETE /albums/1, with application/vnd.api+json. Its
-// zero value needs only Host. It is safe for concurrent use; do not
-// change its fields once in use.
+// PATCH /albums/1, DELETE /albums/1, with application/vnd.api+json. Ids
+// are escaped as one path segment each, "." and ".." included. Redirects
+// are followed only within the request's origin unless RedirectOrigins
+// says otherwise, so the app's headers never reach another. Its zero
+// value needs only Host. It is safe for concurrent use; do not change its
+// fields once in use.
 type HTTPAdapter struct {
 	// Host is the backend's scheme and host, such as
 	// "https://api.example.com".
 	Host string
 	// Namespace is a path prefix for every request, such as "api/v1".
 	Namespace string
-	// Client sends the requests; nil means http.DefaultClient.
+	// Client sends the requests; nil means http.DefaultClient. It is never
+	// modified: each request goes through a copy whose CheckRedirect
+	// applies RedirectOrigins before calling Client's own.
 	Client *http.Client
 	// Header is added to every request.
 	Header http.Header
@@ -122,6 +133,17 @@ type HTTPAdapter struct {
 	// MaxURLLength caps the URLs of coalesced FindMany calls, which
 	// GroupForFindMany splits to fit; <= 0 means 2048.
 	MaxURLLength int
+	// RedirectOrigins lists the other origins, such as
+	// "https://cdn.example.com" (scheme, host and port; a scheme's default
+	// port may be left out), that a redirect may lead to. A request
+	// redirected there carries none of the app's headers (Header, what
+	// Prepare set, Authorization, Cookie, the Client's Jar cookies, the
+	// Referer): only Accept, and Content-Type with a body. Its answer is
+	// used as the backend's. Nil means redirects are followed only within
+	// the origin of the request (Host's, or what Prepare made it); any
+	// other fails with ErrCrossOriginRedirect before a request is sent.
+	// The Client's own CheckRedirect, if any, is called after these checks.
+	RedirectOrigins []string
 
 	rest bool // RESTAdapter's flavour
 }
@@ -427,15 +449,23 @@ func (a *HTTPAdapter) do(ctx context.Context, method, u string, body []byte) ([]
 			return nil, fail(0, err, nil)
 		}
 	}
-	client := a.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
+	// The origin is taken after Prepare, which may point the request
+	// elsewhere: it is where the app chose to send its headers.
+	home := origin(req.URL)
+	last := req.URL // the URL of the last request sent
+	resp, err := a.client(home, &last).Do(req)
 	if err != nil {
 		return nil, fail(0, transportError(ctx, err), nil)
 	}
 	defer resp.Body.Close()
+	if resp.Request != nil {
+		last = resp.Request.URL
+	}
+	// The redirect check has vetted every hop; this one also covers a
+	// Transport that follows redirects itself.
+	if o := origin(last); o != home && !a.redirectAllowed(o) {
+		return nil, fail(0, fmt.Errorf("%w: the answer came from %s", ErrCrossOriginRedirect, o), nil)
+	}
 	limit := a.MaxResponseBytes
 	if limit <= 0 {
 		limit = DefaultMaxResponseBytes
@@ -459,6 +489,90 @@ func (a *HTTPAdapter) do(ctx context.Context, method, u string, body []byte) ([]
 		return data, nil
 	}
 	return nil, fail(resp.StatusCode, nil, errorObjects(resp, data))
+}
+
+// client returns a copy of the app's Client (never changed, as other code
+// may share it) whose redirect check refuses, or strips the app's headers
+// from, a redirect to another origin than home, before it is sent. Go's
+// Client would forward Header, Prepare's headers and, to the same host on
+// another port, Authorization and Cookie too. last is set to each URL the
+// check lets through.
+func (a *HTTPAdapter) client(home string, last **url.URL) *http.Client {
+	base := a.Client
+	if base == nil {
+		base = http.DefaultClient
+	}
+	c := *base
+	check := base.CheckRedirect
+	c.CheckRedirect = func(r *http.Request, via []*http.Request) error {
+		if o := origin(r.URL); o != home {
+			if !a.redirectAllowed(o) {
+				return fmt.Errorf("%w: to %s", ErrCrossOriginRedirect, o)
+			}
+			// Go copied the first request's headers, Referer added: keep
+			// only what says what we ask for and what we send.
+			h := http.Header{"Accept": {a.mediaType()}}
+			if ct := r.Header.Get("Content-Type"); ct != "" && r.Body != nil && r.Body != http.NoBody {
+				h.Set("Content-Type", ct)
+			}
+			r.Header = h
+		}
+		if check != nil {
+			if err := check(r, via); err != nil {
+				return err
+			}
+		} else if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects") // as Go's default
+		}
+		*last = r.URL
+		return nil
+	}
+	if c.Jar != nil && len(a.RedirectOrigins) > 0 {
+		c.Jar = homeJar{c.Jar, home}
+	}
+	return &c
+}
+
+// homeJar gives a request cookies from the app's jar only on its own
+// origin, so that none follow a redirect to a RedirectOrigins origin.
+type homeJar struct {
+	http.CookieJar
+	home string
+}
+
+// Cookies returns the jar's cookies for u if u is on the home origin.
+func (j homeJar) Cookies(u *url.URL) []*http.Cookie {
+	if origin(u) != j.home {
+		return nil
+	}
+	return j.CookieJar.Cookies(u)
+}
+
+// redirectAllowed reports whether RedirectOrigins lists origin o. Entries
+// without a scheme and host match nothing.
+func (a *HTTPAdapter) redirectAllowed(o string) bool {
+	for _, s := range a.RedirectOrigins {
+		if u, err := url.Parse(s); err == nil && u.Scheme != "" && u.Host != "" && origin(u) == o {
+			return true
+		}
+	}
+	return false
+}
+
+// origin returns u's scheme, host and port as "scheme://host:port", lower
+// case, with the scheme's default port spelled out, so that http://A and
+// http://a:80 are one origin.
+func origin(u *url.URL) string {
+	scheme, port := strings.ToLower(u.Scheme), u.Port()
+	if port == "" {
+		switch scheme {
+		case "http":
+			port = "80"
+		case "https":
+			port = "443"
+		}
+	}
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }
 
 // isJSONType accepts application/json, application/vnd.api+json and other
@@ -504,6 +618,9 @@ func transportError(ctx context.Context, err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err // the HTTPError names the method and URL already
+	}
+	if errors.Is(err, ErrCrossOriginRedirect) {
+		return err
 	}
 	var ne net.Error
 	switch {

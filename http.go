@@ -497,7 +497,7 @@ func (a *HTTPAdapter) do(ctx context.Context, method, u string, body []byte) ([]
 // Client would forward Header, Prepare's headers and, to the same host on
 // another port, Authorization and Cookie too. last is set to each URL the
 // check lets through.
-func (a *HTTPAdapter) client(home string, last **url.URL) *http.Client {
+func (a *HTTPAdapter) client(home originKey, last **url.URL) *http.Client {
 	base := a.Client
 	if base == nil {
 		base = http.DefaultClient
@@ -537,7 +537,7 @@ func (a *HTTPAdapter) client(home string, last **url.URL) *http.Client {
 // origin, so that none follow a redirect to a RedirectOrigins origin.
 type homeJar struct {
 	http.CookieJar
-	home string
+	home originKey
 }
 
 // Cookies returns the jar's cookies for u if u is on the home origin.
@@ -550,7 +550,7 @@ func (j homeJar) Cookies(u *url.URL) []*http.Cookie {
 
 // redirectAllowed reports whether RedirectOrigins lists origin o. Entries
 // without a scheme and host match nothing.
-func (a *HTTPAdapter) redirectAllowed(o string) bool {
+func (a *HTTPAdapter) redirectAllowed(o originKey) bool {
 	for _, s := range a.RedirectOrigins {
 		if u, err := url.Parse(s); err == nil && u.Scheme != "" && u.Host != "" && origin(u) == o {
 			return true
@@ -559,21 +559,27 @@ func (a *HTTPAdapter) redirectAllowed(o string) bool {
 	return false
 }
 
-// origin returns u's scheme, host and port as "scheme://host:port", lower
-// case, with the scheme's default port spelled out, so that http://A and
-// http://a:80 are one origin.
-func origin(u *url.URL) string {
-	scheme, port := strings.ToLower(u.Scheme), u.Port()
-	if port == "" {
-		switch scheme {
+// An originKey is a URL's scheme, host and port, lower case, with the
+// scheme's default port spelled out, so that http://A and http://a:80 are
+// one origin. It is a comparable value, so that checking the origin of
+// every response allocates nothing.
+type originKey struct{ scheme, host, port string }
+
+func origin(u *url.URL) originKey {
+	o := originKey{strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()}
+	if o.port == "" {
+		switch o.scheme {
 		case "http":
-			port = "80"
+			o.port = "80"
 		case "https":
-			port = "443"
+			o.port = "443"
 		}
 	}
-	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+	return o
 }
+
+// String returns the origin as scheme://host:port.
+func (o originKey) String() string { return o.scheme + "://" + net.JoinHostPort(o.host, o.port) }
 
 // isJSONType accepts application/json, application/vnd.api+json and other
 // +json media types. An empty content type is not accepted.

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/recstore/recstore/inflect"
 )
@@ -34,11 +35,17 @@ var (
 	// ErrBadResponse matches a response the adapter cannot use: the wrong
 	// content type, or a body over the size limit.
 	ErrBadResponse = errors.New("recstore: unusable response")
+	// ErrCrossOriginRedirect matches a request the backend redirected to
+	// another origin (scheme, host or port) that HTTPAdapter.RedirectOrigins
+	// does not list. The redirect is not followed, so nothing reaches that
+	// origin and nothing from it is pushed.
+	ErrCrossOriginRedirect = errors.New("recstore: redirect to another origin refused")
 )
 
 // An HTTPError reports a request that failed: a response with an error
 // status (Status > 0), or no usable response at all (Status 0, with Err
-// saying why: a timeout, an abort, a bad response). Errors holds the
+// saying why: a timeout, an abort, a bad response, a refused redirect, a
+// request the adapter cannot make). Errors holds the
 // JSON:API error objects the backend sent, or one made from its body. It
 // matches ErrInvalid, ErrUnauthorized, ErrForbidden, ErrNotFound,
 // ErrConflict or ErrServer by status, and Err's family otherwise.
@@ -95,16 +102,21 @@ const DefaultMaxResponseBytes = 16 << 20
 // HTTPAdapter is an Adapter for a JSON:API backend over net/http, as Ember
 // Data's JSONAPIAdapter: GET /albums/1?include=label, GET /albums,
 // GET /albums?filter[id]=1,2, GET /albums?{query}, POST /albums,
-// PATCH /albums/1, DELETE /albums/1, with application/vnd.api+json. Its
-// zero value needs only Host. It is safe for concurrent use; do not
-// change its fields once in use.
+// PATCH /albums/1, DELETE /albums/1, with application/vnd.api+json. Ids
+// are escaped as one path segment each, "." and ".." included. Redirects
+// are followed only within the request's origin unless RedirectOrigins
+// says otherwise, so the app's headers never reach another. Its zero
+// value needs only Host. It is safe for concurrent use; do not change its
+// fields once in use.
 type HTTPAdapter struct {
 	// Host is the backend's scheme and host, such as
 	// "https://api.example.com".
 	Host string
 	// Namespace is a path prefix for every request, such as "api/v1".
 	Namespace string
-	// Client sends the requests; nil means http.DefaultClient.
+	// Client sends the requests; nil means http.DefaultClient. It is never
+	// modified: each request goes through a copy whose CheckRedirect
+	// applies RedirectOrigins before calling Client's own.
 	Client *http.Client
 	// Header is added to every request.
 	Header http.Header
@@ -121,6 +133,17 @@ type HTTPAdapter struct {
 	// MaxURLLength caps the URLs of coalesced FindMany calls, which
 	// GroupForFindMany splits to fit; <= 0 means 2048.
 	MaxURLLength int
+	// RedirectOrigins lists the other origins, such as
+	// "https://cdn.example.com" (scheme, host and port; a scheme's default
+	// port may be left out), that a redirect may lead to. A request
+	// redirected there carries none of the app's headers (Header, what
+	// Prepare set, Authorization, Cookie, the Client's Jar cookies, the
+	// Referer): only Accept, and Content-Type with a body. Its answer is
+	// used as the backend's. Nil means redirects are followed only within
+	// the origin of the request (Host's, or what Prepare made it); any
+	// other fails with ErrCrossOriginRedirect before a request is sent.
+	// The Client's own CheckRedirect, if any, is called after these checks.
+	RedirectOrigins []string
 
 	rest bool // RESTAdapter's flavour
 }
@@ -154,6 +177,9 @@ var (
 
 // FindRecord gets the record req.Type/req.ID, with req.Include.
 func (a *HTTPAdapter) FindRecord(ctx context.Context, req *Request) ([]byte, error) {
+	if req.ID == "" {
+		return nil, a.noID(http.MethodGet, req.Type)
+	}
 	return a.do(ctx, http.MethodGet, a.url(req.Type, req.ID, a.includeQuery(req.Include, nil)), nil)
 }
 
@@ -163,13 +189,23 @@ func (a *HTTPAdapter) FindAll(ctx context.Context, req *Request) ([]byte, error)
 }
 
 // FindMany gets the records req.IDs of req.Type with one request:
-// filter[id]=1,2 for JSON:API, ids[]=1&ids[]=2 for REST.
+// filter[id]=1,2 for JSON:API, ids[]=1&ids[]=2 for REST. An id holding a
+// comma cannot be sent in filter[id], where it would read as two ids; the
+// JSON:API flavour refuses it with ErrNotSupported, and GroupForFindMany
+// puts such an id in a group of its own, which the Store finds with
+// FindRecord.
 func (a *HTTPAdapter) FindMany(ctx context.Context, req *Request) ([]byte, error) {
 	q := url.Values{}
 	if a.rest {
 		q["ids[]"] = slices.Clone(req.IDs)
 	} else {
-		q.Set("filter[id]", strings.Join(req.IDs, ","))
+		for _, id := range req.IDs {
+			if strings.Contains(id, idSep) {
+				return nil, &HTTPError{Method: http.MethodGet, URL: a.url(req.Type, "", nil),
+					Err: fmt.Errorf("%w: id %q holds the filter[id] separator %q", ErrNotSupported, id, idSep)}
+			}
+		}
+		q.Set("filter[id]", strings.Join(req.IDs, idSep))
 	}
 	return a.do(ctx, http.MethodGet, a.url(req.Type, "", a.includeQuery(req.Include, q)), nil)
 }
@@ -197,13 +233,25 @@ func (a *HTTPAdapter) UpdateRecord(ctx context.Context, req *Request) ([]byte, e
 	if a.rest {
 		method = http.MethodPut
 	}
+	if req.ID == "" {
+		return nil, a.noID(method, req.Type)
+	}
 	return a.do(ctx, method, a.url(req.Type, req.ID, nil), req.Body)
 }
 
 // DeleteRecord deletes the record.
 func (a *HTTPAdapter) DeleteRecord(ctx context.Context, req *Request) error {
+	if req.ID == "" {
+		return a.noID(http.MethodDelete, req.Type)
+	}
 	_, err := a.do(ctx, http.MethodDelete, a.url(req.Type, req.ID, nil), nil)
 	return err
+}
+
+// noID refuses a record call without an id, whose URL would name the
+// whole collection: DELETE /albums.
+func (a *HTTPAdapter) noID(method, typ string) error {
+	return &HTTPError{Method: method, URL: a.url(typ, "", nil), Err: fmt.Errorf("%w: empty id", ErrNotFound)}
 }
 
 // FindMany gets several records with ids[]=1&ids[]=2.
@@ -247,7 +295,8 @@ func (a *RESTAdapter) DeleteRecord(ctx context.Context, req *Request) error {
 }
 
 // GroupForFindMany splits ids into groups whose FindMany URLs stay within
-// MaxURLLength.
+// MaxURLLength. For JSON:API, an id holding a comma gets a group of its
+// own (see FindMany).
 func (a *HTTPAdapter) GroupForFindMany(typ string, ids []string) [][]string {
 	limit := a.MaxURLLength
 	if limit <= 0 {
@@ -258,6 +307,15 @@ func (a *HTTPAdapter) GroupForFindMany(typ string, ids []string) [][]string {
 	var cur []string
 	size := base
 	for _, id := range ids {
+		if !a.rest && strings.Contains(id, idSep) {
+			// Alone, it is found at /albums/a%2Cb, whose one path segment
+			// every server decodes to one id. Percent-encoding the comma
+			// inside filter[id] would not help: servers decode the query
+			// first and split after, and a second encoding would reach
+			// them as part of the id.
+			groups = append(groups, []string{id})
+			continue
+		}
 		var add int
 		if a.rest {
 			add = len("ids%5B%5D=") + len(url.QueryEscape(id)) + 1
@@ -294,7 +352,11 @@ func (a *RESTAdapter) flavoured() *HTTPAdapter {
 	return &h
 }
 
-// url builds host/namespace/path[/id][?query], with the id path-escaped.
+// idSep joins the ids of a JSON:API FindMany in filter[id].
+const idSep = ","
+
+// url builds host/namespace/path[/id][?query], with the path and id
+// escaped as single segments.
 func (a *HTTPAdapter) url(typ, id string, q url.Values) string {
 	var b strings.Builder
 	b.WriteString(strings.TrimRight(a.Host, "/"))
@@ -303,16 +365,31 @@ func (a *HTTPAdapter) url(typ, id string, q url.Values) string {
 		b.WriteString(ns)
 	}
 	b.WriteByte('/')
-	b.WriteString(url.PathEscape(a.pathFor(typ)))
+	b.WriteString(escapeSegment(a.pathFor(typ)))
 	if id != "" {
 		b.WriteByte('/')
-		b.WriteString(url.PathEscape(id))
+		b.WriteString(escapeSegment(id))
 	}
 	if len(q) > 0 {
 		b.WriteByte('?')
 		b.WriteString(q.Encode()) // sorted by key
 	}
 	return b.String()
+}
+
+// escapeSegment escapes s as one path segment. url.PathEscape leaves "."
+// and ".." alone, and clients, proxies and servers remove such dot
+// segments (RFC 3986, 5.2.4): DELETE /api/albums/.. would be DELETE /api/.
+// Percent-encoded dots are not dot segments, and servers decode them back
+// into the id. PathEscape already escapes "/", "?", "#", "%", ";" and "\".
+func escapeSegment(s string) string {
+	switch s {
+	case ".":
+		return "%2E"
+	case "..":
+		return "%2E%2E"
+	}
+	return url.PathEscape(s)
 }
 
 func (a *HTTPAdapter) pathFor(typ string) string {
@@ -372,15 +449,23 @@ func (a *HTTPAdapter) do(ctx context.Context, method, u string, body []byte) ([]
 			return nil, fail(0, err, nil)
 		}
 	}
-	client := a.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
+	// The origin is taken after Prepare, which may point the request
+	// elsewhere: it is where the app chose to send its headers.
+	home := origin(req.URL)
+	last := req.URL // the URL of the last request sent
+	resp, err := a.client(home, &last).Do(req)
 	if err != nil {
 		return nil, fail(0, transportError(ctx, err), nil)
 	}
 	defer resp.Body.Close()
+	if resp.Request != nil {
+		last = resp.Request.URL
+	}
+	// The redirect check has vetted every hop; this one also covers a
+	// Transport that follows redirects itself.
+	if o := origin(last); o != home && !a.redirectAllowed(o) {
+		return nil, fail(0, fmt.Errorf("%w: the answer came from %s", ErrCrossOriginRedirect, o), nil)
+	}
 	limit := a.MaxResponseBytes
 	if limit <= 0 {
 		limit = DefaultMaxResponseBytes
@@ -406,12 +491,105 @@ func (a *HTTPAdapter) do(ctx context.Context, method, u string, body []byte) ([]
 	return nil, fail(resp.StatusCode, nil, errorObjects(resp, data))
 }
 
+// client returns a copy of the app's Client (never changed, as other code
+// may share it) whose redirect check refuses, or strips the app's headers
+// from, a redirect to another origin than home, before it is sent. Go's
+// Client would forward Header, Prepare's headers and, to the same host on
+// another port, Authorization and Cookie too. last is set to each URL the
+// check lets through.
+func (a *HTTPAdapter) client(home originKey, last **url.URL) *http.Client {
+	base := a.Client
+	if base == nil {
+		base = http.DefaultClient
+	}
+	c := *base
+	check := base.CheckRedirect
+	c.CheckRedirect = func(r *http.Request, via []*http.Request) error {
+		if o := origin(r.URL); o != home {
+			if !a.redirectAllowed(o) {
+				return fmt.Errorf("%w: to %s", ErrCrossOriginRedirect, o)
+			}
+			// Go copied the first request's headers, Referer added: keep
+			// only what says what we ask for and what we send.
+			h := http.Header{"Accept": {a.mediaType()}}
+			if ct := r.Header.Get("Content-Type"); ct != "" && r.Body != nil && r.Body != http.NoBody {
+				h.Set("Content-Type", ct)
+			}
+			r.Header = h
+		}
+		if check != nil {
+			if err := check(r, via); err != nil {
+				return err
+			}
+		} else if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects") // as Go's default
+		}
+		*last = r.URL
+		return nil
+	}
+	if c.Jar != nil && len(a.RedirectOrigins) > 0 {
+		c.Jar = homeJar{c.Jar, home}
+	}
+	return &c
+}
+
+// homeJar gives a request cookies from the app's jar only on its own
+// origin, so that none follow a redirect to a RedirectOrigins origin.
+type homeJar struct {
+	http.CookieJar
+	home originKey
+}
+
+// Cookies returns the jar's cookies for u if u is on the home origin.
+func (j homeJar) Cookies(u *url.URL) []*http.Cookie {
+	if origin(u) != j.home {
+		return nil
+	}
+	return j.CookieJar.Cookies(u)
+}
+
+// redirectAllowed reports whether RedirectOrigins lists origin o. Entries
+// without a scheme and host match nothing.
+func (a *HTTPAdapter) redirectAllowed(o originKey) bool {
+	for _, s := range a.RedirectOrigins {
+		if u, err := url.Parse(s); err == nil && u.Scheme != "" && u.Host != "" && origin(u) == o {
+			return true
+		}
+	}
+	return false
+}
+
+// An originKey is a URL's scheme, host and port, lower case, with the
+// scheme's default port spelled out, so that http://A and http://a:80 are
+// one origin. It is a comparable value, so that checking the origin of
+// every response allocates nothing.
+type originKey struct{ scheme, host, port string }
+
+func origin(u *url.URL) originKey {
+	o := originKey{strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()}
+	if o.port == "" {
+		switch o.scheme {
+		case "http":
+			o.port = "80"
+		case "https":
+			o.port = "443"
+		}
+	}
+	return o
+}
+
+// String returns the origin as scheme://host:port.
+func (o originKey) String() string { return o.scheme + "://" + net.JoinHostPort(o.host, o.port) }
+
 // isJSONType accepts application/json, application/vnd.api+json and other
 // +json media types. An empty content type is not accepted.
 func isJSONType(ct string) bool {
 	mt, _, err := mime.ParseMediaType(ct)
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
+
+// maxDetail caps the Detail errorObjects makes from a body, in bytes.
+const maxDetail = 512
 
 // errorObjects reads a failed response's JSON:API errors, or makes one
 // from its body, as Ember Data's normalizeErrorResponse does.
@@ -425,8 +603,17 @@ func errorObjects(resp *http.Response, data []byte) []ErrorObject {
 		}
 	}
 	detail := string(data)
-	if len(detail) > 512 {
-		detail = detail[:509] + "..."
+	if len(detail) > maxDetail {
+		// Cut before the rune that would cross the limit; a body that is
+		// not UTF-8 is cut at most utf8.UTFMax bytes short of it.
+		n := maxDetail - len("...")
+		for i := n; i > n-utf8.UTFMax && i > 0; i-- {
+			if utf8.RuneStart(detail[i]) {
+				n = i
+				break
+			}
+		}
+		detail = detail[:n] + "..."
 	}
 	return []ErrorObject{{Status: fmt.Sprint(resp.StatusCode), Title: "The backend responded with an error", Detail: detail}}
 }
@@ -437,6 +624,9 @@ func transportError(ctx context.Context, err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err // the HTTPError names the method and URL already
+	}
+	if errors.Is(err, ErrCrossOriginRedirect) {
+		return err
 	}
 	var ne net.Error
 	switch {

@@ -62,13 +62,12 @@ func (s *Store) Find(ctx context.Context, k Key, opts *FindOptions) (any, error)
 	if t == nil {
 		return nil, fmt.Errorf("%w %q", ErrUnknownType, k.Type)
 	}
-	hit, err := s.find(ctx, t, k.ID, opts)
+	p := t.newValue()
+	hit, err := s.find(ctx, t, k.ID, opts, func(v *version) { t.read(v, p, true) })
 	if err != nil {
 		return nil, err
 	}
-	if hit != nil {
-		p := t.newValue()
-		s.consistent(func() { t.read(hit, p, true) })
+	if hit {
 		return reflect.NewAt(t.goType, p).Elem().Interface(), nil
 	}
 	v, ok := s.Peek(Key{t.name, k.ID})
@@ -80,67 +79,98 @@ func (s *Store) Find(ctx context.Context, k Key, opts *FindOptions) (any, error)
 
 // Find returns the record id as [Store.Find] does.
 func (m *Model[T]) Find(ctx context.Context, id string, opts *FindOptions) (out T, err error) {
-	hit, err := m.s.find(ctx, m.t, id, opts)
-	if err != nil {
-		return out, err
-	}
-	if t := m.t; hit != nil {
-		// The version find saw is the answer, even if a background
-		// reload lands before we read it.
+	t := m.t
+	hit, err := m.s.find(ctx, t, id, opts, func(v *version) {
 		if t.clones == nil && !t.fills {
-			out = *(*T)(hit.val) // as Peek's fast path, straight into the result
+			out = *(*T)(v.val) // as Peek's fast path, straight into the result
 			if len(t.rels) > 0 {
-				t.fillKeys(hit, unsafe.Pointer(&out))
+				t.fillKeys(v, unsafe.Pointer(&out))
 			}
-			return out, nil
+			return
 		}
-		m.s.consistent(func() { out = m.value(hit, true) })
-		return out, nil
+		out = m.value(v, true)
+	})
+	if err != nil || hit {
+		return out, err
 	}
 	out, ok := m.Peek(id)
 	if !ok {
-		return out, fmt.Errorf("find %s:%s: unloaded meanwhile: %w", m.t.name, id, ErrNotLoaded)
+		return out, fmt.Errorf("find %s:%s: unloaded meanwhile: %w", t.name, id, ErrNotLoaded)
 	}
 	return out, nil
 }
 
 // find makes sure the record t/id is loaded as opts ask, and starts a
 // background reload when they or the policy say so. When the answer is
-// the record as the Store already held it, it returns that version.
-func (s *Store) find(ctx context.Context, t *table, id string, opts *FindOptions) (*version, error) {
+// the record as the Store already held it, find calls read with its
+// version and reports a hit; read may run more than once and must have
+// no effect beyond its result. On a miss the caller reads the record the
+// load pushed.
+func (s *Store) find(ctx context.Context, t *table, id string, opts *FindOptions, read func(*version)) (hit bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return false, err
 	}
 	v := t.loaded(id)
 	if v != nil && opts != nil && opts.Reload == ReloadNever && opts.BackgroundReload == ReloadNever {
-		return v, nil // the cheapest hit: no policy to ask
+		return true, s.readHit(t, id, v, read) // the cheapest hit: no policy to ask
 	}
 	var o FindOptions
 	if opts != nil {
 		o = *opts
 	}
 	if id == "" {
-		return nil, fmt.Errorf("find %s: %w: empty id", t.name, ErrNotFound)
+		return false, fmt.Errorf("find %s: %w: empty id", t.name, ErrNotFound)
 	}
 	ad := s.adapterFor(t)
 	if v == nil {
 		if ad == nil {
-			return nil, &AdapterError{Op: "FindRecord", Type: t.name, ID: id, Err: ErrNoAdapter}
+			return false, &AdapterError{Op: "FindRecord", Type: t.name, ID: id, Err: ErrNoAdapter}
 		}
-		return nil, s.fetch(ctx, t, ad, id, o.Include, false, true)
+		return false, s.fetch(ctx, t, ad, id, o.Include, false, true)
 	}
 	if ad == nil || o.Reload == ReloadNever && o.BackgroundReload == ReloadNever {
-		return v, nil
+		return true, s.readHit(t, id, v, read)
 	}
 	policy := policyOf(ad)
 	snap := s.lazySnapshot(t, id)
 	if o.Reload == ReloadAlways || o.Reload == ReloadDefault && policy.ShouldReloadRecord(snap) {
-		return nil, s.fetch(ctx, t, ad, id, o.Include, false, false)
+		return false, s.fetch(ctx, t, ad, id, o.Include, false, false)
 	}
-	if o.BackgroundReload == ReloadAlways || o.BackgroundReload == ReloadDefault && policy.ShouldBackgroundReloadRecord(snap) {
+	background := o.BackgroundReload == ReloadAlways || o.BackgroundReload == ReloadDefault && policy.ShouldBackgroundReloadRecord(snap)
+	// The answer is the record as it is before the reload starts, even if
+	// the reload lands before the caller looks at it.
+	if err := s.readHit(t, id, v, read); err != nil {
+		return true, err
+	}
+	if background {
 		s.fetch(ctx, t, ad, id, o.Include, true, false)
 	}
-	return v, nil
+	return true, nil
+}
+
+// readHit calls read with the version of a record that find answers from
+// the cache, so that read sees one state of the Store, as Peek does. v is
+// the version find saw. A version never changes, so it is a consistent
+// answer on its own unless read follows *S and []*S relations into other
+// records: then the record is read again, with them, between two changes,
+// or a Find could return this record as one push left it and a related
+// record as the next left it.
+func (s *Store) readHit(t *table, id string, v *version, read func(*version)) error {
+	if !t.fills {
+		read(v)
+		return nil
+	}
+	gone := false
+	s.consistent(func() {
+		cur := t.loaded(id)
+		if gone = cur == nil; !gone {
+			read(cur)
+		}
+	})
+	if gone {
+		return fmt.Errorf("find %s:%s: unloaded meanwhile: %w", t.name, id, ErrNotLoaded)
+	}
+	return nil
 }
 
 // adapterFor returns t's Adapter, or nil.

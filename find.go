@@ -44,9 +44,17 @@ type flight struct {
 // Find returns the record k, as its model's Go type (a T, not a *T). A
 // record the Store holds is returned at once unless opts or the Adapter's
 // ReloadPolicy ask for a fresh copy, and may be refreshed in the
-// background after; a record it lacks is loaded with the type's Adapter,
-// normalized by the type's Serializer and pushed, all or nothing, before
-// Find returns. A failed first load leaves no trace in the Store.
+// background after; it is read as Peek reads it, with its *S and []*S
+// relations, from one state of the Store. A record it lacks is loaded
+// with the type's Adapter, normalized by the type's Serializer and
+// pushed, all or nothing, before Find returns. A failed first load leaves
+// no trace in the Store; one that every caller has left, or that Close
+// cancelled, stops before its answer is pushed.
+//
+// The adapter call runs on a goroutine the Store owns: a panic in it, or
+// in the Serializer or other user code that pushing its answer runs,
+// reaches every caller waiting on it as an error wrapping a *PanicError,
+// and the Store is left as it was.
 //
 // Concurrent Finds of one record share one adapter call, when the later
 // ones' Include lists are subsets of the first's. Each caller stops
@@ -380,7 +388,11 @@ func covers(have, want []string) bool {
 // holds exactly the record asked for.
 func (s *Store) load(ctx context.Context, t *table, ad Adapter, id string, include []string) error {
 	fail := func(err error) error { return &AdapterError{Op: "FindRecord", Type: t.name, ID: id, Err: err} }
-	payload, err := ad.FindRecord(ctx, &Request{Type: t.name, ID: id, Include: include})
+	var payload []byte
+	err := recovering("FindRecord", func() (err error) {
+		payload, err = ad.FindRecord(ctx, &Request{Type: t.name, ID: id, Include: include})
+		return err
+	})
 	if err = s.answered(ctx, err); err != nil {
 		return fail(err)
 	}
@@ -388,7 +400,7 @@ func (s *Store) load(ctx context.Context, t *table, ad Adapter, id string, inclu
 		return fail(fmt.Errorf("%w: the response is empty", ErrNotFound))
 	}
 	_, rest := s.SerializerFor(t.name).(*RESTSerializer)
-	err = s.pushPayload(t.name, payload, t, func(doc *Document) error {
+	err = s.pushAnswer(ctx, t, payload, func(doc *Document) error {
 		if rest && len(doc.Data) > 1 {
 			pickPrimary(doc, t.name, id)
 		}
@@ -406,6 +418,43 @@ func (s *Store) load(ctx context.Context, t *table, ad Adapter, id string, inclu
 		return fail(err)
 	}
 	return nil
+}
+
+// recovering runs fn on a goroutine the Store owns, where a panic in the
+// user code fn calls would kill the process and leave the callers waiting
+// for that goroutine waiting for good: it turns the panic into a
+// *PanicError naming op, which reaches them as an error. On the caller's
+// own goroutine the Store recovers nothing, so a panic reaches the caller
+// as any panic does.
+func recovering(op string, fn func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = newPanicError(op, v)
+		}
+	}()
+	return fn()
+}
+
+// pushAnswer pushes an adapter's answer for a call the Store made on a
+// goroutine of its own, as PushPayload would: a panic in the user code a
+// push runs (the Serializer and its hooks, a Transform, a
+// json.Unmarshaler, the Logger's handler) becomes a *PanicError whose Op
+// is "PushPayload". Normalizing a large answer takes a while, so once it
+// is done pushAnswer checks again that someone still wants the answer
+// (ctx ends when every caller has left, and at Close) before committing.
+// check, if not nil, vets the document first.
+func (s *Store) pushAnswer(ctx context.Context, t *table, payload []byte, check func(*Document) error, read func([]Key, *Document)) error {
+	return recovering("PushPayload", func() error {
+		return s.pushPayload(t.name, payload, t, func(doc *Document) error {
+			if err := s.answered(ctx, nil); err != nil {
+				return err
+			}
+			if check != nil {
+				return check(doc)
+			}
+			return nil
+		}, read)
+	})
 }
 
 // pickPrimary makes the record typ/id the primary data of doc, and the
@@ -440,12 +489,25 @@ func (s *Store) answered(ctx context.Context, err error) error {
 	return err
 }
 
+// reportBackground hands the error of a background reload to
+// OnBackgroundError, or else to the Logger. It runs on a goroutine the
+// Store owns, so a panic in either is recovered: one in
+// OnBackgroundError is logged, as a *PanicError, with the error it was
+// given; one in the Logger's handler is dropped, as nothing is left to
+// report it to.
 func (s *Store) reportBackground(err error) {
 	if errors.Is(err, ErrClosed) || s.life.Err() != nil && errors.Is(err, context.Canceled) {
 		return // Close stopped it: not a failure to report
 	}
+	defer func() { _ = recover() }() // the Logger's handler
 	if s.opts.OnBackgroundError != nil {
-		s.opts.OnBackgroundError(err)
+		perr := recovering("OnBackgroundError", func() error {
+			s.opts.OnBackgroundError(err)
+			return nil
+		})
+		if perr != nil {
+			s.logger().Error("recstore: OnBackgroundError panicked", "panic", perr, "reported", err)
+		}
 		return
 	}
 	s.logger().Warn("recstore: background reload failed", "err", err)
@@ -508,8 +570,10 @@ func (s *Store) Wait() {
 
 // Close cancels every adapter call the Store is making, background or
 // not, fails Finds waiting in a coalesced batch, and waits until every
-// goroutine the Store started for adapter calls has returned (which takes
-// as long as the Adapter takes to honour its cancelled context). Later
+// goroutine the Store started for adapter calls or coalesced batches has
+// returned (which takes as long as the Adapter takes to honour its
+// cancelled context, or a ManyGrouper to return): no user code the Store
+// started runs after Close returns. Later
 // calls that would ask a backend fail with ErrClosed, as do Finds whose
 // call Close cancelled; reads and pushes work as before. Close is
 // idempotent and always returns nil.
@@ -598,10 +662,27 @@ func (s *Store) findAll(ctx context.Context, t *table, opts *FindOptions, read f
 		}
 		return fail(ErrNotSupported)
 	}
-	load := func(ctx context.Context) error {
-		payload, err := af.FindAll(ctx, &Request{Type: t.name, Include: o.Include})
+	// owned says load runs on a goroutine of the Store's (a background
+	// reload), where it must recover panics; in the foreground a panic
+	// reaches the caller.
+	load := func(ctx context.Context, owned bool) error {
+		var payload []byte
+		call := func() (err error) {
+			payload, err = af.FindAll(ctx, &Request{Type: t.name, Include: o.Include})
+			return err
+		}
+		var err error
+		if owned {
+			err = recovering("FindAll", call)
+		} else {
+			err = call()
+		}
 		if err = s.answered(ctx, err); err == nil {
-			err = s.pushPayload(t.name, payload, t, nil, nil)
+			if owned {
+				err = s.pushAnswer(ctx, t, payload, nil, nil)
+			} else {
+				err = s.pushPayload(t.name, payload, t, nil, nil)
+			}
 		}
 		if err != nil {
 			return fail(err)
@@ -609,7 +690,7 @@ func (s *Store) findAll(ctx context.Context, t *table, opts *FindOptions, read f
 		return nil
 	}
 	if reload {
-		if err := s.foreground(ctx, load); err != nil {
+		if err := s.foreground(ctx, func(ctx context.Context) error { return load(ctx, false) }); err != nil {
 			return err
 		}
 		read()
@@ -617,7 +698,7 @@ func (s *Store) findAll(ctx context.Context, t *table, opts *FindOptions, read f
 	}
 	read()
 	if o.BackgroundReload == ReloadAlways || o.BackgroundReload == ReloadDefault && policy.ShouldBackgroundReloadAll(t.name, cached) {
-		s.background(ctx, Key{Type: t.name}, load)
+		s.background(ctx, Key{Type: t.name}, func(ctx context.Context) error { return load(ctx, true) })
 	}
 	return nil
 }
@@ -649,7 +730,8 @@ func (s *Store) foreground(ctx context.Context, load func(context.Context) error
 }
 
 // background runs load on a goroutine the Store owns, within
-// MaxBackgroundReloads, under a context that Close cancels.
+// MaxBackgroundReloads, under a context that Close cancels. load must
+// recover panics in the user code it calls.
 func (s *Store) background(ctx context.Context, k Key, load func(context.Context) error) {
 	s.flightMu.Lock()
 	defer s.flightMu.Unlock()

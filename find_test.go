@@ -872,3 +872,44 @@ func TestFindOfAnEmptyAnswer(t *testing.T) {
 	assert.ErrorIs(t, err, recstore.ErrNotFound)
 	requireUnchanged(t, s, before)
 }
+
+// A Find whose callers have all gone, or whose Store is closing, stops
+// once the answer is normalized rather than push what nobody waits for.
+func TestFindAbandonedWhileNormalizingIsNotPushed(t *testing.T) {
+	for _, how := range []string{"callers left", "Close"} {
+		t.Run(how, func(t *testing.T) {
+			entered, gate := make(chan struct{}), make(chan struct{})
+			ser := recstore.SerializerFunc(func(s *recstore.Store, typ string, payload []byte) (*recstore.Document, error) {
+				close(entered)
+				<-gate
+				return (&recstore.JSONAPISerializer{}).Normalize(s, typ, payload)
+			})
+			s, albums := findStore(t, newFakeBackend(), &recstore.Options{Serializer: ser})
+			before := recstore.Dump(s)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			found := make(chan error)
+			go func() {
+				_, err := albums.Find(ctx, "1", nil)
+				found <- err
+			}()
+			<-entered
+			closed := make(chan struct{})
+			if how == "Close" {
+				go func() { s.Close(); close(closed) }()
+				require.Eventually(t, func() bool { return recstore.Closing(s) }, 10*time.Second, time.Millisecond)
+			} else {
+				cancel()
+				require.ErrorIs(t, <-found, context.Canceled)
+				close(closed)
+			}
+			close(gate)
+			<-closed
+			require.Eventually(t, func() bool { return recstore.Running(s) == 0 }, 10*time.Second, time.Millisecond)
+			if how == "Close" {
+				require.ErrorIs(t, <-found, recstore.ErrClosed)
+			}
+			requireUnchanged(t, s, before)
+		})
+	}
+}

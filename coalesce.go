@@ -279,7 +279,7 @@ func (s *Store) loadMany(ctx context.Context, t *table, mf ManyFinder, ids []str
 		return
 	}
 	got := map[string]bool{}
-	err = s.pushAnswer(ctx, t, payload, nil, func(data []Key, _ *Document) {
+	err = s.pushAnswer(ctx, true, t, payload, nil, func(data []Key, _ *Document) {
 		for _, k := range data {
 			got[k.ID] = true
 		}

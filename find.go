@@ -70,8 +70,13 @@ func (s *Store) Find(ctx context.Context, k Key, opts *FindOptions) (any, error)
 	if t == nil {
 		return nil, fmt.Errorf("%w %q", ErrUnknownType, k.Type)
 	}
-	p := t.newValue()
-	hit, err := s.find(ctx, t, k.ID, opts, func(v *version) { t.read(v, p, true) })
+	var p unsafe.Pointer
+	hit, err := s.find(ctx, t, k.ID, opts, func(v *version) {
+		if p == nil {
+			p = t.newValue()
+		}
+		t.read(v, p, true)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -400,7 +405,7 @@ func (s *Store) load(ctx context.Context, t *table, ad Adapter, id string, inclu
 		return fail(fmt.Errorf("%w: the response is empty", ErrNotFound))
 	}
 	_, rest := s.SerializerFor(t.name).(*RESTSerializer)
-	err = s.pushAnswer(ctx, t, payload, func(doc *Document) error {
+	err = s.pushAnswer(ctx, true, t, payload, func(doc *Document) error {
 		if rest && len(doc.Data) > 1 {
 			pickPrimary(doc, t.name, id)
 		}
@@ -435,16 +440,16 @@ func recovering(op string, fn func() error) (err error) {
 	return fn()
 }
 
-// pushAnswer pushes an adapter's answer for a call the Store made on a
-// goroutine of its own, as PushPayload would: a panic in the user code a
-// push runs (the Serializer and its hooks, a Transform, a
-// json.Unmarshaler, the Logger's handler) becomes a *PanicError whose Op
-// is "PushPayload". Normalizing a large answer takes a while, so once it
-// is done pushAnswer checks again that someone still wants the answer
-// (ctx ends when every caller has left, and at Close) before committing.
-// check, if not nil, vets the document first.
-func (s *Store) pushAnswer(ctx context.Context, t *table, payload []byte, check func(*Document) error, read func([]Key, *Document)) error {
-	return recovering("PushPayload", func() error {
+// pushAnswer pushes an adapter's answer as PushPayload would. Normalizing
+// a large answer takes a while, so once it is done pushAnswer checks again
+// that someone still wants the answer (ctx ends when every caller has
+// left, and at Close) before committing. check, if not nil, vets the
+// document first. On a goroutine of the Store's, owned is true: a panic
+// in the user code a push runs (the Serializer and its hooks, a
+// Transform, a json.Unmarshaler, the Logger's handler) becomes a
+// *PanicError whose Op is "PushPayload".
+func (s *Store) pushAnswer(ctx context.Context, owned bool, t *table, payload []byte, check func(*Document) error, read func([]Key, *Document)) error {
+	push := func() error {
 		return s.pushPayload(t.name, payload, t, func(doc *Document) error {
 			if err := s.answered(ctx, nil); err != nil {
 				return err
@@ -454,7 +459,11 @@ func (s *Store) pushAnswer(ctx context.Context, t *table, payload []byte, check 
 			}
 			return nil
 		}, read)
-	})
+	}
+	if !owned {
+		return push()
+	}
+	return recovering("PushPayload", push)
 }
 
 // pickPrimary makes the record typ/id the primary data of doc, and the
@@ -678,11 +687,7 @@ func (s *Store) findAll(ctx context.Context, t *table, opts *FindOptions, read f
 			err = call()
 		}
 		if err = s.answered(ctx, err); err == nil {
-			if owned {
-				err = s.pushAnswer(ctx, t, payload, nil, nil)
-			} else {
-				err = s.pushPayload(t.name, payload, t, nil, nil)
-			}
+			err = s.pushAnswer(ctx, owned, t, payload, nil, nil)
 		}
 		if err != nil {
 			return fail(err)
@@ -875,7 +880,7 @@ func (s *Store) query(ctx context.Context, t *table, op string, query url.Values
 	return s.foreground(ctx, func(ctx context.Context) error {
 		payload, err := call(ctx, &Request{Type: t.name, Query: query})
 		if err = s.answered(ctx, err); err == nil {
-			err = s.pushPayload(t.name, payload, t, check, read)
+			err = s.pushAnswer(ctx, false, t, payload, check, read)
 		}
 		if err != nil {
 			return fail(err)

@@ -582,10 +582,9 @@ func (s *Store) Wait() {
 // goroutine the Store started for adapter calls or coalesced batches has
 // returned (which takes as long as the Adapter takes to honour its
 // cancelled context, or a ManyGrouper to return): no user code the Store
-// started runs after Close returns. Later
-// calls that would ask a backend fail with ErrClosed, as do Finds whose
-// call Close cancelled; reads and pushes work as before. Close is
-// idempotent and always returns nil.
+// started runs after Close returns. Later calls that would ask a backend
+// fail with ErrClosed, as do Finds whose call Close cancelled; reads and
+// pushes work as before. Close is idempotent and always returns nil.
 func (s *Store) Close() error {
 	s.flightMu.Lock()
 	s.close()

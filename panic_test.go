@@ -133,6 +133,14 @@ func (a panicAdapter) FindAll(ctx context.Context, req *recstore.Request) ([]byt
 	return a.w.doc(true, "1", "2"), nil
 }
 
+func (a panicAdapter) Query(ctx context.Context, req *recstore.Request) ([]byte, error) {
+	if err := a.w.enter(); err != nil {
+		return nil, err
+	}
+	a.w.at("Query")
+	return a.w.doc(true, "1", "2"), nil
+}
+
 func (a panicAdapter) GroupForFindMany(typ string, ids []string) [][]string {
 	a.w.at("GroupForFindMany")
 	return [][]string{ids}
@@ -424,6 +432,18 @@ func TestUserCodePanicsOnTheCallersGoroutine(t *testing.T) {
 		}},
 		{"Transform", func(s *recstore.Store, _ *recstore.Model[PanicAlbum]) error {
 			_, err := s.FindAll(context.Background(), "palbum", &recstore.FindOptions{Reload: recstore.ReloadAlways})
+			return err
+		}},
+		{"ShouldReloadAll", func(_ *recstore.Store, albums *recstore.Model[PanicAlbum]) error {
+			_, err := albums.FindAll(context.Background(), nil)
+			return err
+		}},
+		{"ShouldBackgroundReloadAll", func(_ *recstore.Store, albums *recstore.Model[PanicAlbum]) error {
+			_, err := albums.FindAll(context.Background(), nil)
+			return err
+		}},
+		{"Query", func(_ *recstore.Store, albums *recstore.Model[PanicAlbum]) error {
+			_, err := albums.Query(context.Background(), nil)
 			return err
 		}},
 	}

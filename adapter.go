@@ -37,6 +37,16 @@ type Request struct {
 // FindRecord must honour ctx, must not keep req or the returned bytes'
 // ownership (the Store reads them and lets them go), and must not call
 // back into the Store. An Adapter must be safe for concurrent use.
+//
+// A panic in an Adapter method, or in other user code the Store runs for
+// it (a Serializer, a Transform, a json.Unmarshaler, a ManyGrouper, an
+// HTTPAdapter's Prepare), on a goroutine the Store owns does not end the
+// process: every Find's call, background reloads and coalesced batches
+// run there, and the Store hands each caller waiting on the call, or
+// OnBackgroundError, an error wrapping a *PanicError (errors.Is
+// ErrPanic). On the caller's own goroutine, as in a foreground FindAll,
+// Query and QueryRecord, or a ReloadPolicy method, the panic reaches the
+// caller as any panic does. Either way the Store is left as it was.
 type Adapter interface {
 	FindRecord(ctx context.Context, req *Request) ([]byte, error)
 }

@@ -24,7 +24,9 @@ type CoalesceOptions struct {
 
 // A ManyGrouper is a ManyFinder that splits the ids of one batch into the
 // groups it sends as separate FindMany calls, for example to keep URLs
-// short. Groups of one id are sent with FindRecord.
+// short. Groups of one id are sent with FindRecord. GroupForFindMany runs
+// on a goroutine the Store owns, which Close waits for; a panic in it
+// fails the batch's Finds with an error wrapping a *PanicError.
 type ManyGrouper interface {
 	GroupForFindMany(typ string, ids []string) [][]string
 }
@@ -81,6 +83,7 @@ func (s *Store) coalesce(ctx context.Context, t *table, ad Adapter, mf ManyFinde
 	if len(b.items) >= s.opts.Coalesce.maxBatch() {
 		b.timer.Stop()
 		delete(s.batches, t)
+		s.running++ // Close waits for the send, GroupForFindMany included
 		go s.send(b)
 	}
 }
@@ -93,12 +96,21 @@ func (s *Store) flush(b *batch) {
 		return
 	}
 	delete(s.batches, b.t)
+	s.running++ // as in coalesce
 	s.flightMu.Unlock()
 	s.send(b)
 }
 
-// send splits b's live flights into groups and loads each group.
+// send splits b's live flights into groups and loads each group. The
+// caller counted it in s.running, so that Close waits for it: it may be
+// in GroupForFindMany, which is user code, and must not outlive Close.
 func (s *Store) send(b *batch) {
+	defer func() {
+		s.flightMu.Lock()
+		s.running--
+		s.idle.Broadcast()
+		s.flightMu.Unlock()
+	}()
 	s.flightMu.Lock()
 	byID := map[string]*flight{}
 	var ids []string
@@ -111,14 +123,28 @@ func (s *Store) send(b *batch) {
 	s.flightMu.Unlock()
 	var groups [][]string
 	max := s.opts.Coalesce.maxBatch()
+	grouper, _ := b.mf.(ManyGrouper)
 	for len(ids) > 0 {
 		n := min(max, len(ids))
 		chunk := ids[:n:n]
 		ids = ids[n:]
-		if g, ok := b.mf.(ManyGrouper); ok {
-			groups = append(groups, g.GroupForFindMany(b.t.name, chunk)...)
-		} else {
+		if grouper == nil {
 			groups = append(groups, chunk)
+			continue
+		}
+		// This runs on a timer's goroutine or one of ours: a panic must
+		// reach the batch's callers, not end the process.
+		err := recovering("GroupForFindMany", func() error {
+			groups = append(groups, grouper.GroupForFindMany(b.t.name, chunk)...)
+			return nil
+		})
+		if err != nil {
+			ls := make([]landing, 0, len(byID))
+			for id, f := range byID {
+				ls = append(ls, landing{Key{b.t.name, id}, f, &AdapterError{Op: "GroupForFindMany", Type: b.t.name, ID: id, Err: err}})
+			}
+			s.settle(ls...)
+			return
 		}
 	}
 	var sends []func()
@@ -243,13 +269,17 @@ func (s *Store) loadMany(ctx context.Context, t *table, mf ManyFinder, ids []str
 			errs[id] = &AdapterError{Op: "FindMany", Type: t.name, ID: id, Err: err}
 		}
 	}
-	payload, err := mf.FindMany(ctx, &Request{Type: t.name, IDs: ids})
+	var payload []byte
+	err := recovering("FindMany", func() (err error) {
+		payload, err = mf.FindMany(ctx, &Request{Type: t.name, IDs: ids})
+		return err
+	})
 	if err = s.answered(ctx, err); err != nil {
 		failAll(err)
 		return
 	}
 	got := map[string]bool{}
-	err = s.pushPayload(t.name, payload, t, nil, func(data []Key, _ *Document) {
+	err = s.pushAnswer(ctx, true, t, payload, nil, func(data []Key, _ *Document) {
 		for _, k := range data {
 			got[k.ID] = true
 		}

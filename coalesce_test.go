@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -201,4 +202,46 @@ func TestCoalescedCallersLeavingWhileGrouping(t *testing.T) {
 	close(g.gate)
 	require.NoError(t, s.Close()) // waits for the batch's goroutines
 	assert.Zero(t, fb.calls.Load(), "nobody waits: no call is made")
+}
+
+// closingGrouper is a ManyFinder whose GroupForFindMany blocks until its
+// gate opens, and records that it returned.
+type closingGrouper struct {
+	*fakeBackend
+	entered, gate chan struct{}
+	returned      atomic.Bool
+}
+
+func (g *closingGrouper) GroupForFindMany(typ string, ids []string) [][]string {
+	close(g.entered) // one batch only
+	<-g.gate
+	g.returned.Store(true)
+	return [][]string{ids}
+}
+
+// Close waits for a coalesced batch that is being grouped: nothing the
+// batch started runs after Close returns, GroupForFindMany included, and
+// the batch's callers get ErrClosed.
+func TestCloseWaitsForGroupForFindMany(t *testing.T) {
+	fb := backendWith(3)
+	g := &closingGrouper{fakeBackend: fb, entered: make(chan struct{}), gate: make(chan struct{})}
+	s, albums := findStore(t, g, &recstore.Options{Coalesce: &recstore.CoalesceOptions{}})
+	errs := make(chan map[string]error, 1)
+	go func() { errs <- findAtOnce(t, albums, context.Background(), []string{"0", "1"}) }()
+	<-g.entered
+	require.Positive(t, recstore.Running(s), "a batch in GroupForFindMany counts as running, so that Close waits for it")
+
+	closed := make(chan bool)
+	go func() {
+		s.Close()
+		closed <- g.returned.Load()
+	}()
+	require.Eventually(t, func() bool { return recstore.Closing(s) }, 10*time.Second, time.Millisecond)
+	close(g.gate)
+	assert.True(t, <-closed, "Close returned while GroupForFindMany was running")
+	for id, err := range <-errs {
+		assert.ErrorIs(t, err, recstore.ErrClosed, "Find of %s", id)
+	}
+	assert.Zero(t, fb.calls.Load(), "no call is made once Close has begun")
+	assert.Zero(t, recstore.Running(s), "nothing runs after Close returns")
 }

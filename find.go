@@ -44,9 +44,17 @@ type flight struct {
 // Find returns the record k, as its model's Go type (a T, not a *T). A
 // record the Store holds is returned at once unless opts or the Adapter's
 // ReloadPolicy ask for a fresh copy, and may be refreshed in the
-// background after; a record it lacks is loaded with the type's Adapter,
-// normalized by the type's Serializer and pushed, all or nothing, before
-// Find returns. A failed first load leaves no trace in the Store.
+// background after; it is read as Peek reads it, with its *S and []*S
+// relations, from one state of the Store. A record it lacks is loaded
+// with the type's Adapter, normalized by the type's Serializer and
+// pushed, all or nothing, before Find returns. A failed first load leaves
+// no trace in the Store; one that every caller has left, or that Close
+// cancelled, stops before its answer is pushed.
+//
+// The adapter call runs on a goroutine the Store owns: a panic in it, or
+// in the Serializer or other user code that pushing its answer runs,
+// reaches every caller waiting on it as an error wrapping a *PanicError,
+// and the Store is left as it was.
 //
 // Concurrent Finds of one record share one adapter call, when the later
 // ones' Include lists are subsets of the first's. Each caller stops
@@ -62,13 +70,17 @@ func (s *Store) Find(ctx context.Context, k Key, opts *FindOptions) (any, error)
 	if t == nil {
 		return nil, fmt.Errorf("%w %q", ErrUnknownType, k.Type)
 	}
-	hit, err := s.find(ctx, t, k.ID, opts)
+	var p unsafe.Pointer
+	hit, err := s.find(ctx, t, k.ID, opts, func(v *version) {
+		if p == nil {
+			p = t.newValue()
+		}
+		t.read(v, p, true)
+	})
 	if err != nil {
 		return nil, err
 	}
-	if hit != nil {
-		p := t.newValue()
-		s.consistent(func() { t.read(hit, p, true) })
+	if hit {
 		return reflect.NewAt(t.goType, p).Elem().Interface(), nil
 	}
 	v, ok := s.Peek(Key{t.name, k.ID})
@@ -80,67 +92,98 @@ func (s *Store) Find(ctx context.Context, k Key, opts *FindOptions) (any, error)
 
 // Find returns the record id as [Store.Find] does.
 func (m *Model[T]) Find(ctx context.Context, id string, opts *FindOptions) (out T, err error) {
-	hit, err := m.s.find(ctx, m.t, id, opts)
-	if err != nil {
-		return out, err
-	}
-	if t := m.t; hit != nil {
-		// The version find saw is the answer, even if a background
-		// reload lands before we read it.
+	t := m.t
+	hit, err := m.s.find(ctx, t, id, opts, func(v *version) {
 		if t.clones == nil && !t.fills {
-			out = *(*T)(hit.val) // as Peek's fast path, straight into the result
+			out = *(*T)(v.val) // as Peek's fast path, straight into the result
 			if len(t.rels) > 0 {
-				t.fillKeys(hit, unsafe.Pointer(&out))
+				t.fillKeys(v, unsafe.Pointer(&out))
 			}
-			return out, nil
+			return
 		}
-		m.s.consistent(func() { out = m.value(hit, true) })
-		return out, nil
+		out = m.value(v, true)
+	})
+	if err != nil || hit {
+		return out, err
 	}
 	out, ok := m.Peek(id)
 	if !ok {
-		return out, fmt.Errorf("find %s:%s: unloaded meanwhile: %w", m.t.name, id, ErrNotLoaded)
+		return out, fmt.Errorf("find %s:%s: unloaded meanwhile: %w", t.name, id, ErrNotLoaded)
 	}
 	return out, nil
 }
 
 // find makes sure the record t/id is loaded as opts ask, and starts a
 // background reload when they or the policy say so. When the answer is
-// the record as the Store already held it, it returns that version.
-func (s *Store) find(ctx context.Context, t *table, id string, opts *FindOptions) (*version, error) {
+// the record as the Store already held it, find calls read with its
+// version and reports a hit; read may run more than once and must have
+// no effect beyond its result. On a miss the caller reads the record the
+// load pushed.
+func (s *Store) find(ctx context.Context, t *table, id string, opts *FindOptions, read func(*version)) (hit bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return false, err
 	}
 	v := t.loaded(id)
 	if v != nil && opts != nil && opts.Reload == ReloadNever && opts.BackgroundReload == ReloadNever {
-		return v, nil // the cheapest hit: no policy to ask
+		return true, s.readHit(t, id, v, read) // the cheapest hit: no policy to ask
 	}
 	var o FindOptions
 	if opts != nil {
 		o = *opts
 	}
 	if id == "" {
-		return nil, fmt.Errorf("find %s: %w: empty id", t.name, ErrNotFound)
+		return false, fmt.Errorf("find %s: %w: empty id", t.name, ErrNotFound)
 	}
 	ad := s.adapterFor(t)
 	if v == nil {
 		if ad == nil {
-			return nil, &AdapterError{Op: "FindRecord", Type: t.name, ID: id, Err: ErrNoAdapter}
+			return false, &AdapterError{Op: "FindRecord", Type: t.name, ID: id, Err: ErrNoAdapter}
 		}
-		return nil, s.fetch(ctx, t, ad, id, o.Include, false, true)
+		return false, s.fetch(ctx, t, ad, id, o.Include, false, true)
 	}
 	if ad == nil || o.Reload == ReloadNever && o.BackgroundReload == ReloadNever {
-		return v, nil
+		return true, s.readHit(t, id, v, read)
 	}
 	policy := policyOf(ad)
 	snap := s.lazySnapshot(t, id)
 	if o.Reload == ReloadAlways || o.Reload == ReloadDefault && policy.ShouldReloadRecord(snap) {
-		return nil, s.fetch(ctx, t, ad, id, o.Include, false, false)
+		return false, s.fetch(ctx, t, ad, id, o.Include, false, false)
 	}
-	if o.BackgroundReload == ReloadAlways || o.BackgroundReload == ReloadDefault && policy.ShouldBackgroundReloadRecord(snap) {
+	background := o.BackgroundReload == ReloadAlways || o.BackgroundReload == ReloadDefault && policy.ShouldBackgroundReloadRecord(snap)
+	// The answer is the record as it is before the reload starts, even if
+	// the reload lands before the caller looks at it.
+	if err := s.readHit(t, id, v, read); err != nil {
+		return true, err
+	}
+	if background {
 		s.fetch(ctx, t, ad, id, o.Include, true, false)
 	}
-	return v, nil
+	return true, nil
+}
+
+// readHit calls read with the version of a record that find answers from
+// the cache, so that read sees one state of the Store, as Peek does. v is
+// the version find saw. A version never changes, so it is a consistent
+// answer on its own unless read follows *S and []*S relations into other
+// records: then the record is read again, with them, between two changes,
+// or a Find could return this record as one push left it and a related
+// record as the next left it.
+func (s *Store) readHit(t *table, id string, v *version, read func(*version)) error {
+	if !t.fills {
+		read(v)
+		return nil
+	}
+	gone := false
+	s.consistent(func() {
+		cur := t.loaded(id)
+		if gone = cur == nil; !gone {
+			read(cur)
+		}
+	})
+	if gone {
+		return fmt.Errorf("find %s:%s: unloaded meanwhile: %w", t.name, id, ErrNotLoaded)
+	}
+	return nil
 }
 
 // adapterFor returns t's Adapter, or nil.
@@ -350,7 +393,11 @@ func covers(have, want []string) bool {
 // holds exactly the record asked for.
 func (s *Store) load(ctx context.Context, t *table, ad Adapter, id string, include []string) error {
 	fail := func(err error) error { return &AdapterError{Op: "FindRecord", Type: t.name, ID: id, Err: err} }
-	payload, err := ad.FindRecord(ctx, &Request{Type: t.name, ID: id, Include: include})
+	var payload []byte
+	err := recovering("FindRecord", func() (err error) {
+		payload, err = ad.FindRecord(ctx, &Request{Type: t.name, ID: id, Include: include})
+		return err
+	})
 	if err = s.answered(ctx, err); err != nil {
 		return fail(err)
 	}
@@ -358,7 +405,7 @@ func (s *Store) load(ctx context.Context, t *table, ad Adapter, id string, inclu
 		return fail(fmt.Errorf("%w: the response is empty", ErrNotFound))
 	}
 	_, rest := s.SerializerFor(t.name).(*RESTSerializer)
-	err = s.pushPayload(t.name, payload, t, func(doc *Document) error {
+	err = s.pushAnswer(ctx, true, t, payload, func(doc *Document) error {
 		if rest && len(doc.Data) > 1 {
 			pickPrimary(doc, t.name, id)
 		}
@@ -376,6 +423,47 @@ func (s *Store) load(ctx context.Context, t *table, ad Adapter, id string, inclu
 		return fail(err)
 	}
 	return nil
+}
+
+// recovering runs fn on a goroutine the Store owns, where a panic in the
+// user code fn calls would kill the process and leave the callers waiting
+// for that goroutine waiting for good: it turns the panic into a
+// *PanicError naming op, which reaches them as an error. On the caller's
+// own goroutine the Store recovers nothing, so a panic reaches the caller
+// as any panic does.
+func recovering(op string, fn func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = newPanicError(op, v)
+		}
+	}()
+	return fn()
+}
+
+// pushAnswer pushes an adapter's answer as PushPayload would. Normalizing
+// a large answer takes a while, so once it is done pushAnswer checks again
+// that someone still wants the answer (ctx ends when every caller has
+// left, and at Close) before committing. check, if not nil, vets the
+// document first. On a goroutine of the Store's, owned is true: a panic
+// in the user code a push runs (the Serializer and its hooks, a
+// Transform, a json.Unmarshaler, the Logger's handler) becomes a
+// *PanicError whose Op is "PushPayload".
+func (s *Store) pushAnswer(ctx context.Context, owned bool, t *table, payload []byte, check func(*Document) error, read func([]Key, *Document)) error {
+	push := func() error {
+		return s.pushPayload(t.name, payload, t, func(doc *Document) error {
+			if err := s.answered(ctx, nil); err != nil {
+				return err
+			}
+			if check != nil {
+				return check(doc)
+			}
+			return nil
+		}, read)
+	}
+	if !owned {
+		return push()
+	}
+	return recovering("PushPayload", push)
 }
 
 // pickPrimary makes the record typ/id the primary data of doc, and the
@@ -410,12 +498,25 @@ func (s *Store) answered(ctx context.Context, err error) error {
 	return err
 }
 
+// reportBackground hands the error of a background reload to
+// OnBackgroundError, or else to the Logger. It runs on a goroutine the
+// Store owns, so a panic in either is recovered: one in
+// OnBackgroundError is logged, as a *PanicError, with the error it was
+// given; one in the Logger's handler is dropped, as nothing is left to
+// report it to.
 func (s *Store) reportBackground(err error) {
 	if errors.Is(err, ErrClosed) || s.life.Err() != nil && errors.Is(err, context.Canceled) {
 		return // Close stopped it: not a failure to report
 	}
+	defer func() { _ = recover() }() // the Logger's handler
 	if s.opts.OnBackgroundError != nil {
-		s.opts.OnBackgroundError(err)
+		perr := recovering("OnBackgroundError", func() error {
+			s.opts.OnBackgroundError(err)
+			return nil
+		})
+		if perr != nil {
+			s.logger().Error("recstore: OnBackgroundError panicked", "panic", perr, "reported", err)
+		}
 		return
 	}
 	s.logger().Warn("recstore: background reload failed", "err", err)
@@ -478,11 +579,12 @@ func (s *Store) Wait() {
 
 // Close cancels every adapter call the Store is making, background or
 // not, fails Finds waiting in a coalesced batch, and waits until every
-// goroutine the Store started for adapter calls has returned (which takes
-// as long as the Adapter takes to honour its cancelled context). Later
-// calls that would ask a backend fail with ErrClosed, as do Finds whose
-// call Close cancelled; reads and pushes work as before. Close is
-// idempotent and always returns nil.
+// goroutine the Store started for adapter calls or coalesced batches has
+// returned (which takes as long as the Adapter takes to honour its
+// cancelled context, or a ManyGrouper to return): no user code the Store
+// started runs after Close returns. Later calls that would ask a backend
+// fail with ErrClosed, as do Finds whose call Close cancelled; reads and
+// pushes work as before. Close is idempotent and always returns nil.
 func (s *Store) Close() error {
 	s.flightMu.Lock()
 	s.close()
@@ -568,10 +670,23 @@ func (s *Store) findAll(ctx context.Context, t *table, opts *FindOptions, read f
 		}
 		return fail(ErrNotSupported)
 	}
-	load := func(ctx context.Context) error {
-		payload, err := af.FindAll(ctx, &Request{Type: t.name, Include: o.Include})
+	// owned says load runs on a goroutine of the Store's (a background
+	// reload), where it must recover panics; in the foreground a panic
+	// reaches the caller.
+	load := func(ctx context.Context, owned bool) error {
+		var payload []byte
+		call := func() (err error) {
+			payload, err = af.FindAll(ctx, &Request{Type: t.name, Include: o.Include})
+			return err
+		}
+		var err error
+		if owned {
+			err = recovering("FindAll", call)
+		} else {
+			err = call()
+		}
 		if err = s.answered(ctx, err); err == nil {
-			err = s.pushPayload(t.name, payload, t, nil, nil)
+			err = s.pushAnswer(ctx, owned, t, payload, nil, nil)
 		}
 		if err != nil {
 			return fail(err)
@@ -579,7 +694,7 @@ func (s *Store) findAll(ctx context.Context, t *table, opts *FindOptions, read f
 		return nil
 	}
 	if reload {
-		if err := s.foreground(ctx, load); err != nil {
+		if err := s.foreground(ctx, func(ctx context.Context) error { return load(ctx, false) }); err != nil {
 			return err
 		}
 		read()
@@ -587,7 +702,7 @@ func (s *Store) findAll(ctx context.Context, t *table, opts *FindOptions, read f
 	}
 	read()
 	if o.BackgroundReload == ReloadAlways || o.BackgroundReload == ReloadDefault && policy.ShouldBackgroundReloadAll(t.name, cached) {
-		s.background(ctx, Key{Type: t.name}, load)
+		s.background(ctx, Key{Type: t.name}, func(ctx context.Context) error { return load(ctx, true) })
 	}
 	return nil
 }
@@ -619,7 +734,8 @@ func (s *Store) foreground(ctx context.Context, load func(context.Context) error
 }
 
 // background runs load on a goroutine the Store owns, within
-// MaxBackgroundReloads, under a context that Close cancels.
+// MaxBackgroundReloads, under a context that Close cancels. load must
+// recover panics in the user code it calls.
 func (s *Store) background(ctx context.Context, k Key, load func(context.Context) error) {
 	s.flightMu.Lock()
 	defer s.flightMu.Unlock()
@@ -763,7 +879,7 @@ func (s *Store) query(ctx context.Context, t *table, op string, query url.Values
 	return s.foreground(ctx, func(ctx context.Context) error {
 		payload, err := call(ctx, &Request{Type: t.name, Query: query})
 		if err = s.answered(ctx, err); err == nil {
-			err = s.pushPayload(t.name, payload, t, check, read)
+			err = s.pushAnswer(ctx, false, t, payload, check, read)
 		}
 		if err != nil {
 			return fail(err)

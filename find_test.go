@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -871,4 +872,73 @@ func TestFindOfAnEmptyAnswer(t *testing.T) {
 	_, err := albums.Find(context.Background(), "1", nil)
 	assert.ErrorIs(t, err, recstore.ErrNotFound)
 	requireUnchanged(t, s, before)
+}
+
+// A Find whose callers have all gone, or whose Store is closing, stops
+// once the answer is normalized rather than push what nobody waits for;
+// so do a FindAll and a Query whose caller gave up.
+func TestAbandonedAnswerIsNotPushed(t *testing.T) {
+	tests := []struct {
+		name    string
+		call    func(context.Context, *recstore.Store, *recstore.Model[Album]) error
+		close   bool // Close, rather than cancel the caller's context
+		wantErr error
+	}{
+		{"Find, callers left", func(ctx context.Context, _ *recstore.Store, albums *recstore.Model[Album]) error {
+			_, err := albums.Find(ctx, "1", nil)
+			return err
+		}, false, context.Canceled},
+		{"Find, Close", func(ctx context.Context, _ *recstore.Store, albums *recstore.Model[Album]) error {
+			_, err := albums.Find(ctx, "1", nil)
+			return err
+		}, true, recstore.ErrClosed},
+		{"FindAll, caller left", func(ctx context.Context, _ *recstore.Store, albums *recstore.Model[Album]) error {
+			_, err := albums.FindAll(ctx, nil)
+			return err
+		}, false, context.Canceled},
+		{"Query, caller left", func(ctx context.Context, _ *recstore.Store, albums *recstore.Model[Album]) error {
+			_, err := albums.Query(ctx, nil)
+			return err
+		}, false, context.Canceled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			entered, gate := make(chan struct{}), make(chan struct{})
+			ser := recstore.SerializerFunc(func(s *recstore.Store, typ string, payload []byte) (*recstore.Document, error) {
+				close(entered)
+				<-gate
+				return (&recstore.JSONAPISerializer{}).Normalize(s, typ, payload)
+			})
+			s, albums := findStore(t, newFakeBackend(), &recstore.Options{Serializer: ser})
+			before := recstore.Dump(s)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			called := make(chan error)
+			go func() { called <- tt.call(ctx, s, albums) }()
+			<-entered
+			closed := make(chan struct{})
+			if tt.close {
+				go func() { s.Close(); close(closed) }()
+				require.Eventually(t, func() bool { return recstore.Closing(s) }, 10*time.Second, time.Millisecond)
+			} else {
+				cancel()
+				close(closed)
+			}
+			var err error
+			if !tt.close && strings.HasPrefix(tt.name, "Find,") {
+				// A Find leaves at once; wait for it to have left, so that
+				// nobody waits when the answer is ready.
+				err = <-called
+				close(gate)
+			} else {
+				close(gate)
+				err = <-called
+			}
+			require.ErrorIs(t, err, tt.wantErr)
+			<-closed
+			require.Eventually(t, func() bool { return recstore.Running(s) == 0 }, 10*time.Second, time.Millisecond)
+			requireUnchanged(t, s, before)
+		})
+	}
 }

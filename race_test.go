@@ -2,6 +2,7 @@ package recstore_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -739,4 +740,68 @@ func TestConcurrentPushPayload(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// A Find that answers from the cache returns one state of the Store, as
+// Peek does: an album's title and its label's name, pushed together, are
+// always of one generation, never the album as one push left it with the
+// label as the next left it.
+func TestFindHitIsOneVersion(t *testing.T) {
+	const pushes = 300
+	s, albums, _, _, _ := newStore(t, nil)
+	push := func(g int) {
+		_, err := s.Push(fmt.Sprintf(`{"data": {"type": "album", "id": "1", "attributes": {"title": "g%d"},
+			"relationships": {"label": {"data": {"type": "label", "id": "L"}}}},
+			"included": [{"type": "label", "id": "L", "attributes": {"name": "g%d"}}]}`, g, g))
+		require.NoError(t, err)
+	}
+	push(0)
+	never := &recstore.FindOptions{Reload: recstore.ReloadNever, BackgroundReload: recstore.ReloadNever}
+	done := make(chan struct{})
+	var readers sync.WaitGroup
+	var finds, mixed atomic.Int64
+	check := func(how string, a Album) {
+		finds.Add(1)
+		if a.Label == nil || a.Label.Name != a.Title {
+			if mixed.Add(1) == 1 {
+				t.Errorf("%s returned title %q with label %+v: two generations mixed, want one", how, a.Title, a.Label)
+			}
+		}
+	}
+	for _, how := range []string{"Model.Find", "Model.Find never", "Store.Find"} {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				var a Album
+				var err error
+				switch how {
+				case "Model.Find":
+					a, err = albums.Find(context.Background(), "1", nil)
+				case "Model.Find never":
+					a, err = albums.Find(context.Background(), "1", never)
+				default:
+					var v any
+					if v, err = s.Find(context.Background(), recstore.Key{Type: "album", ID: "1"}, nil); err == nil {
+						a = v.(Album)
+					}
+				}
+				if !assert.NoError(t, err, how) {
+					return
+				}
+				check(how, a)
+			}
+		}()
+	}
+	for g := 1; g <= pushes; g++ {
+		push(g)
+	}
+	close(done)
+	readers.Wait()
+	assert.Zero(t, mixed.Load(), "of %d Finds, %d mixed two generations", finds.Load(), mixed.Load())
 }

@@ -77,7 +77,12 @@ type Options struct {
 	// failed background reload, on the reload's goroutine. nil means the
 	// error is logged to Logger at level Warn. Wait and Close return only
 	// after these calls have, so it must not call them itself: to close
-	// the Store on an error, call Close on another goroutine.
+	// the Store on an error, call Close on another goroutine. A reload
+	// that failed because user code panicked (the Adapter, the
+	// Serializer, a Transform, ...) is reported with an error wrapping a
+	// *PanicError. A panic in OnBackgroundError itself is recovered and
+	// logged to Logger at level Error, and one in the Logger's handler is
+	// dropped: neither ends the process.
 	OnBackgroundError func(err error)
 
 	// Logger receives what the Store reports but does not fail on, such as

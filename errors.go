@@ -73,18 +73,20 @@ var (
 )
 
 // A PanicError carries a panic the Store recovered on a goroutine of its
-// own: in a Find's adapter call (which every caller of the record
-// shares), a background reload, a coalesced batch. Every caller waiting on that work gets the same
-// *PanicError; a background one goes to Options.OnBackgroundError. A panic
-// on the caller's own goroutine is not recovered: it reaches the caller as
-// any panic does, after the Store has undone what the call had begun.
+// own: in a Find's adapter call (which every caller of the record shares),
+// a background reload, a coalesced batch. Every caller waiting on that
+// work gets the same *PanicError; a background one goes to
+// Options.OnBackgroundError. A panic on the caller's own goroutine is not
+// recovered: it reaches the caller as any panic does, after the Store has
+// undone what the call had begun.
 //
 // Op names the user code that panicked ("FindRecord", "OnBackgroundError",
 // ...), or is "PushPayload" for code run while the Store pushed an
 // adapter's answer (the Serializer and its hooks, a Transform, a
 // json.Unmarshaler, the Logger's handler). Value is what was passed to
-// panic and Stack the panicking goroutine's stack. errors.Is matches ErrPanic, and errors.As sees
-// through to Value when it is an error.
+// panic, or an error saying so for user code that called runtime.Goexit.
+// Stack is the panicking goroutine's stack. errors.Is matches ErrPanic,
+// and errors.As sees through to Value when it is an error.
 type PanicError struct {
 	Op    string
 	Value any

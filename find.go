@@ -425,20 +425,37 @@ func (s *Store) load(ctx context.Context, t *table, ad Adapter, id string, inclu
 	return nil
 }
 
-// recovering runs fn on a goroutine the Store owns, where a panic in the
+// recovering runs fn for a goroutine the Store owns, where a panic in the
 // user code fn calls would kill the process and leave the callers waiting
 // for that goroutine waiting for good: it turns the panic into a
-// *PanicError naming op, which reaches them as an error. On the caller's
-// own goroutine the Store recovers nothing, so a panic reaches the caller
-// as any panic does.
+// *PanicError naming op, which reaches them as an error. fn runs on a
+// goroutine of its own, so that user code calling runtime.Goexit (a
+// test's t.FailNow inside an adapter, say) ends only that goroutine and
+// comes back as a *PanicError too, instead of skipping the bookkeeping
+// that Wait and Close count on. On the caller's own goroutine the Store
+// recovers nothing, so a panic reaches the caller as any panic does.
 func recovering(op string, fn func() error) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = newPanicError(op, v)
-		}
+	done := make(chan struct{})
+	go func() {
+		returned := false
+		defer func() {
+			if v := recover(); v != nil {
+				err = newPanicError(op, v)
+			} else if !returned {
+				err = newPanicError(op, errGoexit)
+			}
+			close(done)
+		}()
+		err = fn()
+		returned = true
 	}()
-	return fn()
+	<-done
+	return err
 }
+
+// errGoexit is the Value of the *PanicError for user code that called
+// runtime.Goexit.
+var errGoexit = errors.New("runtime.Goexit called")
 
 // pushAnswer pushes an adapter's answer as PushPayload would. Normalizing
 // a large answer takes a while, so once it is done pushAnswer checks again

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -466,4 +467,29 @@ func TestUserCodePanicsOnTheCallersGoroutine(t *testing.T) {
 			require.NoError(t, s.Close())
 		})
 	}
+}
+
+// An adapter that calls runtime.Goexit (as t.FailNow inside it would)
+// on a goroutine the Store owns ends only its own goroutine: the callers
+// get a *PanicError, and Wait and Close return.
+func TestUserCodeGoexit(t *testing.T) {
+	var calls atomic.Int32
+	s := recstore.New(&recstore.Options{Adapter: recstore.AdapterFunc(func(ctx context.Context, req *recstore.Request) ([]byte, error) {
+		if calls.Add(1) == 1 {
+			runtime.Goexit()
+		}
+		return []byte(`{"data": {"type": "album", "id": "1", "attributes": {"title": "ok"}}}`), nil
+	})})
+	albums := recstore.MustRegister[Album](s, nil)
+	_, err := albums.Find(context.Background(), "1", nil)
+	require.ErrorIs(t, err, recstore.ErrPanic)
+	var pe *recstore.PanicError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, "FindRecord", pe.Op)
+
+	a, err := albums.Find(context.Background(), "1", nil)
+	require.NoError(t, err)
+	assert.Equal(t, "ok", a.Title)
+	s.Wait()
+	require.NoError(t, s.Close())
 }

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/big"
+	"math/bits"
 	"reflect"
 	"strconv"
 	"strings"
@@ -1179,11 +1179,8 @@ func (n *normalizer) transform(custom map[string]Transform, t *table, id string,
 			if err != nil {
 				return nil, bad(err)
 			}
-			switch strings.ToLower(s) {
-			case "true", "t", "1":
-				return true, nil
-			}
-			return false, nil
+			// Compare without lowering a copy of what may be megabytes.
+			return strings.EqualFold(s, "true") || strings.EqualFold(s, "t") || s == "1", nil
 		}
 		if c == '-' || '0' <= c && c <= '9' {
 			f, _ := strconv.ParseFloat(string(raw), 64)
@@ -1260,28 +1257,14 @@ func jsNumber(s string) (f float64, ok bool) {
 			base = 2
 		}
 		if base != 0 {
-			if strings.ContainsRune(s, '_') {
-				return 0, false
-			}
-			n, err := strconv.ParseUint(s[2:], base, 64)
-			if err == nil {
-				return float64(n), true
-			}
-			if !errors.Is(err, strconv.ErrRange) {
-				return 0, false
-			}
-			// Past 2^64 Number still gives the nearest float64.
-			b, ok := new(big.Int).SetString(s[2:], base)
-			if !ok {
-				return 0, false
-			}
-			f, _ := new(big.Float).SetInt(b).Float64()
-			return f, true
+			return radixNumber(s[2:], base)
 		}
 	}
-	switch strings.TrimLeft(s, "+-") {
-	case "Infinity":
-		return math.Inf(1), len(s) <= len("Infinity")+1
+	if t := strings.TrimLeft(s, "+-"); t == "Infinity" && len(s) <= len("Infinity")+1 {
+		if s[0] == '-' {
+			return math.Inf(-1), true
+		}
+		return math.Inf(1), true
 	}
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; !('0' <= c && c <= '9' || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') {
@@ -1293,6 +1276,54 @@ func jsNumber(s string) (f float64, ok bool) {
 		return 0, false
 	}
 	return f, true
+}
+
+// radixNumber reads digits, the part of a 0x, 0o or 0b literal after its
+// prefix, in base 16, 8 or 2, as Number() does: the nearest float64,
+// ties to even, however many digits there are. It makes one pass and
+// keeps only the leading 60-odd significant bits and whether any bit
+// below them is set (the sticky bit), which is all that rounding to 53
+// bits needs; math/big would cost time quadratic in the length.
+func radixNumber(digits string, base int) (float64, bool) {
+	shift := uint(bits.TrailingZeros(uint(base)))
+	var m uint64 // the leading significant bits
+	exp := 0     // bits dropped below m
+	sticky := false
+	for i := 0; i < len(digits); i++ {
+		d := uint64(digitValue(digits[i]))
+		if d >= uint64(base) {
+			return 0, false // as Number("0o8") and Number("0x1_0"), NaN
+		}
+		if m>>(64-shift) == 0 {
+			m = m<<shift | d
+			continue
+		}
+		exp += int(shift)
+		sticky = sticky || d != 0
+	}
+	n := bits.Len64(m)
+	if n <= 53 {
+		return math.Ldexp(float64(m), exp), true // exact; sticky needs n >= 60
+	}
+	drop := uint(n - 53)
+	mant, rem, half := m>>drop, m&(1<<drop-1), uint64(1)<<(drop-1)
+	if rem > half || rem == half && (sticky || mant&1 == 1) {
+		mant++ // 1<<53 at most, still exact
+	}
+	return math.Ldexp(float64(mant), int(drop)+exp), true
+}
+
+// digitValue is the value of the hexadecimal digit c, or 255.
+func digitValue(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10
+	}
+	return 255
 }
 
 // isPlainInteger reports whether a scanned JSON number has neither a
@@ -1324,9 +1355,17 @@ func integral(f float64, bad func(error) error) (any, error) {
 func (n *normalizer) dateTransform(raw json.RawMessage, bad func(error) error) (any, error) {
 	switch c := firstByte(raw); {
 	case c == '"':
+		// No layout is longer than maxDateLen: a longer string fails at
+		// once rather than in each layout, which copies it into its error.
+		if len(raw) > 2*maxDateLen {
+			return nil, bad(errors.New("not an ISO 8601 date"))
+		}
 		s, err := n.sc.unquote(raw[1 : len(raw)-1])
 		if err != nil {
 			return nil, bad(err)
+		}
+		if len(s) > maxDateLen {
+			return nil, bad(errors.New("not an ISO 8601 date"))
 		}
 		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700", "2006-01-02T15:04:05", "2006-01-02"} {
 			if tm, err := time.Parse(layout, s); err == nil {
@@ -1343,5 +1382,9 @@ func (n *normalizer) dateTransform(raw json.RawMessage, bad func(error) error) (
 	}
 	return nil, bad(errors.New("want a date string or milliseconds"))
 }
+
+// maxDateLen bounds the dates dateTransform reads: the longest, with
+// nanoseconds and an offset, is 35 bytes; the rest is slack for spaces.
+const maxDateLen = 64
 
 var jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()

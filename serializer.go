@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"math/bits"
 	"reflect"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/recstore/recstore/inflect"
@@ -80,8 +82,9 @@ var defaultSerializer = &JSONAPISerializer{}
 // value such as a map[string]any literal, which is encoded first. Unlike
 // Ember Data's, PushPayload returns the keys of every record it pushed:
 // the primary ones first, in payload order (as Push returns them), then the
-// sideloaded and embedded ones, each once. What the serializer skipped is logged to
-// Options.Logger at level Warn.
+// sideloaded and embedded ones, each once. What the serializer skipped is
+// logged to Options.Logger at level Warn, once per push and reason, with a
+// count and the first few skips as examples.
 //
 // An error is a *DocumentError (matching ErrInvalidDocument) for a payload
 // the serializer or the Store rejects, or wraps ErrUnknownType for an
@@ -171,10 +174,101 @@ func (s *Store) normalize(typ string, payload any, record bool) (*Document, erro
 	if doc == nil {
 		return nil, &DocumentError{Err: fmt.Errorf("serializer %T returned no document", ser)}
 	}
-	for _, skip := range doc.Skipped {
-		s.logger().Warn("recstore: payload member skipped", "type", typ, "err", skip)
+	var rep skipReport
+	if doc.norm != nil {
+		rep = doc.norm.skips
 	}
+	for _, skip := range doc.Skipped {
+		rep.add(skip)
+	}
+	rep.log(s.logger(), typ)
 	return doc, nil
+}
+
+// A skipReport sums up what a serializer skipped in one payload, by
+// reason, so that a payload of a million unknown members logs one record
+// per reason rather than a million. Reasons are few by construction: an
+// unknown type is one reason whatever the type's name, and past
+// maxSkipReasons distinct ones the rest count as "other".
+type skipReport struct {
+	reasons []skipReason
+}
+
+type skipReason struct {
+	reason   string
+	count    int
+	examples []string // the first maxSkipExamples skips, as error texts
+}
+
+const (
+	maxSkipReasons  = 8
+	maxSkipExamples = 3
+	maxSkipText     = 200 // bytes of a reason or example kept for the log
+)
+
+// add counts err, one skipped member.
+func (r *skipReport) add(err error) { r.addLazy(err, func() error { return err }) }
+
+// addLazy counts one skipped member for the reason err gives; full makes
+// the error with its pointer, only while examples are wanted.
+func (r *skipReport) addLazy(err error, full func() error) {
+	reason := skipReasonOf(err)
+	i := r.find(reason)
+	if i < 0 && len(r.reasons) >= maxSkipReasons {
+		reason = "other"
+		i = r.find(reason)
+	}
+	if i < 0 {
+		r.reasons = append(r.reasons, skipReason{reason: reason})
+		i = len(r.reasons) - 1
+	}
+	sr := &r.reasons[i]
+	sr.count++
+	if len(sr.examples) < maxSkipExamples {
+		sr.examples = append(sr.examples, truncateText(full().Error()))
+	}
+}
+
+func (r *skipReport) find(reason string) int {
+	for i := range r.reasons {
+		if r.reasons[i].reason == reason {
+			return i
+		}
+	}
+	return -1
+}
+
+// log writes one Warn record per reason.
+func (r *skipReport) log(l *slog.Logger, typ string) {
+	for _, sr := range r.reasons {
+		l.Warn("recstore: payload members skipped", "type", typ, "reason", sr.reason, "count", sr.count, "examples", sr.examples)
+	}
+}
+
+// skipReasonOf is what skips are grouped by: the sentinel for an unknown
+// type (whose name varies), else the error without its pointer.
+func skipReasonOf(err error) string {
+	if errors.Is(err, ErrUnknownType) {
+		return ErrUnknownType.Error()
+	}
+	var de *DocumentError
+	if errors.As(err, &de) && de.Err != nil {
+		err = de.Err
+	}
+	return truncateText(err.Error())
+}
+
+// truncateText cuts s to at most maxSkipText bytes, on a rune boundary:
+// a hostile payload's type name may be megabytes long.
+func truncateText(s string) string {
+	if len(s) <= maxSkipText {
+		return s
+	}
+	i := maxSkipText
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }
 
 // pushNormalizer is implemented by the built-in serializers, whose
@@ -418,7 +512,7 @@ func (rs *RESTSerializer) normalize(s *Store, typ string, payload []byte, fast b
 			if _, err := sc.skip(); err != nil {
 				return nil, n.fail(err)
 			}
-			n.doc.Skipped = append(n.doc.Skipped, n.fail(fmt.Errorf("%w %q", ErrUnknownType, rs.modelName(name))))
+			n.skip(fmt.Errorf("%w %q", ErrUnknownType, rs.modelName(name)))
 			n.out()
 			continue
 		}
@@ -573,6 +667,20 @@ type normalizer struct {
 	// rest is set for REST payloads, whose to-one relationships may name
 	// their record's type in a sibling member (see polymorphic).
 	rest bool
+	// skips sums up what a push's Document skipped, in place of listing
+	// each in Document.Skipped, which the caller never sees.
+	skips skipReport
+}
+
+// skip records a member left out of the Document on purpose, at the
+// current path, for the reason err.
+func (n *normalizer) skip(err error) {
+	if n.fast {
+		// Rendering a pointer per skip would cost more than the skip.
+		n.skips.addLazy(err, func() error { return n.fail(err) })
+		return
+	}
+	n.doc.Skipped = append(n.doc.Skipped, n.fail(err))
 }
 
 func newNormalizer(s *Store, payload []byte, fast bool) (*normalizer, error) {

@@ -230,13 +230,13 @@ func (j *JSONAPISerializer) resource(n *normalizer, incl bool) (*Resource, error
 	t := n.s.lookupType(j.modelName(payloadType))
 	if t == nil {
 		n.in("type")
-		err := n.fail(fmt.Errorf("%w %q", ErrUnknownType, payloadType))
-		n.out()
+		defer n.out()
+		err := fmt.Errorf("%w %q", ErrUnknownType, payloadType)
 		if incl {
-			n.doc.Skipped = append(n.doc.Skipped, err)
+			n.skip(err)
 			return nil, nil
 		}
-		return nil, err
+		return nil, n.fail(err)
 	}
 	own := j
 	if ser, ok := t.serializer.(*JSONAPISerializer); ok {

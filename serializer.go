@@ -123,6 +123,11 @@ func (s *Store) pushPayload(typ string, payload any, only *table, check func(*Do
 		after = func(data []Key) { read(data, doc) }
 	}
 	_, err = s.push(doc, only, after)
+	var de *DocumentError
+	if err != nil && doc.norm != nil && errors.As(err, &de) {
+		// The push points into the Document; the caller wrote the payload.
+		de.Pointer = doc.norm.payloadPointer(doc, de.Pointer)
+	}
 	return err
 }
 
@@ -667,6 +672,12 @@ type normalizer struct {
 	// rest is set for REST payloads, whose to-one relationships may name
 	// their record's type in a sibling member (see polymorphic).
 	rest bool
+	// resources counts the resources read so far, for MaxResources.
+	resources int
+	// origins and segs trace where a push's resources come from (see
+	// payloadPointer).
+	origins []origin
+	segs    []seg
 	// skips sums up what a push's Document skipped, in place of listing
 	// each in Document.Skipped, which the caller never sees.
 	skips skipReport
@@ -696,7 +707,8 @@ func newNormalizer(s *Store, payload []byte, fast bool) (*normalizer, error) {
 	n := normalizerPool.Get().(*normalizer)
 	*n = normalizer{s: s, sc: sc, fast: true,
 		path: n.path[:0], h: n.h, scratch: n.scratch[:0], included: n.included[:0],
-		attrSlab: n.attrSlab[:0], resSlab: n.resSlab[:0], dataBuf: n.dataBuf}
+		attrSlab: n.attrSlab[:0], resSlab: n.resSlab[:0], dataBuf: n.dataBuf,
+		origins: n.origins[:0], segs: n.segs[:0]}
 	n.doc = &Document{Data: n.dataBuf[:0], raws: &rawStore{payload: payload}, norm: n}
 	return n, nil
 }
@@ -714,6 +726,8 @@ func (n *normalizer) release() {
 	clear(n.resSlab)
 	clear(n.included[:cap(n.included)])
 	clear(n.path[:cap(n.path)])
+	clear(n.segs[:cap(n.segs)])
+	clear(n.origins[:cap(n.origins)])
 	for _, h := range n.h {
 		clear(h.members[:cap(h.members)])
 		h.members, h.idx = h.members[:0], nil
@@ -723,7 +737,8 @@ func (n *normalizer) release() {
 		clear(n.dataBuf[:cap(n.dataBuf)])
 	}
 	*n = normalizer{path: n.path[:0], h: n.h, scratch: n.scratch[:0], included: n.included[:0],
-		attrSlab: n.attrSlab[:0], resSlab: n.resSlab[:0], dataBuf: n.dataBuf}
+		attrSlab: n.attrSlab[:0], resSlab: n.resSlab[:0], dataBuf: n.dataBuf,
+		origins: n.origins[:0], segs: n.segs[:0]}
 	normalizerPool.Put(n)
 }
 
@@ -834,14 +849,200 @@ func (n *normalizer) getHash() *Hash {
 func (n *normalizer) hash(j *JSONSerializer, t *table, _ *Resource) (*Resource, error) {
 	h := n.getHash()
 	defer n.putHash(h)
+	start := n.sc
 	if err := readHash(&n.sc, h); err != nil {
-		return nil, n.fail(err)
+		return nil, n.failInside(start, err, memberLevel)
 	}
 	return n.record(j, t, h)
 }
 
+// memberLevel locates errors in a record hash at the member whose value
+// holds them.
+func memberLevel(p []seg) bool { return len(p) == 0 }
+
+// failInside fails with err, which reading the value at start hit,
+// pointing into that value as far as descend allows: readHash reads a
+// whole hash at once, but the pointer should name the member at fault,
+// as a Push's does. It re-reads the value, so it costs nothing until a
+// payload fails.
+func (n *normalizer) failInside(start scanner, err error, descend func(p []seg) bool) error {
+	depth := len(n.path)
+	n.path = locate(start, descend, n.path, depth)
+	defer func() { n.path = n.path[:depth] }()
+	return n.fail(err)
+}
+
+// locate walks the value at sc's cursor, which fails to scan, appending to
+// path the member names and indices that lead to the failure, while
+// descend(path[rel:]) allows going deeper.
+func locate(sc scanner, descend func(p []seg) bool, path []seg, rel int) []seg {
+	c := sc.next()
+	if c != '{' && c != '[' || !descend(path[rel:]) {
+		return path
+	}
+	if c == '{' {
+		if sc.openObject() != nil {
+			return path
+		}
+		for first := true; ; first = false {
+			key, esc, ok, err := sc.member(first)
+			if err != nil || !ok {
+				return path
+			}
+			name := string(key)
+			if esc {
+				if name, err = sc.unquote(key); err != nil {
+					return path
+				}
+			}
+			sc.next()
+			probe := sc
+			if _, err := probe.skip(); err != nil {
+				return locate(sc, descend, append(path, seg{name: name, idx: -1}), rel)
+			}
+			sc = probe
+		}
+	}
+	if sc.openArray() != nil {
+		return path
+	}
+	for i := 0; ; i++ {
+		more, err := sc.element(i == 0)
+		if err != nil || !more {
+			return path
+		}
+		probe := sc
+		if _, err := probe.skip(); err != nil {
+			return locate(sc, descend, append(path, seg{idx: i}), rel)
+		}
+		sc = probe
+	}
+}
+
+// An origin is where in the payload a resource of a push's Document came
+// from, so that an error the push finds in the Document can point into
+// the payload instead: the resource's path (segs[start:end] of the
+// normalizer) and the payload keys its members were read from.
+type origin struct {
+	r          *Resource
+	start, end int32
+	keys       *memberKeys
+	pk         string // a hash's primary key; "" for a JSON:API resource
+}
+
+// traced notes where r comes from, for a push's Document only.
+func (n *normalizer) traced(r *Resource, keys *memberKeys, pk string) {
+	if !n.fast {
+		return
+	}
+	start := len(n.segs)
+	n.segs = append(n.segs, n.path...)
+	n.origins = append(n.origins, origin{r: r, start: int32(start), end: int32(len(n.segs)), keys: keys, pk: pk})
+}
+
+// payloadPointer translates ptr, a JSON pointer into doc, which n made,
+// into one into the payload doc came from. It leaves ptr as it is where
+// it cannot tell.
+func (n *normalizer) payloadPointer(doc *Document, ptr string) string {
+	tok := strings.Split(ptr, "/")
+	if len(tok) < 2 || tok[0] != "" {
+		return ptr
+	}
+	tok = tok[1:]
+	var r *Resource
+	switch {
+	case tok[0] == "data" && !doc.Many && len(doc.Data) == 1:
+		r, tok = doc.Data[0], tok[1:]
+	case len(tok) >= 2 && (tok[0] == "data" || tok[0] == "included"):
+		list := doc.Data
+		if tok[0] == "included" {
+			list = doc.Included
+		}
+		i, err := strconv.Atoi(tok[1])
+		if err != nil || i < 0 || i >= len(list) {
+			return ptr
+		}
+		r, tok = list[i], tok[2:]
+	default:
+		return ptr
+	}
+	var o *origin
+	for i := range n.origins {
+		if n.origins[i].r == r {
+			o = &n.origins[i]
+			break
+		}
+	}
+	t := n.s.lookupType(r.Type)
+	if o == nil || t == nil {
+		return ptr
+	}
+	path := n.segs[o.start:o.end:o.end]
+	member := func(name string) { path = append(path, seg{name: name, idx: -1}) }
+	jsonapi := o.pk == ""
+	switch {
+	case len(tok) == 0:
+	case tok[0] == "id":
+		if jsonapi {
+			member("id")
+		} else {
+			member(o.pk)
+		}
+	case tok[0] == "type":
+		if jsonapi {
+			member("type")
+		}
+	case len(tok) >= 2 && tok[0] == "attributes":
+		i, ok := t.attrIdx[unescapePointer(tok[1])]
+		if !ok {
+			return ptr
+		}
+		if jsonapi {
+			member("attributes")
+		}
+		member(o.keys.attrs[i])
+	case len(tok) >= 2 && tok[0] == "relationships":
+		i, ok := t.relIdx[unescapePointer(tok[1])]
+		if !ok {
+			return ptr
+		}
+		if jsonapi {
+			member("relationships")
+			member(o.keys.rels[i])
+			for _, x := range tok[2:] {
+				member(unescapePointer(x))
+			}
+			break
+		}
+		// A hash holds a relationship's ids directly, as scalars or
+		// objects: point at the one at fault, not inside it.
+		member(o.keys.rels[i])
+		if len(tok) >= 4 && tok[2] == "data" {
+			if k, err := strconv.Atoi(tok[3]); err == nil {
+				path = append(path, seg{idx: k})
+			}
+		}
+	default:
+		return ptr
+	}
+	return renderPointer(path)
+}
+
+// counted counts one more resource, failing at the one past
+// MaxResources as a Push does, before any more work is spent on it.
+func (n *normalizer) counted() error {
+	n.resources++
+	if n.resources > n.s.opts.MaxResources {
+		return n.fail(&LimitError{Limit: "MaxResources", Max: n.s.opts.MaxResources})
+	}
+	return nil
+}
+
 // record turns one hash into a resource of type t.
 func (n *normalizer) record(j *JSONSerializer, t *table, h *Hash) (*Resource, error) {
+	if err := n.counted(); err != nil {
+		return nil, err
+	}
 	if j.NormalizeHash != nil {
 		if err := j.NormalizeHash(t.name, h); err != nil {
 			return nil, n.fail(fmt.Errorf("normalizing a %s hash: %w", t.name, err))
@@ -852,6 +1053,8 @@ func (n *normalizer) record(j *JSONSerializer, t *table, h *Hash) (*Resource, er
 		pk = "id"
 	}
 	r := n.newResource(t.name)
+	keys := j.keysFor(t)
+	n.traced(r, keys, pk)
 	raw, ok := h.Raw(pk)
 	if !ok {
 		return nil, n.fail(fmt.Errorf("a %s hash has no %q member", t.name, pk))
@@ -864,7 +1067,6 @@ func (n *normalizer) record(j *JSONSerializer, t *table, h *Hash) (*Resource, er
 	n.out()
 	r.ID = id
 
-	keys := j.keysFor(t)
 	for i := range t.attrs {
 		a := &t.attrs[i]
 		raw, ok := h.Raw(keys.attrs[i])

@@ -730,7 +730,7 @@ func (n *normalizer) release() {
 	clear(n.origins[:cap(n.origins)])
 	for _, h := range n.h {
 		clear(h.members[:cap(h.members)])
-		h.members, h.idx = h.members[:0], nil
+		h.members, h.idx, h.dead = h.members[:0], nil, 0
 	}
 	if n.doc != nil {
 		n.dataBuf = n.doc.Data[:0]
@@ -1289,8 +1289,8 @@ func (n *normalizer) relatedKey(j *JSONSerializer, rf *relField, raw []byte) (Ke
 		return Key{}, err
 	}
 	embedded := j.Embedded[rf.name]
-	for _, m := range h.members {
-		if m.key != "id" && m.key != "type" {
+	for k := range h.All() {
+		if k != "id" && k != "type" {
 			embedded = true
 			break
 		}

@@ -49,3 +49,40 @@ func BenchmarkCoercion(b *testing.B) {
 		}
 	}
 }
+
+// Node embeds the next node: a chain as deep as MaxDepth allows.
+type Node struct {
+	ID   string `jsonapi:"primary,node"`
+	Name string `jsonapi:"attr,name"`
+	Next *Node  `jsonapi:"relation,next"`
+}
+
+// BenchmarkEmbeddedDepth pushes 4 MiB of payload whose bulk sits in the
+// deepest of a chain of embedded records, at depth 1, 8 and 60, through
+// PushPayload and a RESTSerializer. Each level of embedding is read from
+// the bytes of the level above it, so the cost grows with the depth;
+// MaxDepth bounds it.
+//
+//	go test -run '^$' -bench EmbeddedDepth -benchmem
+func BenchmarkEmbeddedDepth(b *testing.B) {
+	for _, depth := range []int{1, 8, 60} {
+		var p strings.Builder
+		p.WriteString(`{"node": `)
+		for i := range depth {
+			fmt.Fprintf(&p, `{"id": %d, "next": `, i)
+		}
+		fmt.Fprintf(&p, `{"id": "last", "name": %q}`, strings.Repeat("n", 4<<20))
+		p.WriteString(strings.Repeat("}", depth) + "}")
+		payload := p.String()
+		b.Run(fmt.Sprintf("depth=%d", depth), func(b *testing.B) {
+			s := recstore.New(&recstore.Options{Serializer: &recstore.RESTSerializer{}, MaxDocumentBytes: 8 << 20})
+			recstore.MustRegister[Node](s, nil)
+			b.SetBytes(int64(len(payload)))
+			b.ReportAllocs()
+			for b.Loop() {
+				_, err := s.PushPayload("node", payload)
+				require.NoError(b, err)
+			}
+		})
+	}
+}

@@ -674,10 +674,10 @@ type normalizer struct {
 	rest bool
 	// resources counts the resources read so far, for MaxResources.
 	resources int
-	// origins and segs trace where a push's resources come from (see
-	// payloadPointer).
+	// origins trace where a push's resources come from (see
+	// payloadPointer); hashAt is the payload offset of the hash being read.
 	origins []origin
-	segs    []seg
+	hashAt  int
 	// skips sums up what a push's Document skipped, in place of listing
 	// each in Document.Skipped, which the caller never sees.
 	skips skipReport
@@ -708,7 +708,7 @@ func newNormalizer(s *Store, payload []byte, fast bool) (*normalizer, error) {
 	*n = normalizer{s: s, sc: sc, fast: true,
 		path: n.path[:0], h: n.h, scratch: n.scratch[:0], included: n.included[:0],
 		attrSlab: n.attrSlab[:0], resSlab: n.resSlab[:0], dataBuf: n.dataBuf,
-		origins: n.origins[:0], segs: n.segs[:0]}
+		origins: n.origins[:0]}
 	n.doc = &Document{Data: n.dataBuf[:0], raws: &rawStore{payload: payload}, norm: n}
 	return n, nil
 }
@@ -726,7 +726,6 @@ func (n *normalizer) release() {
 	clear(n.resSlab)
 	clear(n.included[:cap(n.included)])
 	clear(n.path[:cap(n.path)])
-	clear(n.segs[:cap(n.segs)])
 	clear(n.origins[:cap(n.origins)])
 	for _, h := range n.h {
 		clear(h.members[:cap(h.members)])
@@ -738,7 +737,7 @@ func (n *normalizer) release() {
 	}
 	*n = normalizer{path: n.path[:0], h: n.h, scratch: n.scratch[:0], included: n.included[:0],
 		attrSlab: n.attrSlab[:0], resSlab: n.resSlab[:0], dataBuf: n.dataBuf,
-		origins: n.origins[:0], segs: n.segs[:0]}
+		origins: n.origins[:0]}
 	normalizerPool.Put(n)
 }
 
@@ -849,6 +848,7 @@ func (n *normalizer) getHash() *Hash {
 func (n *normalizer) hash(j *JSONSerializer, t *table, _ *Resource) (*Resource, error) {
 	h := n.getHash()
 	defer n.putHash(h)
+	n.markHash(&n.sc)
 	start := n.sc
 	if err := readHash(&n.sc, h); err != nil {
 		return nil, n.failInside(start, err, memberLevel)
@@ -921,23 +921,97 @@ func locate(sc scanner, descend func(p []seg) bool, path []seg, rel int) []seg {
 
 // An origin is where in the payload a resource of a push's Document came
 // from, so that an error the push finds in the Document can point into
-// the payload instead: the resource's path (segs[start:end] of the
-// normalizer) and the payload keys its members were read from.
+// the payload instead: the offset of the resource's hash, and the payload
+// keys its members were read from. The path to it is found only when a
+// push fails (see pathAt), so tracing costs a few words per resource.
 type origin struct {
-	r          *Resource
-	start, end int32
-	keys       *memberKeys
-	pk         string // a hash's primary key; "" for a JSON:API resource
+	r    *Resource
+	off  int // -1: unknown
+	keys *memberKeys
+	pk   string // a hash's primary key; "" for a JSON:API resource
+}
+
+// markHash notes that the hash about to be read starts at sc's cursor.
+func (n *normalizer) markHash(sc *scanner) {
+	if !n.fast {
+		return
+	}
+	n.hashAt = -1
+	sc.next()
+	if off, ok := offsetIn(n.doc.raws.payload, sc.buf); ok {
+		n.hashAt = off + sc.pos
+	}
 }
 
 // traced notes where r comes from, for a push's Document only.
 func (n *normalizer) traced(r *Resource, keys *memberKeys, pk string) {
-	if !n.fast {
-		return
+	if n.fast {
+		n.origins = append(n.origins, origin{r: r, off: n.hashAt, keys: keys, pk: pk})
 	}
-	start := len(n.segs)
-	n.segs = append(n.segs, n.path...)
-	n.origins = append(n.origins, origin{r: r, start: int32(start), end: int32(len(n.segs)), keys: keys, pk: pk})
+}
+
+// pathAt returns the path from the root of buf, a JSON text, to the value
+// starting at offset off, or false if no value starts there.
+func pathAt(buf []byte, off int) ([]seg, bool) {
+	sc := scanner{buf: buf, maxDepth: math.MaxInt}
+	var path []seg
+	for {
+		c := sc.next()
+		switch {
+		case sc.pos == off:
+			return path, true
+		case sc.pos > off:
+			return nil, false
+		case c == '{':
+			if sc.openObject() != nil {
+				return nil, false
+			}
+			for first := true; ; first = false {
+				key, esc, ok, err := sc.member(first)
+				if err != nil || !ok {
+					return nil, false
+				}
+				sc.next()
+				probe := sc
+				if _, err := probe.skip(); err != nil {
+					return nil, false
+				}
+				if probe.pos > off { // the value holds off: go in
+					name := string(key)
+					if esc {
+						if name, err = sc.unquote(key); err != nil {
+							return nil, false
+						}
+					}
+					path = append(path, seg{name: name, idx: -1})
+					break
+				}
+				sc = probe
+			}
+		case c == '[':
+			if sc.openArray() != nil {
+				return nil, false
+			}
+			for i := 0; ; i++ {
+				more, err := sc.element(i == 0)
+				if err != nil || !more {
+					return nil, false
+				}
+				sc.next()
+				probe := sc
+				if _, err := probe.skip(); err != nil {
+					return nil, false
+				}
+				if probe.pos > off {
+					path = append(path, seg{idx: i})
+					break
+				}
+				sc = probe
+			}
+		default:
+			return nil, false
+		}
+	}
 }
 
 // payloadPointer translates ptr, a JSON pointer into doc, which n made,
@@ -974,10 +1048,13 @@ func (n *normalizer) payloadPointer(doc *Document, ptr string) string {
 		}
 	}
 	t := n.s.lookupType(r.Type)
-	if o == nil || t == nil {
+	if o == nil || o.off < 0 || t == nil {
 		return ptr
 	}
-	path := n.segs[o.start:o.end:o.end]
+	path, ok := pathAt(n.doc.raws.payload, o.off)
+	if !ok {
+		return ptr
+	}
 	member := func(name string) { path = append(path, seg{name: name, idx: -1}) }
 	jsonapi := o.pk == ""
 	switch {
@@ -1264,7 +1341,7 @@ func (n *normalizer) relatedKey(j *JSONSerializer, rf *relField, raw []byte) (Ke
 	saved := n.sc
 	defer func() { n.sc = saved }()
 	n.sc = scanner{buf: raw, maxDepth: saved.maxDepth}
-	n.sc.next()
+	n.markHash(&n.sc)
 	h := n.getHash()
 	defer n.putHash(h)
 	if err := readHash(&n.sc, h); err != nil {

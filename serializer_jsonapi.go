@@ -216,6 +216,7 @@ func (j *JSONAPISerializer) resources(n *normalizer, incl bool, out *[]*Resource
 func (j *JSONAPISerializer) resource(n *normalizer, incl bool) (*Resource, error) {
 	h := n.getHash()
 	defer n.putHash(h)
+	n.markHash(&n.sc)
 	start := n.sc
 	if err := readHash(&n.sc, h); err != nil {
 		return nil, n.failInside(start, err, resourceLevel)

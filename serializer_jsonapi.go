@@ -285,8 +285,11 @@ func (j *JSONAPISerializer) record(n *normalizer, t *table, h *Hash) (*Resource,
 	}
 	r.ID = id
 	n.out()
-	if raw, ok := h.Raw("attributes"); ok && firstByte(raw) != 'n' {
+	if raw, ok := h.Raw("attributes"); ok {
 		n.in("attributes")
+		if c := firstByte(raw); c != '{' { // null too, as Push says
+			return nil, n.fail(fmt.Errorf("attributes must be an object, not %s", kindName(c)))
+		}
 		attrs, err := n.subHash(raw)
 		if err != nil {
 			return nil, err
@@ -308,8 +311,11 @@ func (j *JSONAPISerializer) record(n *normalizer, t *table, h *Hash) (*Resource,
 		n.putHash(attrs)
 		n.out()
 	}
-	if raw, ok := h.Raw("relationships"); ok && firstByte(raw) != 'n' {
+	if raw, ok := h.Raw("relationships"); ok {
 		n.in("relationships")
+		if c := firstByte(raw); c != '{' {
+			return nil, n.fail(fmt.Errorf("relationships must be an object, not %s", kindName(c)))
+		}
 		rels, err := n.subHash(raw)
 		if err != nil {
 			return nil, err

@@ -37,6 +37,8 @@ var badDocs = []struct{ name, doc string }{
 	{"unknown type", `{"data": {"type": "albums", "id": "1"}}`},
 	{"unknown type in a linkage", `{"data": {"type": "album", "id": "1", "relationships": {"tracks": {"data": [{"type": "track", "id": "1"}, {"type": "nope", "id": "1"}]}}}}`},
 	{"to-many given an object", `{"data": {"type": "album", "id": "1", "relationships": {"tracks": {"data": {"type": "track", "id": "t1"}}}}}`},
+	{"attributes null", `{"data": {"type": "album", "id": "1", "attributes": null}}`},
+	{"relationships null", `{"data": {"type": "album", "id": "1", "relationships": null}}`},
 	{"attributes not an object", `{"data": {"type": "album", "id": "1", "attributes": []}}`},
 	{"no data", `{"meta": {}}`},
 	{"trailing data", `{"data": null} x`},

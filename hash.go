@@ -18,28 +18,32 @@ import (
 // for concurrent use.
 type Hash struct {
 	members []hashMember
-	// idx indexes members by key once a hash read from a payload grows
-	// past a few members, so that reading a hostile hash stays linear.
-	// Changes through the methods drop it.
+	// idx indexes members by key once a hash grows past a few members,
+	// so that reading, and reshaping, a hostile hash stays linear. The
+	// methods keep it up to date.
 	idx map[string]int
+	// dead counts deleted members, still in members but marked gone.
+	dead int
 }
 
-// hashIndexFrom is the member count from which readHash indexes keys.
+// hashIndexFrom is the member count from which a Hash indexes keys.
 const hashIndexFrom = 16
 
 type hashMember struct {
-	key string
-	val json.RawMessage
+	key  string
+	val  json.RawMessage
+	gone bool // deleted
 }
 
 // Len returns the number of members.
-func (h *Hash) Len() int { return len(h.members) }
+func (h *Hash) Len() int { return len(h.members) - h.dead }
 
 // All iterates over the members in order, as key and raw JSON value.
 func (h *Hash) All() iter.Seq2[string, json.RawMessage] {
 	return func(yield func(string, json.RawMessage) bool) {
-		for _, m := range h.members {
-			if !yield(m.key, m.val) {
+		for i := 0; i < len(h.members); i++ {
+			// Index, not range: yield may change the hash.
+			if m := h.members[i]; !m.gone && !yield(m.key, m.val) {
 				return
 			}
 		}
@@ -54,11 +58,44 @@ func (h *Hash) index(key string) int {
 		return -1
 	}
 	for i := range h.members {
-		if h.members[i].key == key {
+		if h.members[i].key == key && !h.members[i].gone {
 			return i
 		}
 	}
 	return -1
+}
+
+// add appends a new member key.
+func (h *Hash) add(key string, val json.RawMessage) {
+	h.members = append(h.members, hashMember{key: key, val: val})
+	switch {
+	case h.idx != nil:
+		h.idx[key] = len(h.members) - 1
+	case len(h.members) >= hashIndexFrom:
+		h.reindex()
+	}
+}
+
+// reindex builds idx from the live members.
+func (h *Hash) reindex() {
+	h.idx = make(map[string]int, max(2*hashIndexFrom, len(h.members)))
+	for i, m := range h.members {
+		if !m.gone {
+			h.idx[m.key] = i
+		}
+	}
+}
+
+// remove deletes member i by marking it, so that deleting every member
+// costs linear time, not quadratic. Marked members are never compacted
+// away, so that iterating with All while deleting visits every member;
+// they go when the hash is read anew.
+func (h *Hash) remove(i int) {
+	if h.idx != nil {
+		delete(h.idx, h.members[i].key)
+	}
+	h.members[i] = hashMember{gone: true}
+	h.dead++
 }
 
 // Raw returns the raw JSON value of member key.
@@ -98,16 +135,14 @@ func (h *Hash) Set(key string, v any) error {
 		h.members[i].val = raw
 		return nil
 	}
-	h.idx = nil
-	h.members = append(h.members, hashMember{key, raw})
+	h.add(key, raw)
 	return nil
 }
 
 // Delete removes member key, if present.
 func (h *Hash) Delete(key string) {
 	if i := h.index(key); i >= 0 {
-		h.idx = nil
-		h.members = append(h.members[:i], h.members[i+1:]...)
+		h.remove(i)
 	}
 }
 
@@ -121,22 +156,27 @@ func (h *Hash) Rename(from, to string) bool {
 	if from == to {
 		return true
 	}
-	j := h.index(to)
-	h.idx = nil
-	if j >= 0 {
+	if j := h.index(to); j >= 0 {
 		h.members[j].val = h.members[i].val
-		h.members = append(h.members[:i], h.members[i+1:]...)
+		h.remove(i)
 		return true
 	}
 	h.members[i].key = to
+	if h.idx != nil {
+		delete(h.idx, from)
+		h.idx[to] = i
+	}
 	return true
 }
 
 // String returns the hash as a JSON object.
 func (h *Hash) String() string {
 	b := []byte{'{'}
-	for i, m := range h.members {
-		if i > 0 {
+	for _, m := range h.members {
+		if m.gone {
+			continue
+		}
+		if len(b) > 1 {
 			b = append(b, ',')
 		}
 		b = appendJSONString(b, m.key)
@@ -153,8 +193,7 @@ func (h *Hash) String() string {
 // A key that repeats keeps its first place and its last value, as
 // encoding/json and Push read repeated members.
 func readHash(s *scanner, h *Hash) error {
-	h.members = h.members[:0]
-	h.idx = nil
+	h.members, h.idx, h.dead = h.members[:0], nil, 0
 	if s.next() != '{' {
 		return errNotObject
 	}
@@ -186,16 +225,7 @@ func readHash(s *scanner, h *Hash) error {
 			h.members[i].val = val
 			continue
 		}
-		h.members = append(h.members, hashMember{k, val})
-		switch n := len(h.members); {
-		case n == hashIndexFrom:
-			h.idx = make(map[string]int, 2*hashIndexFrom)
-			for i, m := range h.members {
-				h.idx[m.key] = i
-			}
-		case n > hashIndexFrom:
-			h.idx[k] = n - 1
-		}
+		h.add(k, val)
 	}
 }
 

@@ -5,13 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
-	"math/big"
+	"math/bits"
 	"reflect"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/recstore/recstore/inflect"
@@ -80,8 +82,9 @@ var defaultSerializer = &JSONAPISerializer{}
 // value such as a map[string]any literal, which is encoded first. Unlike
 // Ember Data's, PushPayload returns the keys of every record it pushed:
 // the primary ones first, in payload order (as Push returns them), then the
-// sideloaded and embedded ones, each once. What the serializer skipped is logged to
-// Options.Logger at level Warn.
+// sideloaded and embedded ones, each once. What the serializer skipped is
+// logged to Options.Logger at level Warn, once per push and reason, with a
+// count and the first few skips as examples.
 //
 // An error is a *DocumentError (matching ErrInvalidDocument) for a payload
 // the serializer or the Store rejects, or wraps ErrUnknownType for an
@@ -120,6 +123,11 @@ func (s *Store) pushPayload(typ string, payload any, only *table, check func(*Do
 		after = func(data []Key) { read(data, doc) }
 	}
 	_, err = s.push(doc, only, after)
+	var de *DocumentError
+	if err != nil && doc.norm != nil && errors.As(err, &de) {
+		// The push points into the Document; the caller wrote the payload.
+		de.Pointer = doc.norm.payloadPointer(doc, de.Pointer)
+	}
 	return err
 }
 
@@ -177,10 +185,101 @@ func (s *Store) normalize(typ string, payload any, record bool) (*Document, erro
 	if doc == nil {
 		return nil, &DocumentError{Err: fmt.Errorf("serializer %T returned no document", ser)}
 	}
-	for _, skip := range doc.Skipped {
-		s.logger().Warn("recstore: payload member skipped", "type", typ, "err", skip)
+	var rep skipReport
+	if doc.norm != nil {
+		rep = doc.norm.skips
 	}
+	for _, skip := range doc.Skipped {
+		rep.add(skip)
+	}
+	rep.log(s.logger(), typ)
 	return doc, nil
+}
+
+// A skipReport sums up what a serializer skipped in one payload, by
+// reason, so that a payload of a million unknown members logs one record
+// per reason rather than a million. Reasons are few by construction: an
+// unknown type is one reason whatever the type's name, and past
+// maxSkipReasons distinct ones the rest count as "other".
+type skipReport struct {
+	reasons []skipReason
+}
+
+type skipReason struct {
+	reason   string
+	count    int
+	examples []string // the first maxSkipExamples skips, as error texts
+}
+
+const (
+	maxSkipReasons  = 8
+	maxSkipExamples = 3
+	maxSkipText     = 200 // bytes of a reason or example kept for the log
+)
+
+// add counts err, one skipped member.
+func (r *skipReport) add(err error) { r.addLazy(err, func() error { return err }) }
+
+// addLazy counts one skipped member for the reason err gives; full makes
+// the error with its pointer, only while examples are wanted.
+func (r *skipReport) addLazy(err error, full func() error) {
+	reason := skipReasonOf(err)
+	i := r.find(reason)
+	if i < 0 && len(r.reasons) >= maxSkipReasons {
+		reason = "other"
+		i = r.find(reason)
+	}
+	if i < 0 {
+		r.reasons = append(r.reasons, skipReason{reason: reason})
+		i = len(r.reasons) - 1
+	}
+	sr := &r.reasons[i]
+	sr.count++
+	if len(sr.examples) < maxSkipExamples {
+		sr.examples = append(sr.examples, truncateText(full().Error()))
+	}
+}
+
+func (r *skipReport) find(reason string) int {
+	for i := range r.reasons {
+		if r.reasons[i].reason == reason {
+			return i
+		}
+	}
+	return -1
+}
+
+// log writes one Warn record per reason.
+func (r *skipReport) log(l *slog.Logger, typ string) {
+	for _, sr := range r.reasons {
+		l.Warn("recstore: payload members skipped", "type", typ, "reason", sr.reason, "count", sr.count, "examples", sr.examples)
+	}
+}
+
+// skipReasonOf is what skips are grouped by: the sentinel for an unknown
+// type (whose name varies), else the error without its pointer.
+func skipReasonOf(err error) string {
+	if errors.Is(err, ErrUnknownType) {
+		return ErrUnknownType.Error()
+	}
+	var de *DocumentError
+	if errors.As(err, &de) && de.Err != nil {
+		err = de.Err
+	}
+	return truncateText(err.Error())
+}
+
+// truncateText cuts s to at most maxSkipText bytes, on a rune boundary:
+// a hostile payload's type name may be megabytes long.
+func truncateText(s string) string {
+	if len(s) <= maxSkipText {
+		return s
+	}
+	i := maxSkipText
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }
 
 // pushNormalizer is implemented by the built-in serializers, whose
@@ -424,7 +523,7 @@ func (rs *RESTSerializer) normalize(s *Store, typ string, payload []byte, fast b
 			if _, err := sc.skip(); err != nil {
 				return nil, n.fail(err)
 			}
-			n.doc.Skipped = append(n.doc.Skipped, n.fail(fmt.Errorf("%w %q", ErrUnknownType, rs.modelName(name))))
+			n.skip(fmt.Errorf("%w %q", ErrUnknownType, rs.modelName(name)))
 			n.out()
 			continue
 		}
@@ -579,6 +678,26 @@ type normalizer struct {
 	// rest is set for REST payloads, whose to-one relationships may name
 	// their record's type in a sibling member (see polymorphic).
 	rest bool
+	// resources counts the resources read so far, for MaxResources.
+	resources int
+	// origins trace where a push's resources come from (see
+	// payloadPointer); hashAt is the payload offset of the hash being read.
+	origins []origin
+	hashAt  int
+	// skips sums up what a push's Document skipped, in place of listing
+	// each in Document.Skipped, which the caller never sees.
+	skips skipReport
+}
+
+// skip records a member left out of the Document on purpose, at the
+// current path, for the reason err.
+func (n *normalizer) skip(err error) {
+	if n.fast {
+		// Rendering a pointer per skip would cost more than the skip.
+		n.skips.addLazy(err, func() error { return n.fail(err) })
+		return
+	}
+	n.doc.Skipped = append(n.doc.Skipped, n.fail(err))
 }
 
 func newNormalizer(s *Store, payload []byte, fast bool) (*normalizer, error) {
@@ -594,7 +713,8 @@ func newNormalizer(s *Store, payload []byte, fast bool) (*normalizer, error) {
 	n := normalizerPool.Get().(*normalizer)
 	*n = normalizer{s: s, sc: sc, fast: true,
 		path: n.path[:0], h: n.h, scratch: n.scratch[:0], included: n.included[:0],
-		attrSlab: n.attrSlab[:0], resSlab: n.resSlab[:0], dataBuf: n.dataBuf}
+		attrSlab: n.attrSlab[:0], resSlab: n.resSlab[:0], dataBuf: n.dataBuf,
+		origins: n.origins[:0]}
 	n.doc = &Document{Data: n.dataBuf[:0], raws: &rawStore{payload: payload}, norm: n}
 	return n, nil
 }
@@ -612,16 +732,18 @@ func (n *normalizer) release() {
 	clear(n.resSlab)
 	clear(n.included[:cap(n.included)])
 	clear(n.path[:cap(n.path)])
+	clear(n.origins[:cap(n.origins)])
 	for _, h := range n.h {
 		clear(h.members[:cap(h.members)])
-		h.members, h.idx = h.members[:0], nil
+		h.members, h.idx, h.dead = h.members[:0], nil, 0
 	}
 	if n.doc != nil {
 		n.dataBuf = n.doc.Data[:0]
 		clear(n.dataBuf[:cap(n.dataBuf)])
 	}
 	*n = normalizer{path: n.path[:0], h: n.h, scratch: n.scratch[:0], included: n.included[:0],
-		attrSlab: n.attrSlab[:0], resSlab: n.resSlab[:0], dataBuf: n.dataBuf}
+		attrSlab: n.attrSlab[:0], resSlab: n.resSlab[:0], dataBuf: n.dataBuf,
+		origins: n.origins[:0]}
 	normalizerPool.Put(n)
 }
 
@@ -732,14 +854,278 @@ func (n *normalizer) getHash() *Hash {
 func (n *normalizer) hash(j *JSONSerializer, t *table, _ *Resource) (*Resource, error) {
 	h := n.getHash()
 	defer n.putHash(h)
+	n.markHash(&n.sc)
+	start := n.sc
 	if err := readHash(&n.sc, h); err != nil {
-		return nil, n.fail(err)
+		return nil, n.failInside(start, err, memberLevel)
 	}
 	return n.record(j, t, h)
 }
 
+// memberLevel locates errors in a record hash at the member whose value
+// holds them.
+func memberLevel(p []seg) bool { return len(p) == 0 }
+
+// failInside fails with err, which reading the value at start hit,
+// pointing into that value as far as descend allows: readHash reads a
+// whole hash at once, but the pointer should name the member at fault,
+// as a Push's does. It re-reads the value, so it costs nothing until a
+// payload fails.
+func (n *normalizer) failInside(start scanner, err error, descend func(p []seg) bool) error {
+	depth := len(n.path)
+	n.path = locate(start, descend, n.path, depth)
+	defer func() { n.path = n.path[:depth] }()
+	return n.fail(err)
+}
+
+// locate walks the value at sc's cursor, which fails to scan, appending to
+// path the member names and indices that lead to the failure, while
+// descend(path[rel:]) allows going deeper.
+func locate(sc scanner, descend func(p []seg) bool, path []seg, rel int) []seg {
+	c := sc.next()
+	if c != '{' && c != '[' || !descend(path[rel:]) {
+		return path
+	}
+	if c == '{' {
+		if sc.openObject() != nil {
+			return path
+		}
+		for first := true; ; first = false {
+			key, esc, ok, err := sc.member(first)
+			if err != nil || !ok {
+				return path
+			}
+			name := string(key)
+			if esc {
+				if name, err = sc.unquote(key); err != nil {
+					return path
+				}
+			}
+			sc.next()
+			probe := sc
+			if _, err := probe.skip(); err != nil {
+				return locate(sc, descend, append(path, seg{name: name, idx: -1}), rel)
+			}
+			sc = probe
+		}
+	}
+	if sc.openArray() != nil {
+		return path
+	}
+	for i := 0; ; i++ {
+		more, err := sc.element(i == 0)
+		if err != nil || !more {
+			return path
+		}
+		probe := sc
+		if _, err := probe.skip(); err != nil {
+			return locate(sc, descend, append(path, seg{idx: i}), rel)
+		}
+		sc = probe
+	}
+}
+
+// An origin is where in the payload a resource of a push's Document came
+// from, so that an error the push finds in the Document can point into
+// the payload instead: the offset of the resource's hash, and the payload
+// keys its members were read from. The path to it is found only when a
+// push fails (see pathAt), so tracing costs a few words per resource.
+type origin struct {
+	r    *Resource
+	off  int // -1: unknown
+	keys *memberKeys
+	pk   string // a hash's primary key; "" for a JSON:API resource
+}
+
+// markHash notes that the hash about to be read starts at sc's cursor.
+func (n *normalizer) markHash(sc *scanner) {
+	if !n.fast {
+		return
+	}
+	n.hashAt = -1
+	sc.next()
+	if off, ok := offsetIn(n.doc.raws.payload, sc.buf); ok {
+		n.hashAt = off + sc.pos
+	}
+}
+
+// traced notes where r comes from, for a push's Document only.
+func (n *normalizer) traced(r *Resource, keys *memberKeys, pk string) {
+	if n.fast {
+		n.origins = append(n.origins, origin{r: r, off: n.hashAt, keys: keys, pk: pk})
+	}
+}
+
+// pathAt returns the path from the root of buf, a JSON text, to the value
+// starting at offset off, or false if no value starts there.
+func pathAt(buf []byte, off int) ([]seg, bool) {
+	sc := scanner{buf: buf, maxDepth: math.MaxInt}
+	var path []seg
+	for {
+		c := sc.next()
+		switch {
+		case sc.pos == off:
+			return path, true
+		case sc.pos > off:
+			return nil, false
+		case c == '{':
+			if sc.openObject() != nil {
+				return nil, false
+			}
+			for first := true; ; first = false {
+				key, esc, ok, err := sc.member(first)
+				if err != nil || !ok {
+					return nil, false
+				}
+				sc.next()
+				probe := sc
+				if _, err := probe.skip(); err != nil {
+					return nil, false
+				}
+				if probe.pos > off { // the value holds off: go in
+					name := string(key)
+					if esc {
+						if name, err = sc.unquote(key); err != nil {
+							return nil, false
+						}
+					}
+					path = append(path, seg{name: name, idx: -1})
+					break
+				}
+				sc = probe
+			}
+		case c == '[':
+			if sc.openArray() != nil {
+				return nil, false
+			}
+			for i := 0; ; i++ {
+				more, err := sc.element(i == 0)
+				if err != nil || !more {
+					return nil, false
+				}
+				sc.next()
+				probe := sc
+				if _, err := probe.skip(); err != nil {
+					return nil, false
+				}
+				if probe.pos > off {
+					path = append(path, seg{idx: i})
+					break
+				}
+				sc = probe
+			}
+		default:
+			return nil, false
+		}
+	}
+}
+
+// payloadPointer translates ptr, a JSON pointer into doc, which n made,
+// into one into the payload doc came from. It leaves ptr as it is where
+// it cannot tell.
+func (n *normalizer) payloadPointer(doc *Document, ptr string) string {
+	tok := strings.Split(ptr, "/")
+	if len(tok) < 2 || tok[0] != "" {
+		return ptr
+	}
+	tok = tok[1:]
+	var r *Resource
+	switch {
+	case tok[0] == "data" && !doc.Many && len(doc.Data) == 1:
+		r, tok = doc.Data[0], tok[1:]
+	case len(tok) >= 2 && (tok[0] == "data" || tok[0] == "included"):
+		list := doc.Data
+		if tok[0] == "included" {
+			list = doc.Included
+		}
+		i, err := strconv.Atoi(tok[1])
+		if err != nil || i < 0 || i >= len(list) {
+			return ptr
+		}
+		r, tok = list[i], tok[2:]
+	default:
+		return ptr
+	}
+	var o *origin
+	for i := range n.origins {
+		if n.origins[i].r == r {
+			o = &n.origins[i]
+			break
+		}
+	}
+	t := n.s.lookupType(r.Type)
+	if o == nil || o.off < 0 || t == nil {
+		return ptr
+	}
+	path, ok := pathAt(n.doc.raws.payload, o.off)
+	if !ok {
+		return ptr
+	}
+	member := func(name string) { path = append(path, seg{name: name, idx: -1}) }
+	jsonapi := o.pk == ""
+	switch {
+	case len(tok) == 0:
+	case tok[0] == "id":
+		if jsonapi {
+			member("id")
+		} else {
+			member(o.pk)
+		}
+	case tok[0] == "type":
+		if jsonapi {
+			member("type")
+		}
+	case len(tok) >= 2 && tok[0] == "attributes":
+		i, ok := t.attrIdx[unescapePointer(tok[1])]
+		if !ok {
+			return ptr
+		}
+		if jsonapi {
+			member("attributes")
+		}
+		member(o.keys.attrs[i])
+	case len(tok) >= 2 && tok[0] == "relationships":
+		i, ok := t.relIdx[unescapePointer(tok[1])]
+		if !ok {
+			return ptr
+		}
+		if jsonapi {
+			member("relationships")
+			member(o.keys.rels[i])
+			for _, x := range tok[2:] {
+				member(unescapePointer(x))
+			}
+			break
+		}
+		// A hash holds a relationship's ids directly, as scalars or
+		// objects: point at the one at fault, not inside it.
+		member(o.keys.rels[i])
+		if len(tok) >= 4 && tok[2] == "data" {
+			if k, err := strconv.Atoi(tok[3]); err == nil {
+				path = append(path, seg{idx: k})
+			}
+		}
+	default:
+		return ptr
+	}
+	return renderPointer(path)
+}
+
+// counted counts one more resource, failing at the one past
+// MaxResources as a Push does, before any more work is spent on it.
+func (n *normalizer) counted() error {
+	n.resources++
+	if n.resources > n.s.opts.MaxResources {
+		return n.fail(&LimitError{Limit: "MaxResources", Max: n.s.opts.MaxResources})
+	}
+	return nil
+}
+
 // record turns one hash into a resource of type t.
 func (n *normalizer) record(j *JSONSerializer, t *table, h *Hash) (*Resource, error) {
+	if err := n.counted(); err != nil {
+		return nil, err
+	}
 	if j.NormalizeHash != nil {
 		if err := j.NormalizeHash(t.name, h); err != nil {
 			return nil, n.fail(fmt.Errorf("normalizing a %s hash: %w", t.name, err))
@@ -750,6 +1136,8 @@ func (n *normalizer) record(j *JSONSerializer, t *table, h *Hash) (*Resource, er
 		pk = "id"
 	}
 	r := n.newResource(t.name)
+	keys := j.keysFor(t)
+	n.traced(r, keys, pk)
 	raw, ok := h.Raw(pk)
 	if !ok {
 		return nil, n.fail(fmt.Errorf("a %s hash has no %q member", t.name, pk))
@@ -762,7 +1150,6 @@ func (n *normalizer) record(j *JSONSerializer, t *table, h *Hash) (*Resource, er
 	n.out()
 	r.ID = id
 
-	keys := j.keysFor(t)
 	for i := range t.attrs {
 		a := &t.attrs[i]
 		raw, ok := h.Raw(keys.attrs[i])
@@ -960,7 +1347,7 @@ func (n *normalizer) relatedKey(j *JSONSerializer, rf *relField, raw []byte) (Ke
 	saved := n.sc
 	defer func() { n.sc = saved }()
 	n.sc = scanner{buf: raw, maxDepth: saved.maxDepth}
-	n.sc.next()
+	n.markHash(&n.sc)
 	h := n.getHash()
 	defer n.putHash(h)
 	if err := readHash(&n.sc, h); err != nil {
@@ -985,8 +1372,8 @@ func (n *normalizer) relatedKey(j *JSONSerializer, rf *relField, raw []byte) (Ke
 		return Key{}, err
 	}
 	embedded := j.Embedded[rf.name]
-	for _, m := range h.members {
-		if m.key != "id" && m.key != "type" {
+	for k := range h.All() {
+		if k != "id" && k != "type" {
 			embedded = true
 			break
 		}
@@ -1185,11 +1572,8 @@ func (n *normalizer) transform(custom map[string]Transform, t *table, id string,
 			if err != nil {
 				return nil, bad(err)
 			}
-			switch strings.ToLower(s) {
-			case "true", "t", "1":
-				return true, nil
-			}
-			return false, nil
+			// Compare without lowering a copy of what may be megabytes.
+			return strings.EqualFold(s, "true") || strings.EqualFold(s, "t") || s == "1", nil
 		}
 		if c == '-' || '0' <= c && c <= '9' {
 			f, _ := strconv.ParseFloat(string(raw), 64)
@@ -1266,28 +1650,14 @@ func jsNumber(s string) (f float64, ok bool) {
 			base = 2
 		}
 		if base != 0 {
-			if strings.ContainsRune(s, '_') {
-				return 0, false
-			}
-			n, err := strconv.ParseUint(s[2:], base, 64)
-			if err == nil {
-				return float64(n), true
-			}
-			if !errors.Is(err, strconv.ErrRange) {
-				return 0, false
-			}
-			// Past 2^64 Number still gives the nearest float64.
-			b, ok := new(big.Int).SetString(s[2:], base)
-			if !ok {
-				return 0, false
-			}
-			f, _ := new(big.Float).SetInt(b).Float64()
-			return f, true
+			return radixNumber(s[2:], base)
 		}
 	}
-	switch strings.TrimLeft(s, "+-") {
-	case "Infinity":
-		return math.Inf(1), len(s) <= len("Infinity")+1
+	if t := strings.TrimLeft(s, "+-"); t == "Infinity" && len(s) <= len("Infinity")+1 {
+		if s[0] == '-' {
+			return math.Inf(-1), true
+		}
+		return math.Inf(1), true
 	}
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; !('0' <= c && c <= '9' || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') {
@@ -1299,6 +1669,54 @@ func jsNumber(s string) (f float64, ok bool) {
 		return 0, false
 	}
 	return f, true
+}
+
+// radixNumber reads digits, the part of a 0x, 0o or 0b literal after its
+// prefix, in base 16, 8 or 2, as Number() does: the nearest float64,
+// ties to even, however many digits there are. It makes one pass and
+// keeps only the leading 60-odd significant bits and whether any bit
+// below them is set (the sticky bit), which is all that rounding to 53
+// bits needs; math/big would cost time quadratic in the length.
+func radixNumber(digits string, base int) (float64, bool) {
+	shift := uint(bits.TrailingZeros(uint(base)))
+	var m uint64 // the leading significant bits
+	exp := 0     // bits dropped below m
+	sticky := false
+	for i := 0; i < len(digits); i++ {
+		d := uint64(digitValue(digits[i]))
+		if d >= uint64(base) {
+			return 0, false // as Number("0o8") and Number("0x1_0"), NaN
+		}
+		if m>>(64-shift) == 0 {
+			m = m<<shift | d
+			continue
+		}
+		exp += int(shift)
+		sticky = sticky || d != 0
+	}
+	n := bits.Len64(m)
+	if n <= 53 {
+		return math.Ldexp(float64(m), exp), true // exact; sticky needs n >= 60
+	}
+	drop := uint(n - 53)
+	mant, rem, half := m>>drop, m&(1<<drop-1), uint64(1)<<(drop-1)
+	if rem > half || rem == half && (sticky || mant&1 == 1) {
+		mant++ // 1<<53 at most, still exact
+	}
+	return math.Ldexp(float64(mant), int(drop)+exp), true
+}
+
+// digitValue is the value of the hexadecimal digit c, or 255.
+func digitValue(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10
+	}
+	return 255
 }
 
 // isPlainInteger reports whether a scanned JSON number has neither a
@@ -1330,9 +1748,17 @@ func integral(f float64, bad func(error) error) (any, error) {
 func (n *normalizer) dateTransform(raw json.RawMessage, bad func(error) error) (any, error) {
 	switch c := firstByte(raw); {
 	case c == '"':
+		// No layout is longer than maxDateLen: a longer string fails at
+		// once rather than in each layout, which copies it into its error.
+		if len(raw) > 2*maxDateLen {
+			return nil, bad(errors.New("not an ISO 8601 date"))
+		}
 		s, err := n.sc.unquote(raw[1 : len(raw)-1])
 		if err != nil {
 			return nil, bad(err)
+		}
+		if len(s) > maxDateLen {
+			return nil, bad(errors.New("not an ISO 8601 date"))
 		}
 		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700", "2006-01-02T15:04:05", "2006-01-02"} {
 			if tm, err := time.Parse(layout, s); err == nil {
@@ -1349,5 +1775,9 @@ func (n *normalizer) dateTransform(raw json.RawMessage, bad func(error) error) (
 	}
 	return nil, bad(errors.New("want a date string or milliseconds"))
 }
+
+// maxDateLen bounds the dates dateTransform reads: the longest, with
+// nanoseconds and an offset, is 35 bytes; the rest is slack for spaces.
+const maxDateLen = 64
 
 var jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()

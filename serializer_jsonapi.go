@@ -216,8 +216,10 @@ func (j *JSONAPISerializer) resources(n *normalizer, incl bool, out *[]*Resource
 func (j *JSONAPISerializer) resource(n *normalizer, incl bool) (*Resource, error) {
 	h := n.getHash()
 	defer n.putHash(h)
+	n.markHash(&n.sc)
+	start := n.sc
 	if err := readHash(&n.sc, h); err != nil {
-		return nil, n.fail(err)
+		return nil, n.failInside(start, err, resourceLevel)
 	}
 	typRaw, ok := h.Raw("type")
 	if !ok || firstByte(typRaw) != '"' {
@@ -230,13 +232,13 @@ func (j *JSONAPISerializer) resource(n *normalizer, incl bool) (*Resource, error
 	t := n.s.lookupType(j.modelName(payloadType))
 	if t == nil {
 		n.in("type")
-		err := n.fail(fmt.Errorf("%w %q", ErrUnknownType, payloadType))
-		n.out()
+		defer n.out()
+		err := fmt.Errorf("%w %q", ErrUnknownType, payloadType)
 		if incl {
-			n.doc.Skipped = append(n.doc.Skipped, err)
+			n.skip(err)
 			return nil, nil
 		}
-		return nil, err
+		return nil, n.fail(err)
 	}
 	own := j
 	if ser, ok := t.serializer.(*JSONAPISerializer); ok {
@@ -245,13 +247,33 @@ func (j *JSONAPISerializer) resource(n *normalizer, incl bool) (*Resource, error
 	return own.record(n, t, h)
 }
 
+// resourceLevel locates errors in a resource object as a Push does: at
+// the resource's member, the attribute, the relationship's member, or the
+// linkage's identifier member.
+func resourceLevel(p []seg) bool {
+	switch {
+	case len(p) == 0:
+		return true
+	case p[0].name == "attributes":
+		return len(p) == 1
+	case p[0].name == "relationships":
+		return len(p) <= 2 || p[2].name == "data" && (len(p) == 3 || len(p) == 4 && p[3].idx >= 0)
+	}
+	return false
+}
+
 func (j *JSONAPISerializer) record(n *normalizer, t *table, h *Hash) (*Resource, error) {
+	if err := n.counted(); err != nil {
+		return nil, err
+	}
 	if j.NormalizeHash != nil {
 		if err := j.NormalizeHash(t.name, h); err != nil {
 			return nil, n.fail(fmt.Errorf("normalizing a %s resource: %w", t.name, err))
 		}
 	}
 	r := n.newResource(t.name)
+	keys := j.keysFor(t)
+	n.traced(r, keys, "")
 	raw, ok := h.Raw("id")
 	if !ok {
 		return nil, n.fail(errors.New(`the resource has no "id" member`))
@@ -263,9 +285,11 @@ func (j *JSONAPISerializer) record(n *normalizer, t *table, h *Hash) (*Resource,
 	}
 	r.ID = id
 	n.out()
-	keys := j.keysFor(t)
-	if raw, ok := h.Raw("attributes"); ok && firstByte(raw) != 'n' {
+	if raw, ok := h.Raw("attributes"); ok {
 		n.in("attributes")
+		if c := firstByte(raw); c != '{' { // null too, as Push says
+			return nil, n.fail(fmt.Errorf("attributes must be an object, not %s", kindName(c)))
+		}
 		attrs, err := n.subHash(raw)
 		if err != nil {
 			return nil, err
@@ -287,8 +311,11 @@ func (j *JSONAPISerializer) record(n *normalizer, t *table, h *Hash) (*Resource,
 		n.putHash(attrs)
 		n.out()
 	}
-	if raw, ok := h.Raw("relationships"); ok && firstByte(raw) != 'n' {
+	if raw, ok := h.Raw("relationships"); ok {
 		n.in("relationships")
+		if c := firstByte(raw); c != '{' {
+			return nil, n.fail(fmt.Errorf("relationships must be an object, not %s", kindName(c)))
+		}
 		rels, err := n.subHash(raw)
 		if err != nil {
 			return nil, err

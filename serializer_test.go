@@ -413,7 +413,7 @@ func TestSerializerBadInput(t *testing.T) {
 		{"REST transform cannot convert", &recstore.RESTSerializer{}, "post", `{"posts": [{"id": 1, "title": {"a": 1}}]}`, "/posts/0/title", recstore.ErrInvalidAttribute},
 		{"REST fraction for an integer", &recstore.RESTSerializer{}, "album", `{"albums": [{"id": 1, "songCount": 1.5}]}`, "/albums/0/songCount", recstore.ErrInvalidAttribute},
 		{"REST fractional string for an integer", &recstore.RESTSerializer{}, "album", `{"albums": [{"id": 1, "songCount": "1.5"}]}`, "/albums/0/songCount", recstore.ErrInvalidAttribute},
-		{"REST value the store rejects", &recstore.RESTSerializer{}, "album", `{"albums": [{"id": 1, "songCount": 99999999999999999999}]}`, "/data/0/attributes/songCount", recstore.ErrInvalidAttribute},
+		{"REST value the store rejects", &recstore.RESTSerializer{}, "album", `{"albums": [{"id": 1, "songCount": 99999999999999999999}]}`, "/albums/0/songCount", recstore.ErrInvalidAttribute},
 		{"REST not JSON", &recstore.RESTSerializer{}, "post", `{"posts": [}`, "/posts/0", recstore.ErrSyntax},
 		{"REST polymorphic type unknown", &recstore.RESTSerializer{}, "", `{"githubHandles": [{"id": 1, "owner": 1, "ownerType": "planet"}]}`, "/githubHandles/0/ownerType", recstore.ErrUnknownType},
 		{"REST polymorphic type not a string", &recstore.RESTSerializer{}, "", `{"githubHandles": [{"id": 1, "owner": 1, "ownerType": 7}]}`, "/githubHandles/0/ownerType", nil},

@@ -19,6 +19,10 @@ import (
 // hostile words cannot grow memory without limit.
 const maxCached = 4096
 
+// maxCachedLen bounds the words the caches keep: no model name is longer,
+// and a payload's megabyte-long keys would otherwise stay in memory.
+const maxCachedLen = 128
+
 // Rules inflect English words. Its methods are safe for concurrent use,
 // including adding words while others inflect. The zero value has no
 // rules at all (every word is its own plural); use English.
@@ -105,6 +109,9 @@ func (r *Rules) inflect(word string, plural bool) string {
 	head, tail := splitLast(word)
 	out := head + r.inflectWord(tail, plural)
 	r.mu.RUnlock()
+	if len(word) > maxCachedLen {
+		return out
+	}
 
 	r.mu.Lock()
 	defer r.mu.Unlock()

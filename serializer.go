@@ -682,7 +682,7 @@ type normalizer struct {
 	resources int
 	// origins trace where a push's resources come from (see
 	// payloadPointer); hashAt is the payload offset of the hash being read.
-	origins []origin
+	origins []payloadOrigin
 	hashAt  int
 	// skips sums up what a push's Document skipped, in place of listing
 	// each in Document.Skipped, which the caller never sees.
@@ -925,12 +925,12 @@ func locate(sc scanner, descend func(p []seg) bool, path []seg, rel int) []seg {
 	}
 }
 
-// An origin is where in the payload a resource of a push's Document came
+// A payloadOrigin is where in the payload a resource of a push's Document came
 // from, so that an error the push finds in the Document can point into
 // the payload instead: the offset of the resource's hash, and the payload
 // keys its members were read from. The path to it is found only when a
 // push fails (see pathAt), so tracing costs a few words per resource.
-type origin struct {
+type payloadOrigin struct {
 	r    *Resource
 	off  int // -1: unknown
 	keys *memberKeys
@@ -952,7 +952,7 @@ func (n *normalizer) markHash(sc *scanner) {
 // traced notes where r comes from, for a push's Document only.
 func (n *normalizer) traced(r *Resource, keys *memberKeys, pk string) {
 	if n.fast {
-		n.origins = append(n.origins, origin{r: r, off: n.hashAt, keys: keys, pk: pk})
+		n.origins = append(n.origins, payloadOrigin{r: r, off: n.hashAt, keys: keys, pk: pk})
 	}
 }
 
@@ -1046,7 +1046,7 @@ func (n *normalizer) payloadPointer(doc *Document, ptr string) string {
 	default:
 		return ptr
 	}
-	var o *origin
+	var o *payloadOrigin
 	for i := range n.origins {
 		if n.origins[i].r == r {
 			o = &n.origins[i]

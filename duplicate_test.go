@@ -41,6 +41,8 @@ func TestRepeatedMembers(t *testing.T) {
 		{"in meta", `{"data":null,"meta":{"a":[{"b":1},{"b":1,"b":2}]}}`, "/meta/a/1/b"},
 		{"in links of a resource", `{"data":{"type":"album","id":"1","links":{"self":"x","self":"y"}}}`, "/data/links/self"},
 		{"in an attribute value", `{"data":{"type":"kinds","id":"1","attributes":{"meta":{"k":1,"k":2}}}}`, "/data/attributes/meta/k"},
+		{"empty name at the top", `{"":0,"":1,"data":null}`, "/"},
+		{"repeat in a truncated document", `{"data":null,"meta":{"a":1,"a"`, "/meta/a"},
 		{"many members", `{"data":{"type":"album","id":"1","attributes":{` + manyMembers(100) + `,"m50":0}}}`, "/data/attributes/m50"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -522,17 +522,41 @@ func pointerAt(buf []byte, off int) string {
 			s.pos++
 			s.depth++
 			for first := true; ; first = false {
-				key, _, ok, err := s.member(first)
-				if err != nil || !ok {
+				c := s.next()
+				if c == '}' {
+					s.pos++
 					return false
 				}
-				start := cap(buf) - cap(key) - 1 // the opening quote
-				name, err := s.unquote(key)
+				if !first {
+					if c != ',' {
+						return false
+					}
+					s.pos++
+					c = s.next()
+				}
+				if c != '"' {
+					return false
+				}
+				at := s.pos
+				key, esc, err := s.str()
 				if err != nil {
 					return false
 				}
+				name := string(key)
+				if esc {
+					if name, err = s.unquote(key); err != nil {
+						return false
+					}
+				}
 				path = append(path, seg{name: name, idx: -1})
-				if start == off || walk() {
+				if at == off {
+					return true
+				}
+				if s.next() != ':' {
+					return false
+				}
+				s.pos++
+				if walk() {
 					return true
 				}
 				path = path[:len(path)-1]

@@ -829,7 +829,7 @@ func (n *normalizer) putHash(h *Hash) { n.h = append(n.h, h) }
 // hash the caller returns with putHash.
 func (n *normalizer) subHash(raw []byte) (*Hash, error) {
 	h := n.getHash()
-	sc := scanner{buf: raw, maxDepth: n.sc.maxDepth}
+	sc := n.sc.sub(raw)
 	sc.next()
 	if err := readHash(&sc, h); err != nil {
 		n.putHash(h)
@@ -1304,7 +1304,7 @@ func (n *normalizer) relationship(j *JSONSerializer, rf *relField, raw []byte) (
 	}
 	saved := n.sc
 	defer func() { n.sc = saved }()
-	n.sc = scanner{buf: raw, maxDepth: saved.maxDepth}
+	n.sc = saved.sub(raw)
 	sc := &n.sc
 	sc.next()
 	if err := sc.openArray(); err != nil {
@@ -1346,7 +1346,7 @@ func (n *normalizer) relatedKey(j *JSONSerializer, rf *relField, raw []byte) (Ke
 	}
 	saved := n.sc
 	defer func() { n.sc = saved }()
-	n.sc = scanner{buf: raw, maxDepth: saved.maxDepth}
+	n.sc = saved.sub(raw)
 	n.markHash(&n.sc)
 	h := n.getHash()
 	defer n.putHash(h)

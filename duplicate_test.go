@@ -67,8 +67,11 @@ func TestRepeatedMembers(t *testing.T) {
 			check("Push", err)
 			_, err = s.PushPayload("", tc.doc)
 			check("PushPayload", err)
-			var d recstore.Document
-			check("Document.UnmarshalJSON", json.Unmarshal([]byte(tc.doc), &d))
+			if json.Valid([]byte(tc.doc)) {
+				// (encoding/json rejects bad syntax before UnmarshalJSON runs.)
+				var d recstore.Document
+				check("Document.UnmarshalJSON", json.Unmarshal([]byte(tc.doc), &d))
+			}
 
 			// The store still takes pushes to the records the document named.
 			_, err = s.Push(`{"data":{"type":"album","id":"3","attributes":{"title":"after"},"relationships":{"tracks":{"data":[]}}}}`)

@@ -3,6 +3,7 @@ package recstore_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math/big"
 	"net/netip"
 	"slices"
@@ -333,4 +334,82 @@ func TestModel_CloneMethod(t *testing.T) {
 	got.A[0].xs[0] = -1
 	again, _ := m.Peek("1")
 	assert.Equal(t, []int{1, 2}, again.A[0].xs, "changing a Clone()d copy changed the Store")
+}
+
+type jsonValues struct {
+	ID  string         `jsonapi:"primary,jv"`
+	Any any            `jsonapi:"attr,any"`
+	Arr []any          `jsonapi:"attr,arr"`
+	Obj map[string]any `jsonapi:"attr,obj"`
+}
+
+var jsonValueSeeds = []string{
+	`null`, `true`, `false`, `0`, `-0`, `1.5e3`, `-12345678901234567890`, `1e400`, `1e-400`,
+	`""`, `"a\"b\\c\u00e9\ud83d\ude00"`, "\"\xff\"", `"\ud800"`,
+	`[]`, `{}`, `[{}]`, `[[],[[]],{"a":[]}]`, ` [ 1 , "x" , null , true , { "k" : [ 2 ] } ] `,
+	`{"a":1,"a":2}`, `{"a":{"b":{"c":[1,{"d":null}]}},"e":[{"f":"g"},[]]}`, `[1,[2,[3,[4]]],{"x":[5,{"y":6}]}]`,
+	`{"":0,"\u0000":1}`,
+}
+
+// pushJSONValue pushes v as each of jsonValues' attributes and returns what
+// they read back, or the push's error for each.
+func pushJSONValue(t *testing.T, v string) (got [3]any, errs [3]error) {
+	s := recstore.New(nil)
+	m := recstore.MustRegister[jsonValues](s, nil)
+	for i, attr := range []string{"any", "arr", "obj"} {
+		_, errs[i] = s.Push(`{"data":{"type":"jv","id":"1","attributes":{"` + attr + `":` + v + `}}}`)
+		if errs[i] != nil {
+			continue
+		}
+		r, _ := m.Peek("1")
+		got[i] = []any{r.Any, r.Arr, r.Obj}[i]
+	}
+	return got, errs
+}
+
+// checkJSONValue compares what the Store decodes into any, []any and
+// map[string]any with what encoding/json does.
+func checkJSONValue(t *testing.T, v string) {
+	got, errs := pushJSONValue(t, v)
+	var want [3]any
+	var wantErrs [3]error
+	var a any
+	var arr []any
+	var obj map[string]any
+	wantErrs[0] = json.Unmarshal([]byte(v), &a)
+	wantErrs[1] = json.Unmarshal([]byte(v), &arr)
+	wantErrs[2] = json.Unmarshal([]byte(v), &obj)
+	want[0], want[1], want[2] = a, arr, obj
+	for i := range want {
+		if errs[i] != nil {
+			if errors.Is(errs[i], recstore.ErrDuplicateMember) || errors.As(errs[i], new(*recstore.LimitError)) {
+				continue // the Store's own rules, stricter than encoding/json's
+			}
+			assert.Error(t, wantErrs[i], "%s into attribute %d: the Store failed (%v), encoding/json did not", v, i, errs[i])
+			continue
+		}
+		if assert.NoError(t, wantErrs[i], "%s into attribute %d: encoding/json failed, the Store did not", v, i) {
+			assert.Equal(t, want[i], got[i], "%s into attribute %d", v, i)
+		}
+	}
+}
+
+// TestPush_JSONValuesAsEncodingJSON: any, []any and map[string]any decode
+// as encoding/json decodes them, though the Store has its own decoder.
+func TestPush_JSONValuesAsEncodingJSON(t *testing.T) {
+	for _, v := range jsonValueSeeds {
+		checkJSONValue(t, v)
+	}
+}
+
+func FuzzJSONValues(f *testing.F) {
+	for _, v := range jsonValueSeeds {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if !json.Valid([]byte(v)) {
+			return
+		}
+		checkJSONValue(t, v)
+	})
 }

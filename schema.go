@@ -308,6 +308,14 @@ func (e *kindError) Error() string { return "want " + e.want }
 // decoderFor returns the decoder for one attribute's Go type, or an error
 // for types that cannot hold a JSON value.
 func decoderFor(t reflect.Type) (func(*scanner, unsafe.Pointer) error, error) {
+	switch t {
+	case anyType:
+		return decodeAny, nil
+	case anySliceType:
+		return decodeAnySlice, nil
+	case anyMapType:
+		return decodeAnyMap, nil
+	}
 	if t == timeType {
 		return decodeTime, nil
 	}
@@ -627,6 +635,16 @@ func decodeWithJSON(t reflect.Type) func(*scanner, unsafe.Pointer) error {
 				return errors.New("want " + te.Type.String() + ", got JSON " + te.Value)
 			}
 			return err
+		}
+		if t.Kind() == reflect.Slice {
+			// encoding/json grows slices by appending; the Store keeps
+			// the value for good, so trim the spare capacity (up to a
+			// quarter of a large array) with one shallow copy.
+			if e := v.Elem(); e.Cap() > e.Len() {
+				n := reflect.MakeSlice(t, e.Len(), e.Len())
+				reflect.Copy(n, e)
+				e.Set(n)
+			}
 		}
 		return nil
 	}
@@ -992,4 +1010,147 @@ func cloneJSONMap(m map[string]any) map[string]any {
 		n[k] = cloneJSON(v)
 	}
 	return n
+}
+
+// decodeAny, decodeAnySlice and decodeAnyMap decode JSON values into any,
+// []any and map[string]any as encoding/json would (objects as
+// map[string]any, arrays as []any, numbers as float64), but straight from
+// the scanner with every slice and map sized exactly: encoding/json grows
+// them by appending, and the spare capacity stays in the Store.
+func decodeAny(s *scanner, p unsafe.Pointer) error {
+	v, err := decodeJSONValue(s)
+	if err != nil {
+		return err
+	}
+	*(*any)(p) = v
+	return nil
+}
+
+func decodeAnySlice(s *scanner, p unsafe.Pointer) error {
+	switch s.next() {
+	case 'n':
+		*(*[]any)(p) = nil
+		return s.literal("null")
+	case '[':
+		v, err := decodeJSONValue(s)
+		if err != nil {
+			return err
+		}
+		*(*[]any)(p) = v.([]any)
+		return nil
+	}
+	return &kindError{"an array"}
+}
+
+func decodeAnyMap(s *scanner, p unsafe.Pointer) error {
+	switch s.next() {
+	case 'n':
+		*(*map[string]any)(p) = nil
+		return s.literal("null")
+	case '{':
+		v, err := decodeJSONValue(s)
+		if err != nil {
+			return err
+		}
+		*(*map[string]any)(p) = v.(map[string]any)
+		return nil
+	}
+	return &kindError{"an object"}
+}
+
+// decodeJSONValue reads one value at s's cursor. The scanner checks its
+// syntax and depth first, so that the decoding pass can trust it.
+func decodeJSONValue(s *scanner) (any, error) {
+	raw, err := s.skip()
+	if err != nil {
+		return nil, err
+	}
+	d := jsonDecoder{s: scanner{buf: raw, maxDepth: math.MaxInt, base: s.base + int64(s.pos-len(raw))}}
+	return d.value()
+}
+
+// jsonDecoder decodes one checked JSON value. The members and elements of
+// the objects and arrays being read wait in its stacks, innermost last,
+// until their container is complete and its size known.
+type jsonDecoder struct {
+	s    scanner
+	keys []string
+	vals []any
+}
+
+func (d *jsonDecoder) value() (any, error) {
+	s := &d.s
+	switch c := s.next(); c {
+	case '{':
+		s.pos++
+		bk, bv := len(d.keys), len(d.vals)
+		for first := true; ; first = false {
+			if s.next() == '}' {
+				s.pos++
+				break
+			}
+			if !first {
+				s.pos++ // ','
+				s.next()
+			}
+			k, err := s.stringValue()
+			if err != nil {
+				return nil, err
+			}
+			s.next()
+			s.pos++ // ':'
+			v, err := d.value()
+			if err != nil {
+				return nil, err
+			}
+			d.keys = append(d.keys, k)
+			d.vals = append(d.vals, v)
+		}
+		m := make(map[string]any, len(d.keys)-bk)
+		for i, k := range d.keys[bk:] {
+			m[k] = d.vals[bv+i] // a repeated name: the last wins, as in encoding/json
+		}
+		clear(d.vals[bv:])
+		d.keys, d.vals = d.keys[:bk], d.vals[:bv]
+		return m, nil
+	case '[':
+		s.pos++
+		base := len(d.vals)
+		for first := true; ; first = false {
+			if s.next() == ']' {
+				s.pos++
+				break
+			}
+			if !first {
+				s.pos++ // ','
+			}
+			v, err := d.value()
+			if err != nil {
+				return nil, err
+			}
+			d.vals = append(d.vals, v)
+		}
+		a := make([]any, len(d.vals)-base)
+		copy(a, d.vals[base:])
+		clear(d.vals[base:])
+		d.vals = d.vals[:base]
+		return a, nil
+	case '"':
+		return s.stringValue()
+	case 't':
+		return true, s.literal("true")
+	case 'f':
+		return false, s.literal("false")
+	case 'n':
+		return nil, s.literal("null")
+	}
+	num, err := s.number()
+	if err != nil {
+		return nil, err
+	}
+	f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(num), len(num)), 64)
+	if err != nil {
+		return nil, errors.New("want float64, got JSON number " + string(num))
+	}
+	return f, nil
 }

@@ -170,6 +170,11 @@ func TestModel_ReadsAreCopies(t *testing.T) {
 			require.NoError(t, err)
 			return r
 		}},
+		{"Store.Find", func(t *testing.T, s *recstore.Store, _ *recstore.Model[copyRec]) copyRec {
+			r, err := s.Find(context.Background(), recstore.Key{Type: "copyrec", ID: "1"}, nil)
+			require.NoError(t, err)
+			return r.(copyRec)
+		}},
 		{"Model.FindAll", func(t *testing.T, _ *recstore.Store, m *recstore.Model[copyRec]) copyRec {
 			rs, err := m.FindAll(context.Background(), nil)
 			require.NoError(t, err)

@@ -40,9 +40,10 @@ type ModelOptions struct {
 // pointers, slices, maps, empty interfaces and exported struct fields
 // element by element; big.Int, big.Float and big.Rat through their own
 // Set or Copy; any other type holding pointers that has a method Clone() V
-// or Clone() *V (on V or *V) through that method, which runs on the
-// reader's goroutine (a panic in it reaches the reader). time.Time and
-// netip's Addr, AddrPort and Prefix are copied as values: the pointers
+// or Clone() *V (on V or *V) through that method. Clone runs on the
+// reader's goroutine, where a panic in it goes on to the reader; it must
+// not change the value it copies or call back into the Store. time.Time
+// and netip's Addr, AddrPort and Prefix are copied as values: the pointers
 // they hide are never written. Register refuses a type whose unexported
 // fields hold pointers, slices, maps, interfaces, funcs or channels and
 // that has no Clone method, because a copy would share them.

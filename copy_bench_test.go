@@ -149,3 +149,44 @@ func peeker[T any](s *recstore.Store) func() bool {
 		return ok
 	}
 }
+
+// peekDeepJSON and peekDeepBig hold attributes that every read deep-copies.
+type (
+	peekDeepJSON struct {
+		ID   string         `jsonapi:"primary,album"`
+		Tags []string       `jsonapi:"attr,tags"`
+		Meta map[string]any `jsonapi:"attr,meta"`
+		Any  []any          `jsonapi:"attr,any"`
+	}
+	peekDeepBig struct {
+		ID   string   `jsonapi:"primary,album"`
+		Big  big.Int  `jsonapi:"attr,big"`
+		BigP *big.Int `jsonapi:"attr,bigp"`
+	}
+)
+
+// BenchmarkPeekDeep reads records whose attributes are deep-copied on each
+// read: small JSON values, and math/big integers. The baseline is Peek of
+// a record of strings and an int, which copies nothing but the struct.
+func BenchmarkPeekDeep(b *testing.B) {
+	const attrs = `"tags":["a","b","c"],"meta":{"k":[1,"x"],"n":{"a":true}},"any":[1,"s",{"k":null}],` +
+		`"big":123456789012345678901234567890,"bigp":-98765432109876543210987654321,` +
+		`"title":"t","artist":"a","songCount":3`
+	doc := `{"data":{"type":"album","id":"1","attributes":{` + attrs + `}}}`
+	b.Run("baseline=attributes", func(b *testing.B) { benchPeek[SeedAlbum](b, doc) })
+	b.Run("json", func(b *testing.B) { benchPeek[peekDeepJSON](b, doc) })
+	b.Run("big", func(b *testing.B) { benchPeek[peekDeepBig](b, doc) })
+}
+
+func benchPeek[T any](b *testing.B, doc string) {
+	s := recstore.New(nil)
+	m := recstore.MustRegister[T](s, nil)
+	_, err := s.Push(doc)
+	require.NoError(b, err)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := m.Peek("1"); !ok {
+			b.Fatal("miss")
+		}
+	}
+}

@@ -298,6 +298,7 @@ func TestRegister_HiddenState(t *testing.T) {
 		{"embedded", reg[hiddenModel[embeddedShown]], false, "an embedded struct's exported fields are copied"},
 		{"Clone", reg[hiddenModel[hiddenWithClone]], false, "Clone() T copies it"},
 		{"pointer Clone", reg[hiddenModel[[]*hiddenPtrClone]], false, "Clone() *T copies it"},
+		{"type met twice", reg[hiddenModel[stringThenMap]], false, "string as a field, then as a map key"},
 		{"big.Int", reg[hiddenModel[big.Int]], false, "known type"},
 		{"*big.Float", reg[hiddenModel[*big.Float]], false, "known type"},
 		{"[]big.Rat", reg[hiddenModel[[]big.Rat]], false, "known type"},
@@ -417,4 +418,46 @@ func FuzzJSONValues(f *testing.F) {
 		}
 		checkJSONValue(t, v)
 	})
+}
+
+// stringThenMap meets string twice while its cloner is built: as a field
+// and as a map key.
+type stringThenMap struct {
+	A string
+	M map[string]int
+}
+
+// jsonTree reaches itself through a slice and a pointer.
+type jsonTree struct {
+	Name string
+	Big  *big.Int
+	Kids []jsonTree
+	Next *jsonTree
+}
+
+// TestModel_RecursiveAttributeCopied: a recursive attribute type is
+// copied to every depth.
+func TestModel_RecursiveAttributeCopied(t *testing.T) {
+	s := recstore.New(nil)
+	m := recstore.MustRegister[hiddenModel[jsonTree]](s, nil)
+	_, err := s.Push(`{"data":{"type":"hidden","id":"1","attributes":{"a":
+		{"Name":"root","Big":1,"Kids":[{"Name":"kid","Big":2,"Kids":[{"Name":"grandkid","Big":3}]}],
+		 "Next":{"Name":"next","Next":{"Name":"last","Big":4}}}}}}`)
+	require.NoError(t, err)
+	want, _ := m.Peek("1")
+	got, _ := m.Peek("1")
+	require.Len(t, got.A.Kids, 1)
+	require.Len(t, got.A.Kids[0].Kids, 1)
+	require.NotNil(t, got.A.Next)
+	require.NotNil(t, got.A.Next.Next)
+	got.A.Kids[0].Kids[0].Big.SetInt64(-1)
+	got.A.Kids[0].Kids[0].Name = "changed"
+	got.A.Next.Next.Big.SetInt64(-1)
+	got.A.Next.Next.Name = "changed"
+	now, _ := m.Peek("1")
+	assert.Equal(t, want, now, "changing a deep copy changed the Store")
+	assert.Equal(t, "3", now.A.Kids[0].Kids[0].Big.String())
+	assert.Equal(t, "grandkid", now.A.Kids[0].Kids[0].Name)
+	assert.Equal(t, "4", now.A.Next.Next.Big.String())
+	assert.Equal(t, "last", now.A.Next.Next.Name)
 }

@@ -722,7 +722,7 @@ var (
 // would share and that the Store cannot copy.
 //
 // The rule: strings, numbers, booleans and the types immutable names
-// are copied as they are (see immutable); big.Int, big.Float and big.Rat are copied with
+// are copied as they are; big.Int, big.Float and big.Rat are copied with
 // their own Set or Copy method; any other type holding pointers whose value
 // or pointer has a method Clone() T or Clone() *T is copied through it;
 // pointers, slices, maps, arrays, empty interfaces and the exported fields
@@ -731,38 +731,42 @@ var (
 // interfaces, funcs or channels is hidden state the Store cannot copy, so
 // the type is refused.
 func clonerFor(t reflect.Type) (cloner, error) {
-	b := &clonerBuilder{memo: map[reflect.Type]*cloner{}}
+	b := &clonerBuilder{memo: map[reflect.Type]*memoCloner{}}
 	return b.build(t)
 }
 
 type clonerBuilder struct {
-	// memo holds the cloner of each type built or being built; a type
-	// met again while its own cloner is being built (a recursive type)
-	// gets one that calls the final cloner through the memo.
-	memo map[reflect.Type]*cloner
+	// memo holds the cloner of each type built or being built.
+	memo map[reflect.Type]*memoCloner
+}
+
+type memoCloner struct {
+	c    cloner
+	done bool
 }
 
 func (b *clonerBuilder) build(t reflect.Type) (cloner, error) {
-	if c, ok := b.memo[t]; ok {
-		if *c != nil {
-			return *c, nil
+	if m, ok := b.memo[t]; ok {
+		if m.done {
+			return m.c, nil
 		}
 		// Recursive: t reaches itself through a pointer, slice or map,
-		// so its values hold memory to copy.
+		// so its values hold memory to copy, with the cloner still
+		// being built.
 		return func(p unsafe.Pointer) {
-			if f := *c; f != nil {
-				f(p)
+			if m.c != nil {
+				m.c(p)
 			}
 		}, nil
 	}
-	slot := new(cloner)
-	b.memo[t] = slot
+	m := new(memoCloner)
+	b.memo[t] = m
 	c, err := b.make(t)
 	if err != nil {
 		delete(b.memo, t)
 		return nil, err
 	}
-	*slot = c
+	m.c, m.done = c, true
 	return c, nil
 }
 

@@ -85,8 +85,9 @@ func emptyObjectsDoc(elem string, keyed bool) []byte {
 }
 
 // BenchmarkEmptyObjects measures, per byte of a 16 MiB document of empty
-// JSON values, the heap the pushed record retains (retained/B) and the
-// bytes one Peek allocates (peek-alloc/B, also B/op divided by the size).
+// JSON values, the heap the pushed record retains (retained/B), the bytes
+// the push allocates (push-alloc/B) and the bytes one Peek allocates
+// (peek-alloc/B, also B/op divided by the size).
 // Each case holds about 400 MB, so it runs only with
 // RECSTORE_BENCH_LARGE=1:
 //
@@ -121,8 +122,11 @@ func BenchmarkEmptyObjects(b *testing.B) {
 			s := recstore.New(nil)
 			peek := c.reg(s)
 			before := heapInUse()
+			var pm0, pm1 runtime.MemStats
+			runtime.ReadMemStats(&pm0)
 			_, err := s.Push(doc)
 			require.NoError(b, err)
+			runtime.ReadMemStats(&pm1)
 			after := heapInUse()
 			runtime.KeepAlive(doc) // counted in before and after alike
 			runtime.KeepAlive(s)
@@ -138,6 +142,7 @@ func BenchmarkEmptyObjects(b *testing.B) {
 			runtime.ReadMemStats(&ms1)
 			b.ReportMetric(float64(int64(after)-int64(before))/size, "retained/B")
 			b.ReportMetric(float64(ms1.TotalAlloc-ms0.TotalAlloc)/float64(n)/size, "peek-alloc/B")
+			b.ReportMetric(float64(pm1.TotalAlloc-pm0.TotalAlloc)/size, "push-alloc/B")
 		})
 	}
 }

@@ -1107,8 +1107,8 @@ func (d *jsonDecoder) value() (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			d.keys = append(d.keys, k)
-			d.vals = append(d.vals, v)
+			d.keys = append(grow(d.keys), k)
+			d.vals = append(grow(d.vals), v)
 		}
 		m := make(map[string]any, len(d.keys)-bk)
 		for i, k := range d.keys[bk:] {
@@ -1132,7 +1132,7 @@ func (d *jsonDecoder) value() (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			d.vals = append(d.vals, v)
+			d.vals = append(grow(d.vals), v)
 		}
 		a := make([]any, len(d.vals)-base)
 		copy(a, d.vals[base:])
@@ -1157,4 +1157,14 @@ func (d *jsonDecoder) value() (any, error) {
 		return nil, errors.New("want float64, got JSON number " + string(num))
 	}
 	return f, nil
+}
+
+// grow doubles a full stack of jsonDecoder's. append grows a large slice by
+// a quarter at a time, which for one huge array allocates five times its
+// size in all; doubling allocates twice.
+func grow[E any](s []E) []E {
+	if len(s) < cap(s) {
+		return s
+	}
+	return slices.Grow(s, max(len(s), 16))
 }

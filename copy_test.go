@@ -461,3 +461,20 @@ func TestModel_RecursiveAttributeCopied(t *testing.T) {
 	assert.Equal(t, "4", now.A.Next.Next.Big.String())
 	assert.Equal(t, "last", now.A.Next.Next.Name)
 }
+
+// TestModel_ZeroBigValuesCopyEqual: an attribute a push never set reads
+// back equal to its zero value (big.Rat's Set would give it a denominator).
+func TestModel_ZeroBigValuesCopyEqual(t *testing.T) {
+	type zeros struct {
+		ID    string    `jsonapi:"primary,zeros"`
+		Rat   big.Rat   `jsonapi:"attr,rat"`
+		Int   big.Int   `jsonapi:"attr,int"`
+		Float big.Float `jsonapi:"attr,float"`
+	}
+	s := recstore.New(nil)
+	m := recstore.MustRegister[zeros](s, nil)
+	_, err := s.Push(`{"data":{"type":"zeros","id":"1"}}`)
+	require.NoError(t, err)
+	got, _ := m.Peek("1")
+	assert.Equal(t, zeros{ID: "1"}, got)
+}

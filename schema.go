@@ -783,8 +783,11 @@ func (b *clonerBuilder) make(t reflect.Type) (cloner, error) {
 		}, nil
 	case t == bigRatType:
 		return func(p unsafe.Pointer) {
-			x := (*big.Rat)(p)
-			*x = *new(big.Rat).Set(x)
+			// Set gives a zero Rat a denominator of 1; a zero value
+			// shares nothing, and its copy should equal it.
+			if x := (*big.Rat)(p); !reflect.ValueOf(x).Elem().IsZero() {
+				*x = *new(big.Rat).Set(x)
+			}
 		}, nil
 	case t == anyType:
 		return func(p unsafe.Pointer) {

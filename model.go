@@ -36,6 +36,18 @@ type ModelOptions struct {
 // slices, maps and pointers it holds, never changes the Store. Records
 // change only through pushes and unloads.
 //
+// Each read therefore deep-copies the attributes that hold memory:
+// pointers, slices, maps, empty interfaces and exported struct fields
+// element by element; big.Int, big.Float and big.Rat through their own
+// Set or Copy; any other type holding pointers that has a method Clone() V
+// or Clone() *V (on V or *V) through that method. Clone runs on the
+// reader's goroutine, where a panic in it goes on to the reader; it must
+// not change the value it copies or call back into the Store. time.Time
+// and netip's Addr, AddrPort and Prefix are copied as values: the pointers
+// they hide are never written. Register refuses a type whose unexported
+// fields hold pointers, slices, maps, interfaces, funcs or channels and
+// that has no Clone method, because a copy would share them.
+//
 // T is a struct whose fields carry google/jsonapi struct tags:
 //
 //	type Album struct {
@@ -66,7 +78,8 @@ type Model[T any] struct {
 // what it learns, so reads and pushes use no reflection. It returns a
 // *ModelError (matching ErrInvalidModel) when T is not a struct, has no or
 // two primary fields, has a field of an unsupported kind or a malformed
-// tag, reuses a member name, or when s already has a model of that type
+// tag, reuses a member name, has an attribute holding hidden state a copy
+// would share (see [Model]), or when s already has a model of that type
 // name or Go type, or an inverse does not match.
 func Register[T any](s *Store, opts *ModelOptions) (*Model[T], error) {
 	rt := reflect.TypeFor[T]()

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
+	"net/netip"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -287,12 +290,8 @@ func newAttrField(f reflect.StructField, opts []string) (attrField, error) {
 	a.decode = dec
 	a.coerce, a.nullable = coercionOf(f.Type)
 	a.set = setterFor(f.Type)
-	if needsClone(f.Type) {
-		t := f.Type
-		a.clone = func(p unsafe.Pointer) {
-			v := reflect.NewAt(t, p).Elem()
-			v.Set(deepCopy(v))
-		}
+	if a.clone, err = clonerFor(f.Type); err != nil {
+		return a, err
 	}
 	return a, nil
 }
@@ -309,6 +308,14 @@ func (e *kindError) Error() string { return "want " + e.want }
 // decoderFor returns the decoder for one attribute's Go type, or an error
 // for types that cannot hold a JSON value.
 func decoderFor(t reflect.Type) (func(*scanner, unsafe.Pointer) error, error) {
+	switch t {
+	case anyType:
+		return decodeAny, nil
+	case anySliceType:
+		return decodeAnySlice, nil
+	case anyMapType:
+		return decodeAnyMap, nil
+	}
 	if t == timeType {
 		return decodeTime, nil
 	}
@@ -629,6 +636,16 @@ func decodeWithJSON(t reflect.Type) func(*scanner, unsafe.Pointer) error {
 			}
 			return err
 		}
+		if t.Kind() == reflect.Slice {
+			// encoding/json grows slices by appending; the Store keeps
+			// the value for good, so trim the spare capacity (up to a
+			// quarter of a large array) with one shallow copy.
+			if e := v.Elem(); e.Cap() > e.Len() {
+				n := reflect.MakeSlice(t, e.Len(), e.Len())
+				reflect.Copy(n, e)
+				e.Set(n)
+			}
+		}
 		return nil
 	}
 }
@@ -675,84 +692,482 @@ func hasPointers(t reflect.Type) bool {
 	return false
 }
 
-// needsClone reports whether a field of type t can share mutable memory
-// between two copies of a struct, so that Peek must deep-copy it. Strings
-// are immutable; unexported fields (time.Time's *Location) are treated as
-// values.
-func needsClone(t reflect.Type) bool {
-	switch t.Kind() {
-	case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface:
+// A cloner replaces the value at p, a plain copy of a stored value of the
+// type it was made for, with a deep copy that shares no mutable memory with
+// the Store. Reads run it on the caller's own copy.
+type cloner func(p unsafe.Pointer)
+
+// immutable reports whether t's values share no mutable memory although
+// they hold pointers: time.Time's *Location and netip's interned zone
+// names are never changed once made.
+func immutable(t reflect.Type) bool {
+	switch t {
+	case timeType, reflect.TypeFor[netip.Addr](), reflect.TypeFor[netip.AddrPort](), reflect.TypeFor[netip.Prefix]():
 		return true
-	case reflect.Array:
-		return t.Len() > 0 && needsClone(t.Elem())
-	case reflect.Struct:
-		for i := range t.NumField() {
-			if f := t.Field(i); f.IsExported() && needsClone(f.Type) {
-				return true
-			}
-		}
 	}
 	return false
 }
 
-// deepCopy returns a copy of v that shares no slices, maps or pointers with
-// it (through exported fields).
-func deepCopy(v reflect.Value) reflect.Value {
-	switch v.Kind() {
-	case reflect.Pointer:
-		if v.IsNil() {
-			return v
+var (
+	anyType      = reflect.TypeFor[any]()
+	anySliceType = reflect.TypeFor[[]any]()
+	anyMapType   = reflect.TypeFor[map[string]any]()
+	bigIntType   = reflect.TypeFor[big.Int]()
+	bigFloatType = reflect.TypeFor[big.Float]()
+	bigRatType   = reflect.TypeFor[big.Rat]()
+)
+
+// clonerFor returns how to deep-copy values of t: nil when a plain copy
+// already shares nothing mutable, or an error when t holds state a copy
+// would share and that the Store cannot copy.
+//
+// The rule: strings, numbers, booleans and the types immutable names
+// are copied as they are; big.Int, big.Float and big.Rat are copied with
+// their own Set or Copy method; any other type holding pointers whose value
+// or pointer has a method Clone() T or Clone() *T is copied through it;
+// pointers, slices, maps, arrays, empty interfaces and the exported fields
+// of structs are copied element by element. A struct field that is
+// unexported (and not an embedded struct) and holds pointers, slices, maps,
+// interfaces, funcs or channels is hidden state the Store cannot copy, so
+// the type is refused.
+func clonerFor(t reflect.Type) (cloner, error) {
+	b := &clonerBuilder{memo: map[reflect.Type]*memoCloner{}}
+	return b.build(t)
+}
+
+type clonerBuilder struct {
+	// memo holds the cloner of each type built or being built.
+	memo map[reflect.Type]*memoCloner
+}
+
+type memoCloner struct {
+	c    cloner
+	done bool
+}
+
+func (b *clonerBuilder) build(t reflect.Type) (cloner, error) {
+	if m, ok := b.memo[t]; ok {
+		if m.done {
+			return m.c, nil
 		}
-		n := reflect.New(v.Type().Elem())
-		n.Elem().Set(deepCopy(v.Elem()))
-		return n
-	case reflect.Slice:
-		if v.IsNil() {
-			return v
-		}
-		n := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
-		if needsClone(v.Type().Elem()) {
-			for i := range v.Len() {
-				n.Index(i).Set(deepCopy(v.Index(i)))
+		// Recursive: t reaches itself through a pointer, slice or map,
+		// so its values hold memory to copy, with the cloner still
+		// being built.
+		return func(p unsafe.Pointer) {
+			if m.c != nil {
+				m.c(p)
 			}
-		} else {
-			reflect.Copy(n, v)
-		}
-		return n
-	case reflect.Map:
-		if v.IsNil() {
-			return v
-		}
-		n := reflect.MakeMapWithSize(v.Type(), v.Len())
-		for it := v.MapRange(); it.Next(); {
-			n.SetMapIndex(it.Key(), deepCopy(it.Value()))
-		}
-		return n
-	case reflect.Interface:
-		if v.IsNil() {
-			return v
-		}
-		n := reflect.New(v.Type()).Elem()
-		n.Set(deepCopy(v.Elem()))
-		return n
-	case reflect.Array:
-		n := reflect.New(v.Type()).Elem()
-		n.Set(v)
-		if needsClone(v.Type().Elem()) {
-			for i := range v.Len() {
-				n.Index(i).Set(deepCopy(v.Index(i)))
-			}
-		}
-		return n
-	case reflect.Struct:
-		n := reflect.New(v.Type()).Elem()
-		n.Set(v)
-		for i := range v.NumField() {
-			if f := v.Type().Field(i); f.IsExported() && needsClone(f.Type) {
-				n.Field(i).Set(deepCopy(v.Field(i)))
-			}
-		}
-		return n
+		}, nil
 	}
-	return v
+	m := new(memoCloner)
+	b.memo[t] = m
+	c, err := b.make(t)
+	if err != nil {
+		delete(b.memo, t)
+		return nil, err
+	}
+	m.c, m.done = c, true
+	return c, nil
+}
+
+func (b *clonerBuilder) make(t reflect.Type) (cloner, error) {
+	switch {
+	case !hasPointers(t), t.Kind() == reflect.String, immutable(t):
+		return nil, nil
+	case t == bigIntType:
+		return cloneBigInt, nil
+	case t == bigFloatType:
+		return func(p unsafe.Pointer) {
+			x := (*big.Float)(p)
+			*x = *new(big.Float).Copy(x)
+		}, nil
+	case t == bigRatType:
+		return func(p unsafe.Pointer) {
+			// Set gives a zero Rat a denominator of 1; a zero value
+			// shares nothing, and its copy should equal it.
+			if x := (*big.Rat)(p); !reflect.ValueOf(x).Elem().IsZero() {
+				*x = *new(big.Rat).Set(x)
+			}
+		}, nil
+	case t == anyType:
+		return func(p unsafe.Pointer) {
+			v := (*any)(p)
+			*v = cloneJSON(*v)
+		}, nil
+	case t == anySliceType:
+		return func(p unsafe.Pointer) {
+			v := (*[]any)(p)
+			*v = cloneJSONSlice(*v)
+		}, nil
+	case t == anyMapType:
+		return func(p unsafe.Pointer) {
+			v := (*map[string]any)(p)
+			*v = cloneJSONMap(*v)
+		}, nil
+	}
+	if c := cloneMethod(t); c != nil {
+		return c, nil
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		elem := t.Elem()
+		ec, err := b.build(elem)
+		if err != nil {
+			return nil, err
+		}
+		return func(p unsafe.Pointer) {
+			old := *(*unsafe.Pointer)(p)
+			if old == nil {
+				return
+			}
+			n := reflect.New(elem)
+			n.Elem().Set(reflect.NewAt(elem, old).Elem())
+			if ec != nil {
+				ec(n.UnsafePointer())
+			}
+			*(*unsafe.Pointer)(p) = n.UnsafePointer()
+		}, nil
+	case reflect.Slice:
+		elem := t.Elem()
+		ec, err := b.build(elem)
+		if err != nil {
+			return nil, err
+		}
+		size := elem.Size()
+		return func(p unsafe.Pointer) {
+			v := reflect.NewAt(t, p).Elem()
+			if v.IsNil() {
+				return
+			}
+			n := reflect.MakeSlice(t, v.Len(), v.Len())
+			reflect.Copy(n, v)
+			if ec != nil {
+				base := n.UnsafePointer()
+				for i := range n.Len() {
+					ec(unsafe.Add(base, uintptr(i)*size))
+				}
+			}
+			v.Set(n)
+		}, nil
+	case reflect.Array:
+		ec, err := b.build(t.Elem())
+		if err != nil || ec == nil {
+			return nil, err
+		}
+		size, n := t.Elem().Size(), t.Len()
+		return func(p unsafe.Pointer) {
+			for i := range n {
+				ec(unsafe.Add(p, uintptr(i)*size))
+			}
+		}, nil
+	case reflect.Map:
+		if kc, err := b.build(t.Key()); err != nil || kc != nil {
+			return nil, errors.New("map keys of type " + t.Key().String() + " hold memory a copy would share")
+		}
+		ec, err := b.build(t.Elem())
+		if err != nil {
+			return nil, err
+		}
+		return func(p unsafe.Pointer) {
+			v := reflect.NewAt(t, p).Elem()
+			if v.IsNil() {
+				return
+			}
+			n := reflect.MakeMapWithSize(t, v.Len())
+			k, e := reflect.New(t.Key()).Elem(), reflect.New(t.Elem()).Elem()
+			for it := v.MapRange(); it.Next(); {
+				k.SetIterKey(it)
+				e.SetIterValue(it)
+				if ec != nil {
+					ec(e.Addr().UnsafePointer())
+				}
+				n.SetMapIndex(k, e)
+			}
+			v.Set(n)
+		}, nil
+	case reflect.Interface:
+		if t.NumMethod() != 0 {
+			return nil, errors.New(t.String() + " is an interface a copy would share")
+		}
+		// An empty interface in a struct decoded by encoding/json.
+		return func(p unsafe.Pointer) {
+			v := (*any)(p)
+			*v = cloneJSON(*v)
+		}, nil
+	case reflect.Struct:
+		type field struct {
+			off uintptr
+			c   cloner
+		}
+		var fields []field
+		for i := range t.NumField() {
+			f := t.Field(i)
+			c, err := b.build(f.Type)
+			switch {
+			case err != nil && f.IsExported():
+				return nil, fmt.Errorf("%s.%s: %w", t, f.Name, err)
+			case c == nil && err == nil:
+				continue
+			case !f.IsExported() && !(f.Anonymous && f.Type.Kind() == reflect.Struct):
+				return nil, fmt.Errorf("%s has unexported field %s (%s), which a copy would share; "+
+					"give %s a method Clone() %s", t, f.Name, f.Type, t.Name(), t.Name())
+			case err != nil:
+				return nil, err
+			}
+			fields = append(fields, field{f.Offset, c})
+		}
+		if len(fields) == 0 {
+			return nil, nil
+		}
+		return func(p unsafe.Pointer) {
+			for _, f := range fields {
+				f.c(unsafe.Add(p, f.off))
+			}
+		}, nil
+	}
+	return nil, errors.New(t.String() + " is a " + t.Kind().String() + ", which a copy would share")
+}
+
+// cloneMethod returns a cloner that calls t's method Clone() t or
+// Clone() *t, or nil if t has neither.
+func cloneMethod(t reflect.Type) cloner {
+	if t.Kind() == reflect.Interface || t.Kind() == reflect.Pointer {
+		return nil
+	}
+	pt := reflect.PointerTo(t)
+	m, ok := pt.MethodByName("Clone")
+	if !ok || m.Type.NumIn() != 1 || m.Type.NumOut() != 1 {
+		return nil
+	}
+	switch m.Type.Out(0) {
+	case t:
+		return func(p unsafe.Pointer) {
+			out := m.Func.Call([]reflect.Value{reflect.NewAt(t, p)})[0]
+			reflect.NewAt(t, p).Elem().Set(out)
+		}
+	case pt:
+		return func(p unsafe.Pointer) {
+			out := m.Func.Call([]reflect.Value{reflect.NewAt(t, p)})[0]
+			if out.IsNil() {
+				reflect.NewAt(t, p).Elem().SetZero()
+				return
+			}
+			reflect.NewAt(t, p).Elem().Set(out.Elem())
+		}
+	}
+	return nil
+}
+
+// cloneBigInt copies a big.Int into words of its own, with no spare
+// capacity: Set would add some, and a slice of them would cost it each.
+func cloneBigInt(p unsafe.Pointer) {
+	x := (*big.Int)(p)
+	neg := x.Sign() < 0
+	var n big.Int
+	n.SetBits(slices.Clone(x.Bits()))
+	if neg {
+		n.Neg(&n)
+	}
+	*x = n
+}
+
+// cloneJSON deep-copies a value encoding/json (or decodeAny) decoded into
+// an empty interface. Its maps and slices are copied; its strings,
+// float64s, booleans and json.Numbers are immutable once boxed, so the
+// copy shares them. A value of any other type, which only a custom
+// UnmarshalJSON can put there, is copied by its own type's rule, or kept
+// as it is when that rule refuses the type.
+func cloneJSON(v any) any {
+	switch v := v.(type) {
+	case nil, string, float64, bool, json.Number:
+		return v
+	case map[string]any:
+		return cloneJSONMap(v)
+	case []any:
+		return cloneJSONSlice(v)
+	}
+	rv := reflect.ValueOf(v)
+	c, err := clonerFor(rv.Type())
+	if err != nil || c == nil {
+		return v
+	}
+	n := reflect.New(rv.Type())
+	n.Elem().Set(rv)
+	c(n.UnsafePointer())
+	return n.Elem().Interface()
+}
+
+func cloneJSONSlice(s []any) []any {
+	if s == nil {
+		return nil
+	}
+	n := make([]any, len(s))
+	for i, v := range s {
+		n[i] = cloneJSON(v)
+	}
+	return n
+}
+
+func cloneJSONMap(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	n := make(map[string]any, len(m))
+	for k, v := range m {
+		n[k] = cloneJSON(v)
+	}
+	return n
+}
+
+// decodeAny, decodeAnySlice and decodeAnyMap decode JSON values into any,
+// []any and map[string]any as encoding/json would (objects as
+// map[string]any, arrays as []any, numbers as float64), but straight from
+// the scanner with every slice and map sized exactly: encoding/json grows
+// them by appending, and the spare capacity stays in the Store.
+func decodeAny(s *scanner, p unsafe.Pointer) error {
+	v, err := decodeJSONValue(s)
+	if err != nil {
+		return err
+	}
+	*(*any)(p) = v
+	return nil
+}
+
+func decodeAnySlice(s *scanner, p unsafe.Pointer) error {
+	switch s.next() {
+	case 'n':
+		*(*[]any)(p) = nil
+		return s.literal("null")
+	case '[':
+		v, err := decodeJSONValue(s)
+		if err != nil {
+			return err
+		}
+		*(*[]any)(p) = v.([]any)
+		return nil
+	}
+	return &kindError{"an array"}
+}
+
+func decodeAnyMap(s *scanner, p unsafe.Pointer) error {
+	switch s.next() {
+	case 'n':
+		*(*map[string]any)(p) = nil
+		return s.literal("null")
+	case '{':
+		v, err := decodeJSONValue(s)
+		if err != nil {
+			return err
+		}
+		*(*map[string]any)(p) = v.(map[string]any)
+		return nil
+	}
+	return &kindError{"an object"}
+}
+
+// decodeJSONValue reads one value at s's cursor. The scanner checks its
+// syntax and depth first, so that the decoding pass can trust it.
+func decodeJSONValue(s *scanner) (any, error) {
+	raw, err := s.skip()
+	if err != nil {
+		return nil, err
+	}
+	d := jsonDecoder{s: scanner{buf: raw, maxDepth: math.MaxInt, base: s.base + int64(s.pos-len(raw))}}
+	return d.value()
+}
+
+// jsonDecoder decodes one checked JSON value. The members and elements of
+// the objects and arrays being read wait in its stacks, innermost last,
+// until their container is complete and its size known.
+type jsonDecoder struct {
+	s    scanner
+	keys []string
+	vals []any
+}
+
+func (d *jsonDecoder) value() (any, error) {
+	s := &d.s
+	switch c := s.next(); c {
+	case '{':
+		s.pos++
+		bk, bv := len(d.keys), len(d.vals)
+		for first := true; ; first = false {
+			if s.next() == '}' {
+				s.pos++
+				break
+			}
+			if !first {
+				s.pos++ // ','
+				s.next()
+			}
+			k, err := s.stringValue()
+			if err != nil {
+				return nil, err
+			}
+			s.next()
+			s.pos++ // ':'
+			v, err := d.value()
+			if err != nil {
+				return nil, err
+			}
+			d.keys = append(grow(d.keys), k)
+			d.vals = append(grow(d.vals), v)
+		}
+		m := make(map[string]any, len(d.keys)-bk)
+		for i, k := range d.keys[bk:] {
+			m[k] = d.vals[bv+i] // a repeated name: the last wins, as in encoding/json
+		}
+		clear(d.vals[bv:])
+		d.keys, d.vals = d.keys[:bk], d.vals[:bv]
+		return m, nil
+	case '[':
+		s.pos++
+		base := len(d.vals)
+		for first := true; ; first = false {
+			if s.next() == ']' {
+				s.pos++
+				break
+			}
+			if !first {
+				s.pos++ // ','
+			}
+			v, err := d.value()
+			if err != nil {
+				return nil, err
+			}
+			d.vals = append(grow(d.vals), v)
+		}
+		a := make([]any, len(d.vals)-base)
+		copy(a, d.vals[base:])
+		clear(d.vals[base:])
+		d.vals = d.vals[:base]
+		return a, nil
+	case '"':
+		return s.stringValue()
+	case 't':
+		return true, s.literal("true")
+	case 'f':
+		return false, s.literal("false")
+	case 'n':
+		return nil, s.literal("null")
+	}
+	num, err := s.number()
+	if err != nil {
+		return nil, err
+	}
+	f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(num), len(num)), 64)
+	if err != nil {
+		return nil, errors.New("want float64, got JSON number " + string(num))
+	}
+	return f, nil
+}
+
+// grow doubles a full stack of jsonDecoder's. append grows a large slice by
+// a quarter at a time, which for one huge array allocates five times its
+// size in all; doubling allocates twice.
+func grow[E any](s []E) []E {
+	if len(s) < cap(s) {
+		return s
+	}
+	return slices.Grow(s, max(len(s), 16))
 }

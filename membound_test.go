@@ -1,6 +1,7 @@
 package recstore_test
 
 import (
+	"log/slog"
 	"os"
 	"runtime"
 	"strconv"
@@ -91,20 +92,24 @@ type Wide struct {
 const (
 	maxRetainedPerByte  = 24
 	maxAllocatedPerByte = 64
-	maxPeekPerByte      = 40
+	maxPeekPerByte      = 24
 )
 
 // memDoc builds a document of about size bytes from a head, a repeated
 // element and a tail.
 func memDoc(size int, head, tail string, elem func(i int) string) string {
 	var b strings.Builder
-	b.Grow(size + 64)
+	b.Grow(size)
 	b.WriteString(head)
-	for i := 0; b.Len() < size-len(tail)-64; i++ {
+	for i := 0; ; i++ {
+		e := elem(i)
+		if b.Len()+1+len(e)+len(tail) > size {
+			break
+		}
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(elem(i))
+		b.WriteString(e)
 	}
 	b.WriteString(tail)
 	return b.String()
@@ -139,33 +144,41 @@ func TestMemoryBound(t *testing.T) {
 		return memDoc(size, `{"data":{"type":"kinds","id":"1","attributes":{"`+attr+`":`+open, close+`}}}`, elem)
 	}
 	for _, tc := range []struct {
-		name string
-		doc  string
-		peek func(s *recstore.Store) any // reads the big record back, if any
+		name    string
+		doc     string
+		peek    func(s *recstore.Store) any // reads the big record back, if any
+		payload bool                        // through PushPayload and a JSONAPISerializer
 	}{
 		{"to-many ids into a model with 64 relationships", memDoc(size, `{"data":{"type":"wide","id":"w","relationships":{"out00":{"data":[`, `]}}}}`, ident("wide")),
-			func(s *recstore.Store) any { v, _ := s.Peek(recstore.Key{Type: "wide", ID: "w"}); return v }},
-		{"to-many ids with inverse", memDoc(size, `{"data":{"type":"album","id":"1","relationships":{"tracks":{"data":[`, `]}}}}`, ident("track")), nil},
-		{"Key ids, no inverse", memDoc(size, `{"data":{"type":"kinds","id":"1","relationships":{"refs":{"data":[`, `]}}}}`, ident("label")), nil},
-		{"many small records", memDoc(size, `{"data":[`, `]}`, func(i int) string { return `{"type":"label","id":"` + id(i) + `"}` }), nil},
+			func(s *recstore.Store) any { v, _ := s.Peek(recstore.Key{Type: "wide", ID: "w"}); return v }, false},
+		{"to-many ids with inverse", memDoc(size, `{"data":{"type":"album","id":"1","relationships":{"tracks":{"data":[`, `]}}}}`, ident("track")), nil, false},
+		{"Key ids, no inverse", memDoc(size, `{"data":{"type":"kinds","id":"1","relationships":{"refs":{"data":[`, `]}}}}`, ident("label")), nil, false},
+		{"many small records", memDoc(size, `{"data":[`, `]}`, func(i int) string { return `{"type":"label","id":"` + id(i) + `"}` }), nil, false},
 		{"records with to-one inverse", memDoc(size, `{"data":[`, `]}`, func(i int) string {
 			return `{"type":"track","id":"` + id(i) + `","relationships":{"album":{"data":{"type":"album","id":"` + id(i) + `"}}}}`
-		}), nil},
-		{"empty objects in an any attribute", kinds("any", func(int) string { return "{}" }, "[", "]"), peekKinds},
-		{"empty arrays in an any attribute", kinds("any", func(int) string { return "[]" }, "[", "]"), peekKinds},
-		{"zeros in an any attribute", kinds("any", func(int) string { return "0" }, "[", "]"), peekKinds},
-		{"empty objects in a []*Point attribute", kinds("points", func(int) string { return "{}" }, "[", "]"), peekKinds},
-		{"empty strings in a []string attribute", kinds("tags", func(int) string { return `""` }, "[", "]"), peekKinds},
-		{"members of a map[string]any attribute", kinds("meta", func(i int) string { return `"` + id(i) + `":0` }, "{", "}"), peekKinds},
-		{"skipped members", memDoc(size, `{"data":{"type":"album","id":"1","attributes":{`, `}}}`, func(i int) string { return `"` + id(i) + `":{}` }), nil},
+		}), nil, false},
+		{"empty objects in an any attribute", kinds("any", func(int) string { return "{}" }, "[", "]"), peekKinds, false},
+		{"empty arrays in an any attribute", kinds("any", func(int) string { return "[]" }, "[", "]"), peekKinds, false},
+		{"zeros in an any attribute", kinds("any", func(int) string { return "0" }, "[", "]"), peekKinds, false},
+		{"empty objects in a []*Point attribute", kinds("points", func(int) string { return "{}" }, "[", "]"), peekKinds, false},
+		{"empty strings in a []string attribute", kinds("tags", func(int) string { return `""` }, "[", "]"), peekKinds, false},
+		{"members of a map[string]any attribute", kinds("meta", func(i int) string { return `"` + id(i) + `":0` }, "{", "}"), peekKinds, false},
+		{"PushPayload: to-many ids into a model with 64 relationships", memDoc(size, `{"data":{"type":"wide","id":"w","relationships":{"out00":{"data":[`, `]}}}}`, ident("wide")), nil, true},
+		{"PushPayload: many small records", memDoc(size, `{"data":[`, `]}`, func(i int) string { return `{"type":"label","id":"` + id(i) + `"}` }), nil, true},
+		{"skipped members", memDoc(size, `{"data":{"type":"album","id":"1","attributes":{`, `}}}`, func(i int) string { return `"` + id(i) + `":{}` }), nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := recstore.New(&recstore.Options{MaxResources: 1 << 30})
+			s := recstore.New(&recstore.Options{MaxResources: 1 << 30, Logger: slog.New(slog.DiscardHandler)})
 			_, _, _, _, _ = registerAll(t, s)
 			recstore.MustRegister[Wide](s, nil)
 			doc := []byte(tc.doc)
 			live0, total0 := heap()
-			_, err := s.Push(doc)
+			var err error
+			if tc.payload {
+				_, err = s.PushPayload("", doc)
+			} else {
+				_, err = s.Push(doc)
+			}
 			require.NoError(t, err)
 			live1, total1 := heap()
 			retained := float64(int64(live1)-int64(live0)) / float64(len(doc))

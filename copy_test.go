@@ -259,6 +259,7 @@ type (
 	}
 	hiddenWithClone struct{ xs []int }
 	hiddenPtrClone  struct{ xs []int }
+	hiddenWithCopy  struct{ xs []int } // as decimal types spell Clone
 )
 
 func (h *hiddenSlice) UnmarshalJSON(b []byte) error     { return json.Unmarshal(b, &h.xs) }
@@ -270,6 +271,8 @@ func (h *hiddenWithClone) UnmarshalJSON(b []byte) error { return json.Unmarshal(
 func (h hiddenWithClone) Clone() hiddenWithClone        { return hiddenWithClone{slices.Clone(h.xs)} }
 func (h *hiddenPtrClone) UnmarshalJSON(b []byte) error  { return json.Unmarshal(b, &h.xs) }
 func (h *hiddenPtrClone) Clone() *hiddenPtrClone        { return &hiddenPtrClone{slices.Clone(h.xs)} }
+func (h *hiddenWithCopy) UnmarshalJSON(b []byte) error  { return json.Unmarshal(b, &h.xs) }
+func (h hiddenWithCopy) Copy() hiddenWithCopy           { return hiddenWithCopy{slices.Clone(h.xs)} }
 
 type hiddenModel[A any] struct {
 	ID string `jsonapi:"primary,hidden"`
@@ -298,6 +301,7 @@ func TestRegister_HiddenState(t *testing.T) {
 		{"embedded", reg[hiddenModel[embeddedShown]], false, "an embedded struct's exported fields are copied"},
 		{"Clone", reg[hiddenModel[hiddenWithClone]], false, "Clone() T copies it"},
 		{"pointer Clone", reg[hiddenModel[[]*hiddenPtrClone]], false, "Clone() *T copies it"},
+		{"Copy", reg[hiddenModel[hiddenWithCopy]], false, "Copy() T copies it"},
 		{"type met twice", reg[hiddenModel[stringThenMap]], false, "string as a field, then as a map key"},
 		{"big.Int", reg[hiddenModel[big.Int]], false, "known type"},
 		{"*big.Float", reg[hiddenModel[*big.Float]], false, "known type"},
@@ -340,6 +344,14 @@ func TestModel_CloneMethod(t *testing.T) {
 	got.A[0].xs[0] = -1
 	again, _ := m.Peek("1")
 	assert.Equal(t, []int{1, 2}, again.A[0].xs, "changing a Clone()d copy changed the Store")
+
+	c := recstore.MustRegister[hiddenModel[hiddenWithCopy]](recstore.New(nil), nil)
+	_, err = c.Push(`{"data":{"type":"hidden","id":"1","attributes":{"a":[1,2]}}}`)
+	require.NoError(t, err)
+	v, _ := c.Peek("1")
+	v.A.xs[0] = -1
+	v, _ = c.Peek("1")
+	assert.Equal(t, []int{1, 2}, v.A.xs, "changing a Copy()d copy changed the Store")
 }
 
 type jsonValues struct {

@@ -40,7 +40,8 @@ type ModelOptions struct {
 // pointers, slices, maps, empty interfaces and exported struct fields
 // element by element; big.Int, big.Float and big.Rat through their own
 // Set or Copy; any other type holding pointers that has a method Clone() V
-// or Clone() *V (on V or *V) through that method. Clone runs on the
+// or Clone() *V (on V or *V), or else Copy() V or Copy() *V, through that
+// method. Clone runs on the
 // reader's goroutine, where a panic in it goes on to the reader; it must
 // not change the value it copies or call back into the Store. time.Time
 // and netip's Addr, AddrPort and Prefix are copied as values: the pointers

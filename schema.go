@@ -724,7 +724,8 @@ var (
 // The rule: strings, numbers, booleans and the types immutable names
 // are copied as they are; big.Int, big.Float and big.Rat are copied with
 // their own Set or Copy method; any other type holding pointers whose value
-// or pointer has a method Clone() T or Clone() *T is copied through it;
+// or pointer has a method Clone() T or Clone() *T (or else Copy() T or
+// Copy() *T) is copied through it;
 // pointers, slices, maps, arrays, empty interfaces and the exported fields
 // of structs are copied element by element. A struct field that is
 // unexported (and not an embedded struct) and holds pointers, slices, maps,
@@ -929,13 +930,21 @@ func (b *clonerBuilder) make(t reflect.Type) (cloner, error) {
 }
 
 // cloneMethod returns a cloner that calls t's method Clone() t or
-// Clone() *t, or nil if t has neither.
+// Clone() *t, or else Copy() t or Copy() *t (the name some decimal and
+// money types use), or nil if t has none of them.
 func cloneMethod(t reflect.Type) cloner {
+	if c := cloneMethodNamed(t, "Clone"); c != nil {
+		return c
+	}
+	return cloneMethodNamed(t, "Copy")
+}
+
+func cloneMethodNamed(t reflect.Type, name string) cloner {
 	if t.Kind() == reflect.Interface || t.Kind() == reflect.Pointer {
 		return nil
 	}
 	pt := reflect.PointerTo(t)
-	m, ok := pt.MethodByName("Clone")
+	m, ok := pt.MethodByName(name)
 	if !ok || m.Type.NumIn() != 1 || m.Type.NumOut() != 1 {
 		return nil
 	}

@@ -150,39 +150,39 @@ func (c *commit) header(d *draft) {
 func (c *commit) rel(d *draft, ri int) *relState {
 	c.header(d)
 	n := len(d.t.rels)
-	if !d.ownRels {
-		size := len(d.v.rels)
-		if d.v.val != nil {
-			size = n // a loaded record gets every slot at once
+	rels := d.v.rels
+	if d.v.val != nil && (len(rels) < n || (n > 0 && rels[0].tag != 0)) {
+		// A loaded record gets every slot at once.
+		dense := make([]relState, n)
+		for _, st := range rels {
+			i := st.tag - 1
+			st.tag = 0
+			dense[i] = st
 		}
-		rels := make([]relState, len(d.v.rels), max(size, len(d.v.rels)+1))
-		copy(rels, d.v.rels)
+		d.v.rels = dense
+		d.ownRels = true
+		return &dense[ri]
+	}
+	if !d.ownRels {
+		room := len(rels)
+		if room < n {
+			room++ // a sparse list grows one at a time
+		}
+		rels = append(make([]relState, 0, room), rels...)
 		d.v.rels = rels
 		d.ownRels = true
 	}
-	rels := d.v.rels
-	if d.v.val != nil && len(rels) < n {
-		dense := make([]relState, n)
-		for i := range dense {
-			dense[i].ri = int32(i)
-		}
-		for _, st := range rels {
-			dense[st.ri] = st
-		}
-		d.v.rels = dense
-		return &dense[ri]
-	}
-	if ri < len(rels) && rels[ri].ri == int32(ri) {
+	if ri < len(rels) && (rels[ri].tag == 0 || rels[ri].tag == int32(ri)+1) {
 		return &rels[ri]
 	}
 	i := 0
-	for i < len(rels) && rels[i].ri < int32(ri) {
+	for i < len(rels) && rels[i].tag <= int32(ri) {
 		i++
 	}
-	if i < len(rels) && rels[i].ri == int32(ri) {
+	if i < len(rels) && rels[i].tag == int32(ri)+1 {
 		return &rels[i]
 	}
-	rels = slices.Insert(rels, i, relState{ri: int32(ri)})
+	rels = slices.Insert(rels, i, relState{tag: int32(ri) + 1})
 	d.v.rels = rels
 	return &rels[i]
 }

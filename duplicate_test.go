@@ -42,7 +42,7 @@ func TestRepeatedMembers(t *testing.T) {
 		{"in links of a resource", `{"data":{"type":"album","id":"1","links":{"self":"x","self":"y"}}}`, "/data/links/self"},
 		{"in an attribute value", `{"data":{"type":"kinds","id":"1","attributes":{"meta":{"k":1,"k":2}}}}`, "/data/attributes/meta/k"},
 		{"empty name at the top", `{"":0,"":1,"data":null}`, "/"},
-		{"repeat in a truncated document", `{"data":null,"meta":{"a":1,"a"`, "/meta/a"},
+		{"repeat in a truncated document", `{"data":null,"meta":{"a":1,"a":`, "/meta/a"},
 		{"in an any attribute", `{"data":{"type":"kinds","id":"1","attributes":{"any":[{"k":1},{"j":{"k":1,"k":2}}]}}}`, "/data/attributes/any/1/j/k"},
 		{"in a nested struct attribute", `{"data":{"type":"kinds","id":"1","attributes":{"nested":{"X":1,"X":2}}}}`, "/data/attributes/nested/X"},
 		{"many members", `{"data":{"type":"album","id":"1","attributes":{` + manyMembers(100) + `,"m50":0}}}`, "/data/attributes/m50"},

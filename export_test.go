@@ -131,3 +131,21 @@ func Closing(s *Store) bool { return s.life.Err() != nil }
 // SetTestHook makes s call hook at named points of every commit ("apply",
 // "linkInverse", "publish", "read"), so that tests can panic there.
 func SetTestHook(s *Store, hook func(point string)) { s.testHook = hook }
+
+// RelState returns what record k, loaded or known only by reference,
+// holds of relationship name, and how many relationship slots its version
+// has.
+func RelState(s *Store, k Key, name string) (known bool, keys []Key, slots int) {
+	t := s.lookupType(k.Type)
+	e := t.entry(k.ID)
+	if e == nil {
+		return false, nil, 0
+	}
+	v := e.cur.Load()
+	st := v.rel(t.relIdx[name])
+	keys = st.many
+	if !st.one.IsZero() {
+		keys = []Key{st.one}
+	}
+	return st.known, keys, len(v.rels)
+}

@@ -212,3 +212,37 @@ func registerAll(t testing.TB, s *recstore.Store) (*recstore.Model[Album], *recs
 	k := recstore.MustRegister[Kinds](s, nil)
 	return a, l, tr, k, nil
 }
+
+// A record known only by reference keeps exactly the relationships its
+// inverses gave it, each once, known, whatever their place in its model
+// (here the 64th of 64), and gains the rest when it loads.
+func TestSparseRelationshipState(t *testing.T) {
+	s := recstore.New(nil)
+	wides := recstore.MustRegister[Wide](s, nil)
+	_, err := s.Push(`{"data": [
+		{"type": "wide", "id": "a", "relationships": {"in31": {"data": [{"type": "wide", "id": "x"}]}, "out00": {"data": [{"type": "wide", "id": "x"}]}}},
+		{"type": "wide", "id": "b", "relationships": {"in31": {"data": [{"type": "wide", "id": "x"}]}}}
+	]}`)
+	require.NoError(t, err)
+	require.NoError(t, recstore.CheckInverses(s))
+	x := recstore.Key{Type: "wide", ID: "x"}
+	for name, want := range map[string][]recstore.Key{
+		"out31": {{Type: "wide", ID: "a"}, {Type: "wide", ID: "b"}},
+		"in00":  {{Type: "wide", ID: "a"}},
+		"out05": nil,
+	} {
+		known, keys, slots := recstore.RelState(s, x, name)
+		assert.Equal(t, want != nil, known, name)
+		assert.Equal(t, want, keys, name)
+		assert.Equal(t, 2, slots, "a record known by reference holds only what inverses gave it")
+	}
+	_, err = s.Push(`{"data": {"type": "wide", "id": "x", "relationships": {"out05": {"data": []}}}}`)
+	require.NoError(t, err)
+	w, ok := wides.Peek("x")
+	require.True(t, ok)
+	assert.Len(t, w.Out31, 2)
+	assert.Len(t, w.In00, 1)
+	r, _ := s.Related(x, "out05")
+	assert.True(t, r.Known)
+	require.NoError(t, recstore.CheckInverses(s))
+}

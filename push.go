@@ -120,9 +120,7 @@ func (p *parser) release() {
 	p.data.reset()
 	p.included.reset()
 	p.rels.reset()
-	// A failed parse leaves names of open objects behind; they point into
-	// the caller's document, so clear them all.
-	clear(p.sc.names[:cap(p.sc.names)])
+	// A failed parse leaves open objects behind, maybe with maps.
 	clear(p.sc.objs[:cap(p.sc.objs)])
 	sc := scanner{names: p.sc.names[:0], objs: p.sc.objs[:0]}
 	*p = parser{sc: sc, data: p.data, included: p.included, rels: p.rels, path: p.path[:0], scratch: p.scratch[:0]}
@@ -278,6 +276,8 @@ type parser struct {
 	data     chunked[staged]
 	included chunked[staged]
 	path     []seg
+	keyRaw   []byte // the name key last read, as in the document
+	keyEsc   bool   // whether keyRaw holds escapes
 	rels     chunked[stagedRel] // every staged resource's relationships
 	ids      map[string]string  // linkage ids seen, so repeats share one string
 	scratch  []byte             // renders Go attribute values as JSON text
@@ -357,6 +357,7 @@ func (p *parser) document() error {
 	if err := s.openObject(); err != nil {
 		return p.fail(err)
 	}
+	haveIncluded := false
 	for first := true; ; first = false {
 		key, err := p.key(first)
 		if err != nil {
@@ -367,15 +368,22 @@ func (p *parser) document() error {
 		}
 		switch string(key) {
 		case "data":
+			if p.hasData {
+				return p.repeated(key)
+			}
 			p.hasData = true
 			p.in("data")
 			err = p.primary()
 		case "included":
+			if haveIncluded {
+				return p.repeated(key)
+			}
+			haveIncluded = true
 			p.in("included")
 			p.included.reset()
 			err = p.resources(&p.included)
 		default:
-			if err := p.skipMember(key); err != nil {
+			if err := p.skipOther(key); err != nil {
 				return err
 			}
 			continue
@@ -395,23 +403,18 @@ func (p *parser) document() error {
 }
 
 // key reads the next member name of the current object, or returns nil at
-// its end.
+// its end. The caller checks the object's names for repeats: it tracks
+// those it knows (a bitset of attributes, a flag per resource member),
+// and passes the rest to skipOther.
 func (p *parser) key(first bool) ([]byte, error) {
-	key, esc, ok, err := p.sc.member(first)
+	key, esc, ok, err := p.sc.memberUnchecked(first)
 	if err != nil {
-		if key != nil {
-			// A repeated name: point at it.
-			if esc {
-				k, _ := p.sc.unquote(key)
-				key = []byte(k)
-			}
-			p.inRaw(key)
-		}
 		return nil, p.fail(err)
 	}
 	if !ok {
 		return nil, nil
 	}
+	p.keyRaw, p.keyEsc = key, esc
 	if esc {
 		k, err := p.sc.unquote(key)
 		if err != nil {
@@ -420,6 +423,23 @@ func (p *parser) key(first bool) ([]byte, error) {
 		return []byte(k), nil
 	}
 	return key, nil
+}
+
+// repeated fails on key, the name key just read, which the object
+// already had.
+func (p *parser) repeated(key []byte) error {
+	p.inRaw(key)
+	return p.fail(p.sc.duplicate(nameStart(p.sc.buf, p.keyRaw), string(key)))
+}
+
+// skipOther checks that key, the name key just read and one the caller
+// does not track, is new to its object, and skips its value.
+func (p *parser) skipOther(key []byte) error {
+	if err := p.sc.unique(p.keyRaw, p.keyEsc, 0); err != nil {
+		p.inRaw(key)
+		return p.fail(err)
+	}
+	return p.skipMember(key)
 }
 
 func (p *parser) primary() error {
@@ -494,6 +514,7 @@ func (p *parser) resource(incl bool, idx int) (staged, error) {
 	var idRaw []byte
 	idEsc, haveID := false, false
 	relStart := p.rels.len()
+	var seen uint8 // the resource members read so far, by memberBit
 	for first := true; ; first = false {
 		key, err := p.key(first)
 		if err != nil {
@@ -501,6 +522,12 @@ func (p *parser) resource(incl bool, idx int) (staged, error) {
 		}
 		if key == nil {
 			break
+		}
+		if bit := memberBit(key); bit != 0 {
+			if seen&bit != 0 {
+				return st, p.repeated(key)
+			}
+			seen |= bit
 		}
 		switch string(key) {
 		case "type":
@@ -547,7 +574,7 @@ func (p *parser) resource(incl bool, idx int) (staged, error) {
 				return st, err
 			}
 		default:
-			if err := p.skipMember(key); err != nil {
+			if err := p.skipOther(key); err != nil {
 				return st, err
 			}
 		}
@@ -580,6 +607,22 @@ func (p *parser) resource(incl bool, idx int) (staged, error) {
 	}
 	st.relLo, st.relHi = int32(relStart), int32(p.rels.len())
 	return st, nil
+}
+
+// memberBit gives each resource member the parser reads a bit, so that
+// resource can tell a repeat; other names get 0.
+func memberBit(key []byte) uint8 {
+	switch string(key) {
+	case "type":
+		return 1
+	case "id":
+		return 2
+	case "attributes":
+		return 4
+	case "relationships":
+		return 8
+	}
+	return 0
 }
 
 // typeMember reads a "type" value and finds its model.
@@ -753,10 +796,13 @@ func (p *parser) attributes(st *staged) error {
 		}
 		i, ok := t.attrIdx[string(key)]
 		if !ok {
-			if err := p.skipMember(key); err != nil {
+			if err := p.skipOther(key); err != nil {
 				return err
 			}
 			continue
+		}
+		if st.set.has(i) {
+			return p.repeated(key)
 		}
 		a := &t.attrs[i]
 		s.next()
@@ -806,6 +852,7 @@ func (p *parser) relationships(st *staged) error {
 	if err := s.openObject(); err != nil {
 		return p.fail(err)
 	}
+	var seen bitset // the relationships read so far
 	for first := true; ; first = false {
 		key, err := p.key(first)
 		if err != nil {
@@ -817,11 +864,15 @@ func (p *parser) relationships(st *staged) error {
 		}
 		ri, ok := t.relIdx[string(key)]
 		if !ok {
-			if err := p.skipMember(key); err != nil {
+			if err := p.skipOther(key); err != nil {
 				return err
 			}
 			continue
 		}
+		if seen.has(ri) {
+			return p.repeated(key)
+		}
+		seen.add(ri)
 		r := &t.rels[ri]
 		p.in(r.name)
 		if c := s.next(); c != '{' {
@@ -830,6 +881,7 @@ func (p *parser) relationships(st *staged) error {
 		if err := s.openObject(); err != nil {
 			return p.fail(err)
 		}
+		haveData := false
 		for first := true; ; first = false {
 			key, err := p.key(first)
 			if err != nil {
@@ -839,11 +891,15 @@ func (p *parser) relationships(st *staged) error {
 				break
 			}
 			if string(key) != "data" {
-				if err := p.skipMember(key); err != nil {
+				if err := p.skipOther(key); err != nil {
 					return err
 				}
 				continue
 			}
+			if haveData {
+				return p.repeated(key)
+			}
+			haveData = true
 			p.in("data")
 			sr, err := p.linkage(r)
 			if err != nil {
@@ -923,6 +979,9 @@ func (p *parser) identifier(r *relField) (Key, error) {
 		}
 		switch string(key) {
 		case "type":
+			if t != nil {
+				return Key{}, p.repeated(key)
+			}
 			p.in("type")
 			if t, err = p.typeMember(); err != nil {
 				return Key{}, err
@@ -936,6 +995,9 @@ func (p *parser) identifier(r *relField) (Key, error) {
 			}
 			p.out()
 		case "id":
+			if haveID {
+				return Key{}, p.repeated(key)
+			}
 			p.in("id")
 			if idRaw, idEsc, err = p.idMember(); err != nil {
 				return Key{}, err
@@ -943,7 +1005,7 @@ func (p *parser) identifier(r *relField) (Key, error) {
 			p.out()
 			haveID = true
 		default:
-			if err := p.skipMember(key); err != nil {
+			if err := p.skipOther(key); err != nil {
 				return Key{}, err
 			}
 		}

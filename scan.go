@@ -23,16 +23,25 @@ type scanner struct {
 	// names holds the member names of every open object, innermost last,
 	// and objs where each object's names start: member rejects a name its
 	// object already has (I-JSON, RFC 7493), wherever the object is. A
-	// scanner made for a sub-document may start from its parent's slices
-	// (see sub) to reuse their storage.
-	names [][]byte
+	// name is kept as its place in buf, so the tables hold no pointers
+	// and cost no write barriers. A scanner made for a sub-document may
+	// start from its parent's tables (see sub) to reuse their storage.
+	names []nameRef
 	objs  []openObj
 }
 
-// openObj is one object being read.
+// nameRef is a member name without escapes, as its place in scanner.buf.
+type nameRef struct{ off, n int32 }
+
+// openObj is the name table of one object being read. It is made when
+// the object's first name is recorded, so an object whose names a caller
+// checks itself costs nothing here.
 type openObj struct {
-	start int                 // its first name in scanner.names
-	seen  map[string]struct{} // its names, once it has too many to compare one by one
+	depth int // the scanner's depth inside the object
+	start int // its first name in scanner.names
+	// seen holds its names once it has too many to compare one by one,
+	// or one with escapes.
+	seen map[string]struct{}
 }
 
 // linearNames is how many names an object may have before member looks
@@ -51,50 +60,69 @@ func (s *scanner) sub(buf []byte) scanner {
 	return scanner{buf: buf, maxDepth: s.maxDepth, names: s.names[len(s.names):], objs: s.objs[len(s.objs):]}
 }
 
-// beginObject starts the name table of an object just opened.
-func (s *scanner) beginObject() {
-	s.objs = append(s.objs, openObj{start: len(s.names)})
-}
-
-// endObject drops the name table of the object just closed.
+// endObject drops the name table of the object being closed, if it has
+// one. Call it before depth goes down.
 func (s *scanner) endObject() {
-	if n := len(s.objs); n > 0 {
-		clear(s.names[s.objs[n-1].start:])
+	if n := len(s.objs); n > 0 && s.objs[n-1].depth == s.depth {
 		s.names = s.names[:s.objs[n-1].start]
+		s.objs[n-1].seen = nil
 		s.objs = s.objs[:n-1]
 	}
 }
 
-// addName records name as a member of the innermost open object and
-// reports false if it already was one.
-func (s *scanner) addName(name []byte) bool {
-	if len(s.objs) == 0 {
-		return true // an object opened by a caller that tracks its own names
+// table returns the name table of the innermost open object, making it.
+func (s *scanner) table() *openObj {
+	n := len(s.objs)
+	if n == 0 || s.objs[n-1].depth != s.depth {
+		s.objs = append(s.objs, openObj{depth: s.depth, start: len(s.names)})
+		n++
 	}
-	o := &s.objs[len(s.objs)-1]
-	if o.seen != nil {
-		if _, dup := o.seen[string(name)]; dup {
-			return false
+	return &s.objs[n-1]
+}
+
+// addName records raw, a name without escapes that is a sub-slice of
+// buf, as a member of the innermost open object, and reports false if it
+// already was one.
+func (s *scanner) addName(raw []byte) bool {
+	o := s.table()
+	if o.seen == nil {
+		prev := s.names[o.start:]
+		n := int32(len(raw))
+		for _, r := range prev {
+			if r.n == n && string(s.buf[r.off:r.off+n]) == string(raw) {
+				return false
+			}
 		}
-		o.seen[string(name)] = struct{}{}
-		return true
-	}
-	prev := s.names[o.start:]
-	for _, n := range prev {
-		if len(n) == len(name) && string(n) == string(name) {
-			return false
+		if len(prev) < linearNames {
+			s.names = append(s.names, nameRef{int32(cap(s.buf) - cap(raw)), n})
+			return true
 		}
 	}
-	if len(prev) < linearNames {
-		s.names = append(s.names, name)
-		return true
+	return s.addSeen(o, string(raw))
+}
+
+// addSeen records name in o's map, making the map from o's names first.
+func (s *scanner) addSeen(o *openObj, name string) bool {
+	if o.seen == nil {
+		o.seen = make(map[string]struct{}, 2*linearNames)
+		for _, r := range s.names[o.start:] {
+			o.seen[string(s.buf[r.off:r.off+r.n])] = struct{}{}
+		}
 	}
-	o.seen = make(map[string]struct{}, 2*linearNames)
-	for _, n := range prev {
-		o.seen[string(n)] = struct{}{}
+	if _, dup := o.seen[name]; dup {
+		return false
 	}
-	o.seen[string(name)] = struct{}{}
+	o.seen[name] = struct{}{}
 	return true
+}
+
+// addEscaped is addName for a name that had escapes or non-ASCII bytes,
+// given unquoted.
+func (s *scanner) addEscaped(name string) bool { return s.addSeen(s.table(), name) }
+
+// duplicate reports the repeated member name at offset at.
+func (s *scanner) duplicate(at int, name string) error {
+	return &SyntaxError{Offset: s.base + int64(at), Msg: "repeated member " + strconv.Quote(name), Err: ErrDuplicateMember}
 }
 
 // strPlain marks the bytes that may appear in a JSON string without any
@@ -150,7 +178,6 @@ func (s *scanner) openObject() error {
 		return s.unexpected()
 	}
 	s.pos++
-	s.beginObject()
 	return s.enter()
 }
 
@@ -170,11 +197,49 @@ func (s *scanner) openArray() error {
 // name the object already has is an error wrapping ErrDuplicateMember,
 // returned with the key so that the caller can point at it.
 func (s *scanner) member(first bool) (key []byte, esc, ok bool, err error) {
+	at := s.pos
+	key, esc, ok, err = s.memberUnchecked(first)
+	if !ok || err != nil {
+		return key, esc, ok, err
+	}
+	if err := s.unique(key, esc, at); err != nil {
+		return key, esc, false, err
+	}
+	return key, esc, true, nil
+}
+
+// unique records the name key, read by memberUnchecked at or after at, in
+// the innermost object's name table, or fails if the object has it.
+func (s *scanner) unique(key []byte, esc bool, at int) error {
+	if !esc {
+		if s.addName(key) {
+			return nil
+		}
+		return s.duplicate(nameStart(s.buf, key), string(key))
+	}
+	u, err := s.unquote(key)
+	if err != nil {
+		return err
+	}
+	if s.addEscaped(u) {
+		return nil
+	}
+	return s.duplicate(nameStart(s.buf, key), u)
+}
+
+// nameStart returns the offset in buf of the opening quote of key, a
+// name's raw contents sliced from buf.
+func nameStart(buf, key []byte) int { return cap(buf) - cap(key) - 1 }
+
+// memberUnchecked is member for a caller that checks the object's names
+// for repeats itself: it records nothing in the name tables, so the
+// caller must pass every name it does not track to unique.
+func (s *scanner) memberUnchecked(first bool) (key []byte, esc, ok bool, err error) {
 	c := s.next()
 	if c == '}' {
 		s.pos++
-		s.depth--
 		s.endObject()
+		s.depth--
 		return nil, false, false, nil
 	}
 	if !first {
@@ -187,22 +252,9 @@ func (s *scanner) member(first bool) (key []byte, esc, ok bool, err error) {
 	if c != '"' {
 		return nil, false, false, s.unexpected()
 	}
-	at := s.pos
 	key, esc, err = s.str()
 	if err != nil {
 		return nil, false, false, err
-	}
-	name := key
-	if esc {
-		u, err := s.unquote(key)
-		if err != nil {
-			return nil, false, false, err
-		}
-		name = []byte(u)
-	}
-	if !s.addName(name) {
-		s.pos = at
-		return key, esc, false, &SyntaxError{Offset: s.base + int64(at), Msg: "repeated member " + strconv.Quote(string(name)), Err: ErrDuplicateMember}
 	}
 	if s.next() != ':' {
 		return nil, false, false, s.unexpected()
@@ -445,7 +497,6 @@ func (s *scanner) skip() ([]byte, error) {
 	switch c {
 	case '{':
 		s.pos++
-		s.beginObject()
 		if err = s.enter(); err != nil {
 			return nil, err
 		}

@@ -236,11 +236,12 @@ type version struct {
 	// not loaded and the entry exists only to hold relationship state that
 	// an inverse gave it (as Ember's graph keeps it for unloaded records).
 	val unsafe.Pointer
-	// rels holds the relationships some push or inverse has set, sorted
-	// by schema index (relState.ri). A record a push has written to is
-	// dense (every relationship, rels[i].ri == i); a record known only by
-	// reference holds just the few that inverses gave it, so that one
-	// linkage costs a slot, not a slot per relationship of its model.
+	// rels holds the relationships some push or inverse has set. A record
+	// a push has written to is dense: rels[i] is relationship i, and every
+	// tag is 0. A record known only by reference is sparse: it holds just
+	// the few that inverses gave it, each tagged with its index + 1, in
+	// index order, so that one linkage costs a slot, not a slot per
+	// relationship of its model.
 	rels []relState
 }
 
@@ -249,12 +250,14 @@ func (v *version) rel(ri int) relState {
 	if v == nil {
 		return relState{}
 	}
-	if ri < len(v.rels) && v.rels[ri].ri == int32(ri) {
-		return v.rels[ri]
+	if ri < len(v.rels) {
+		if st := v.rels[ri]; st.tag == 0 || st.tag == int32(ri)+1 {
+			return st
+		}
 	}
-	for i := range v.rels {
-		if v.rels[i].ri == int32(ri) {
-			return v.rels[i]
+	for _, st := range v.rels {
+		if st.tag == int32(ri)+1 {
+			return st
 		}
 	}
 	return relState{}
@@ -264,7 +267,7 @@ func (v *version) rel(ri int) relState {
 type relState struct {
 	many  []Key // to-many members, in order
 	one   Key   // to-one target; zero for null
-	ri    int32 // its index in the schema's relationships
+	tag   int32 // 0 in a dense list; its index + 1 in a sparse one
 	known bool  // some push or inverse update has set it
 }
 

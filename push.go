@@ -276,8 +276,8 @@ type parser struct {
 	data     chunked[staged]
 	included chunked[staged]
 	path     []seg
-	keyRaw   []byte // the name key last read, as in the document
-	keyEsc   bool   // whether keyRaw holds escapes
+	keyRaw   []byte             // the name key last read, as in the document
+	keyEsc   bool               // whether keyRaw holds escapes
 	rels     chunked[stagedRel] // every staged resource's relationships
 	ids      map[string]string  // linkage ids seen, so repeats share one string
 	scratch  []byte             // renders Go attribute values as JSON text

@@ -81,8 +81,16 @@
 //
 // Failed pushes return a *[DocumentError] with a JSON pointer to the bad
 // member. It matches [ErrInvalidDocument] with errors.Is, and wraps the
-// cause: a *[SyntaxError] ([ErrSyntax]), an *[AttributeError]
-// ([ErrInvalidAttribute]), a *[LimitError] ([ErrLimit]) or [ErrUnknownType].
-// Limits on document size, depth, resource count and id length are set in
-// [Options].
+// cause: a *[SyntaxError] ([ErrSyntax], and [ErrDuplicateMember] for an
+// object that repeats a member name, which every entry point rejects), an
+// *[AttributeError] ([ErrInvalidAttribute]), a *[LimitError] ([ErrLimit]) or
+// [ErrUnknownType]. Limits on document size, depth, resource count, linkage
+// count and id length are set in [Options]; within them, the memory a push
+// retains per document byte is bounded (see the README).
+//
+// User code that panics on a goroutine the Store owns (an Adapter method
+// in a shared Find, a background reload, a coalesced batch) reaches every
+// waiting caller as a *[PanicError] ([ErrPanic]); on the caller's own
+// goroutine a panic goes on to the caller, after the Store has undone what
+// the call began.
 package recstore

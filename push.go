@@ -322,8 +322,10 @@ func (p *parser) fail(err error) error { return &DocumentError{Pointer: p.pointe
 // wrong consumes the value at the cursor, which is of the wrong kind, and
 // fails with msg, or with the syntax error that consuming it hits first.
 func (p *parser) wrong(format string, args ...any) error {
+	p.sc.next()
+	at := p.sc.pos
 	if _, err := p.sc.skip(); err != nil {
-		return p.fail(err)
+		return p.failIn(err, at)
 	}
 	return p.fail(fmt.Errorf(format, args...))
 }
@@ -333,21 +335,27 @@ func (p *parser) skipMember(key []byte) error {
 	start := p.sc.pos
 	if _, err := p.sc.skip(); err != nil {
 		p.inRaw(key)
-		if off := duplicateAt(err) - p.sc.base; off >= int64(start) {
-			// A repeated name inside the skipped value: point at it.
-			ptr := p.pointer() + pointerAt(p.sc.buf[start:], int(off)-start)
-			return &DocumentError{Pointer: ptr, Err: err}
-		}
-		return p.fail(err)
+		return p.failIn(err, start)
 	}
 	return nil
+}
+
+// failIn is fail for an error met while skipping the value that starts at
+// start: a repeated name inside the value is pointed at exactly.
+func (p *parser) failIn(err error, start int) error {
+	if off := duplicateAt(err) - p.sc.base; off >= int64(start) {
+		ptr := p.pointer() + pointerAt(p.sc.buf[start:], int(off)-start)
+		return &DocumentError{Pointer: ptr, Err: err}
+	}
+	return p.fail(err)
 }
 
 func (p *parser) document() error {
 	s := &p.sc
 	if c := s.next(); c != '{' {
+		start := s.pos
 		if _, err := s.skip(); err != nil {
-			return p.fail(err)
+			return p.failIn(err, start)
 		}
 		if !s.atEnd() {
 			return p.fail(s.syntax("data after the top-level value"))
@@ -819,9 +827,8 @@ func (p *parser) attributes(st *staged) error {
 func (p *parser) attrError(st *staged, a *attrField, start int, cause error) error {
 	var se *SyntaxError
 	var le *LimitError
-	if off := duplicateAt(cause) - p.sc.base; off >= int64(start) {
-		ptr := p.pointer() + pointerAt(p.sc.buf[start:], int(off)-start)
-		return &DocumentError{Pointer: ptr, Err: cause}
+	if duplicateAt(cause) >= 0 {
+		return p.failIn(cause, start)
 	}
 	if errors.As(cause, &se) || errors.As(cause, &le) {
 		return p.fail(cause)

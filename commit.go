@@ -149,41 +149,27 @@ func (c *commit) header(d *draft) {
 // good until the next call for d.
 func (c *commit) rel(d *draft, ri int) *relState {
 	c.header(d)
-	n := len(d.t.rels)
 	rels := d.v.rels
-	if d.v.val != nil && (len(rels) < n || (n > 0 && rels[0].tag != 0)) {
-		// A loaded record gets every slot at once.
-		dense := make([]relState, n)
-		for _, st := range rels {
-			i := st.tag - 1
-			st.tag = 0
-			dense[i] = st
-		}
-		d.v.rels = dense
-		d.ownRels = true
-		return &dense[ri]
-	}
 	if !d.ownRels {
-		room := len(rels)
-		if room < n {
-			room++ // a sparse list grows one at a time
+		// A push usually sets several of a loaded record's relationships
+		// at once; an inverse gives a record known by reference one.
+		room := len(rels) + 1
+		if d.v.val != nil {
+			room = min(len(d.t.rels), len(rels)+4)
 		}
 		rels = append(make([]relState, 0, room), rels...)
 		d.v.rels = rels
 		d.ownRels = true
 	}
-	if ri < len(rels) && (rels[ri].tag == 0 || rels[ri].tag == int32(ri)+1) {
+	tag := int32(ri) + 1
+	if ri < len(rels) && rels[ri].tag == tag {
 		return &rels[ri]
 	}
-	i := 0
-	for i < len(rels) && rels[i].tag <= int32(ri) {
-		i++
+	i, found := slices.BinarySearchFunc(rels, tag, func(st relState, tag int32) int { return int(st.tag - tag) })
+	if !found {
+		rels = slices.Insert(rels, i, relState{tag: tag})
+		d.v.rels = rels
 	}
-	if i < len(rels) && rels[i].tag == int32(ri)+1 {
-		return &rels[i]
-	}
-	rels = slices.Insert(rels, i, relState{tag: int32(ri) + 1})
-	d.v.rels = rels
 	return &rels[i]
 }
 

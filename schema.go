@@ -287,6 +287,9 @@ func newAttrField(f reflect.StructField, opts []string) (attrField, error) {
 	if err != nil {
 		return a, err
 	}
+	if holds, rat := bigKinds(f.Type); holds {
+		dec = guardBig(dec, rat)
+	}
 	a.decode = dec
 	a.coerce, a.nullable = coercionOf(f.Type)
 	a.set = setterFor(f.Type)

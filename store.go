@@ -236,12 +236,12 @@ type version struct {
 	// not loaded and the entry exists only to hold relationship state that
 	// an inverse gave it (as Ember's graph keeps it for unloaded records).
 	val unsafe.Pointer
-	// rels holds the relationships some push or inverse has set. A record
-	// a push has written to is dense: rels[i] is relationship i, and every
-	// tag is 0. A record known only by reference is sparse: it holds just
-	// the few that inverses gave it, each tagged with its index + 1, in
-	// index order, so that one linkage costs a slot, not a slot per
-	// relationship of its model.
+	// rels holds the relationships some push or inverse has set, each
+	// tagged with its index in the model + 1, in index order. A record
+	// holds only those, so that a record known by reference, or a push
+	// that sets one relationship of a model with 64, costs a slot each,
+	// not a slot per relationship of the model. When all are set, rels[i]
+	// is relationship i, and finding one costs no search.
 	rels []relState
 }
 
@@ -250,15 +250,12 @@ func (v *version) rel(ri int) relState {
 	if v == nil {
 		return relState{}
 	}
-	if ri < len(v.rels) {
-		if st := v.rels[ri]; st.tag == 0 || st.tag == int32(ri)+1 {
-			return st
-		}
+	tag := int32(ri) + 1
+	if ri < len(v.rels) && v.rels[ri].tag == tag {
+		return v.rels[ri]
 	}
-	for _, st := range v.rels {
-		if st.tag == int32(ri)+1 {
-			return st
-		}
+	if i, ok := slices.BinarySearchFunc(v.rels, tag, func(st relState, tag int32) int { return int(st.tag - tag) }); ok {
+		return v.rels[i]
 	}
 	return relState{}
 }
@@ -267,7 +264,7 @@ func (v *version) rel(ri int) relState {
 type relState struct {
 	many  []Key // to-many members, in order
 	one   Key   // to-one target; zero for null
-	tag   int32 // 0 in a dense list; its index + 1 in a sparse one
+	tag   int32 // its index in the model's relationships + 1
 	known bool  // some push or inverse update has set it
 }
 

@@ -167,3 +167,38 @@ func TestMaxLinkages(t *testing.T) {
 	_, err = s.Push(`{"data":{"type":"album","id":"1","relationships":{"tracks":{"data":[{"type":"track","id":"1"},{"type":"track","id":"2"},{"type":"track","id":"3"}]}}}}`)
 	require.NoError(t, err)
 }
+
+// An attribute error quotes at most a short piece of the value, and of
+// its cause, however long the value is.
+func TestAttributeErrorStaysShort(t *testing.T) {
+	s, _, _, _, _ := newStore(t, nil)
+	for _, attrs := range []string{
+		`"raw": "` + strings.Repeat("9", 4<<20) + `"`, // Celsius's own UnmarshalJSON fails, quoting it
+		`"i": ` + strings.Repeat("9", 4<<20),
+	} {
+		_, err := s.Push(`{"data": {"type": "kinds", "id": "1", "attributes": {` + attrs + `}}}`)
+		require.ErrorIs(t, err, recstore.ErrInvalidAttribute)
+		assert.Less(t, len(err.Error()), 2048)
+	}
+}
+
+// MaxDepth counts an attribute value's nesting from the same place in a
+// Document as in the JSON text it came from.
+func TestMaxDepthSameForDocument(t *testing.T) {
+	s, _, _, _, _ := newStore(t, &recstore.Options{MaxDepth: 16})
+	for depth := 10; depth <= 16; depth++ {
+		for _, many := range []bool{false, true} {
+			value := strings.Repeat("[", depth) + strings.Repeat("]", depth)
+			res := `{"type": "kinds", "id": "1", "attributes": {"any": ` + value + `}}`
+			doc := `{"data": ` + res + `}`
+			if many {
+				doc = `{"data": [` + res + `]}`
+			}
+			_, textErr := s.Push(doc)
+			var d recstore.Document
+			require.NoError(t, json.Unmarshal([]byte(doc), &d))
+			_, docErr := s.Push(&d)
+			assert.Equal(t, textErr == nil, docErr == nil, "depth %d, many %v: text %v, Document %v", depth, many, textErr, docErr)
+		}
+	}
+}

@@ -6,6 +6,9 @@ import (
 	"reflect"
 	"runtime/debug"
 	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Sentinel errors. Callers branch on them with [errors.Is]; the typed errors
@@ -101,10 +104,11 @@ func newPanicError(op string, v any) *PanicError {
 
 // Error names the panicking call and the panic value; the stack is in Stack.
 func (e *PanicError) Error() string {
+	v := shortText(fmt.Sprint(e.Value), maxErrText)
 	if e.Op == "" {
-		return fmt.Sprintf("recstore: panic: %v", e.Value)
+		return "recstore: panic: " + v
 	}
-	return fmt.Sprintf("recstore: panic in %s: %v", e.Op, e.Value)
+	return "recstore: panic in " + e.Op + ": " + v
 }
 
 // Unwrap returns Value when it is an error, so that a panic(err) still
@@ -168,6 +172,33 @@ func (e *DocumentError) Unwrap() error { return e.Err }
 // Is reports whether target is ErrInvalidDocument.
 func (e *DocumentError) Is(target error) bool { return target == ErrInvalidDocument }
 
+// maxErrText caps the text an error message quotes from a document, a
+// backend's answer or a user's error, in bytes: a message must stay one
+// line a log can hold, whatever the input held.
+const maxErrText = 512
+
+// shortText cuts s to at most max bytes, on a rune boundary, marking the
+// cut with "...", and replaces control characters (a terminal's escape
+// sequences, newlines) with U+FFFD.
+func shortText(s string, max int) string {
+	if len(s) > max {
+		n := max - len("...")
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s = s[:n] + "..."
+	}
+	if strings.IndexFunc(s, unicode.IsControl) < 0 {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return utf8.RuneError
+		}
+		return r
+	}, s)
+}
+
 // errText strips our own "recstore: " prefix from nested errors so that a
 // chain reads as one sentence.
 func errText(err error) string {
@@ -220,7 +251,8 @@ type AttributeError struct {
 func (e *AttributeError) Error() string {
 	msg := fmt.Sprintf("recstore: cannot store %s in %s.%s (Go type %s)", e.Value, e.Type, e.Attr, e.GoType)
 	if e.Err != nil {
-		msg += ": " + errText(e.Err)
+		// Err may quote the whole value (a json.Unmarshaler's error does).
+		msg += ": " + shortText(errText(e.Err), maxErrText)
 	}
 	return msg
 }
@@ -241,7 +273,7 @@ type LimitError struct {
 
 // Error describes the problem in one line.
 func (e *LimitError) Error() string {
-	return "recstore: document exceeds " + e.Limit + " (" + strconv.Itoa(e.Max) + ")"
+	return "recstore: document over the " + e.Limit + " limit (" + strconv.Itoa(e.Max) + ")"
 }
 
 // Is reports whether target is ErrLimit.

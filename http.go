@@ -64,10 +64,11 @@ func (e *HTTPError) Error() string {
 	}
 	msg := fmt.Sprintf("recstore: %s %s returned %d", e.Method, e.URL, e.Status)
 	if len(e.Errors) > 0 {
+		// The backend wrote these: keep the message one short line.
 		if d := e.Errors[0].Detail; d != "" {
-			msg += ": " + d
+			msg += ": " + shortText(d, maxErrText)
 		} else if t := e.Errors[0].Title; t != "" {
-			msg += ": " + t
+			msg += ": " + shortText(t, maxErrText)
 		}
 	}
 	return msg

@@ -2,6 +2,7 @@ package recstore_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -741,4 +742,23 @@ func BenchmarkHTTPAdapter(b *testing.B) {
 			}
 		}
 	})
+}
+
+// An error message stays one short line whatever the backend wrote: a
+// JSON:API error's detail is cut and its control characters replaced
+// (it may hold a terminal's escape sequences), though Errors keeps it.
+func TestHTTPAdapter_ErrorMessageStaysShort(t *testing.T) {
+	detail := strings.Repeat("\u001b[31mred\n", 100_000)
+	body, err := json.Marshal(map[string]any{"errors": []map[string]string{{"detail": detail}}})
+	require.NoError(t, err)
+	srv, _ := jsonAPIServer(t, 500, "application/vnd.api+json", string(body))
+	_, err = (&recstore.HTTPAdapter{Host: srv.URL}).FindRecord(context.Background(), &recstore.Request{Type: "album", ID: "1"})
+	var he *recstore.HTTPError
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, detail, he.Errors[0].Detail)
+	msg := err.Error()
+	assert.Less(t, len(msg), 1024)
+	assert.NotContains(t, msg, "\u001b")
+	assert.NotContains(t, msg, "\n")
+	assert.True(t, utf8.ValidString(msg))
 }

@@ -276,6 +276,7 @@ type parser struct {
 	data     chunked[staged]
 	included chunked[staged]
 	path     []seg
+	userDoc  bool               // pushing a Document the caller made, not a serializer
 	keyRaw   []byte             // the name key last read, as in the document
 	keyEsc   bool               // whether keyRaw holds escapes
 	rels     chunked[stagedRel] // every staged resource's relationships

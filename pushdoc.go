@@ -22,6 +22,7 @@ var nullJSON = []byte("null")
 // fromDocument stages d's resources as document stages parsed ones.
 func (p *parser) fromDocument(d *Document) error {
 	p.raws = d.raws
+	p.userDoc = d.norm == nil
 	p.hasData = true
 	p.data.reset()
 	p.included.reset()
@@ -241,6 +242,16 @@ func (p *parser) attrRaw(st *staged, a *attrField, raw []byte) error {
 	saved := p.sc
 	p.sc = saved.sub(raw)
 	s := &p.sc
+	if p.userDoc {
+		// Count depth as if the value were in the document's JSON text
+		// (inside attributes, inside the resource, inside an array for
+		// many or included), so that MaxDepth means the same for both.
+		// A serializer's Document was held to it as its payload was read.
+		s.depth = 3
+		if st.idx >= 0 {
+			s.depth = 4
+		}
+	}
 	s.next()
 	err := a.decode(s, ptr)
 	if err != nil {

@@ -1,10 +1,14 @@
 package recstore
 
 import (
+	"encoding"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"unsafe"
 )
+
+var textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
 
 // MaxBigNumberBytes is the longest number an attribute holding a math/big
 // value (big.Int, big.Float, big.Rat, or a type built of them) accepts,
@@ -144,3 +148,99 @@ func checkBigNumber(tok []byte, rat bool) error {
 	return nil
 }
 
+
+// guardShared wraps dec, the decoder of a type whose own UnmarshalJSON can
+// put any Go value into an interface field, so that a value the Store could
+// not copy (one whose type Register would refuse, such as a pointer to a
+// struct with hidden slices) is an error now rather than memory the Store
+// shares with every reader.
+func guardShared(dec func(*scanner, unsafe.Pointer) error, t reflect.Type) func(*scanner, unsafe.Pointer) error {
+	return func(s *scanner, p unsafe.Pointer) error {
+		if err := dec(s, p); err != nil {
+			return err
+		}
+		return copyable(reflect.NewAt(t, p).Elem(), 0)
+	}
+}
+
+// copyable reports an error for the first value inside v, reached through
+// interfaces, that cloneJSON would have to share.
+func copyable(v reflect.Value, depth int) error {
+	if depth > MaxDepthCeiling {
+		return nil
+	}
+	switch v.Kind() {
+	case reflect.Interface:
+		if v.IsNil() {
+			return nil
+		}
+		e := v.Elem()
+		switch e.Interface().(type) {
+		case string, float64, bool, json.Number:
+			return nil
+		}
+		if e.Type() != anyMapType && e.Type() != anySliceType {
+			if _, err := clonerFor(e.Type()); err != nil {
+				return fmt.Errorf("holds a %s, which a copy would share: %w", e.Type(), err)
+			}
+		}
+		return copyable(e, depth+1)
+	case reflect.Pointer:
+		if v.IsNil() {
+			return nil
+		}
+		return copyable(v.Elem(), depth+1)
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if err := copyable(v.Index(i), depth+1); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			if err := copyable(it.Value(), depth+1); err != nil {
+				return err
+			}
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if err := copyable(v.Field(i), depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// unmarshalsAny reports whether t, or a type inside it, decodes itself
+// (json.Unmarshaler or encoding.TextUnmarshaler) and holds an interface
+// somewhere, where its decoder may put values of any type.
+func unmarshalsAny(t reflect.Type) bool {
+	seen := map[reflect.Type]bool{}
+	var custom, iface bool
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		if seen[t] {
+			return
+		}
+		seen[t] = true
+		if t.Implements(unmarshalerType) || reflect.PointerTo(t).Implements(unmarshalerType) ||
+			t.Implements(textUnmarshalerType) || reflect.PointerTo(t).Implements(textUnmarshalerType) {
+			custom = true
+		}
+		switch t.Kind() {
+		case reflect.Interface:
+			iface = true
+		case reflect.Pointer, reflect.Slice, reflect.Array:
+			walk(t.Elem())
+		case reflect.Map:
+			walk(t.Elem())
+		case reflect.Struct:
+			for i := range t.NumField() {
+				walk(t.Field(i).Type)
+			}
+		}
+	}
+	walk(t)
+	return custom && iface
+}

@@ -1,6 +1,7 @@
 package recstore_test
 
 import (
+	"encoding/json"
 	"math/big"
 	"strings"
 	"testing"
@@ -71,4 +72,45 @@ func TestBigNumbersAreBounded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sneaky's UnmarshalJSON puts a value with hidden state into an interface
+// field, which Register cannot see; plain, a JSON value.
+type sneaky struct{ V any }
+
+type hiddenBox struct{ xs []int }
+
+func (s *sneaky) UnmarshalJSON(b []byte) error {
+	if string(b) == `"hidden"` {
+		s.V = &hiddenBox{xs: []int{1}}
+		return nil
+	}
+	var v any
+	err := json.Unmarshal(b, &v)
+	s.V = v
+	return err
+}
+
+type Sneaky struct {
+	ID string `jsonapi:"primary,sneaky"`
+	S  sneaky `jsonapi:"attr,s"`
+}
+
+// A value a type's own UnmarshalJSON puts into an interface field is
+// copied on every read like any other; one the Store could not copy is an
+// attribute error when pushed, not memory shared with every reader.
+func TestUnmarshalerCannotSmuggleSharedState(t *testing.T) {
+	s := recstore.New(nil)
+	m := recstore.MustRegister[Sneaky](s, nil)
+	_, err := s.Push(`{"data": {"type": "sneaky", "id": "1", "attributes": {"s": {"a": [1, 2]}}}}`)
+	require.NoError(t, err)
+	got, _ := m.Peek("1")
+	got.S.V.(map[string]any)["a"].([]any)[0] = 99.0
+	again, _ := m.Peek("1")
+	assert.Equal(t, 1.0, again.S.V.(map[string]any)["a"].([]any)[0])
+
+	before := recstore.Dump(s)
+	_, err = s.Push(`{"data": {"type": "sneaky", "id": "1", "attributes": {"s": "hidden"}}}`)
+	require.ErrorIs(t, err, recstore.ErrInvalidAttribute)
+	requireUnchanged(t, s, before)
 }

@@ -47,7 +47,10 @@ type ModelOptions struct {
 // and netip's Addr, AddrPort and Prefix are copied as values: the pointers
 // they hide are never written. Register refuses a type whose unexported
 // fields hold pointers, slices, maps, interfaces, funcs or channels and
-// that has no Clone method, because a copy would share them.
+// that has no Clone method, because a copy would share them; and, as
+// Register cannot see them, a value a type's own UnmarshalJSON stores in
+// an interface field must follow the same rules, or the push fails with an
+// *AttributeError.
 //
 // T is a struct whose fields carry google/jsonapi struct tags:
 //

@@ -290,6 +290,9 @@ func newAttrField(f reflect.StructField, opts []string) (attrField, error) {
 	if holds, rat := bigKinds(f.Type); holds {
 		dec = guardBig(dec, rat)
 	}
+	if unmarshalsAny(f.Type) {
+		dec = guardShared(dec, f.Type)
+	}
 	a.decode = dec
 	a.coerce, a.nullable = coercionOf(f.Type)
 	a.set = setterFor(f.Type)

@@ -1,5 +1,9 @@
 package recstore
 
+// This file holds the guards some attribute types get on top of their
+// decoder: math/big numbers kept to a linear cost, and values a type's own
+// UnmarshalJSON puts into interface fields kept copyable.
+
 import (
 	"encoding"
 	"encoding/json"
@@ -147,7 +151,6 @@ func checkBigNumber(tok []byte, rat bool) error {
 	}
 	return nil
 }
-
 
 // guardShared wraps dec, the decoder of a type whose own UnmarshalJSON can
 // put any Go value into an interface field, so that a value the Store could

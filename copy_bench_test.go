@@ -1,7 +1,6 @@
 package recstore_test
 
 import (
-	"bytes"
 	"math/big"
 	"os"
 	"runtime"
@@ -57,31 +56,13 @@ type (
 // repeated (comma-separated, in an array) to fill MaxDocumentBytes; with
 // keyed, v is an object whose members are elem under distinct keys.
 func emptyObjectsDoc(elem string, keyed bool) []byte {
-	var b bytes.Buffer
-	b.WriteString(`{"data":{"type":"eo","id":"1","attributes":{"v":`)
-	open, end := "[", "]}}}"
+	head, tail := `{"data":{"type":"eo","id":"1","attributes":{"v":[`, `]}}}`
+	item := func(int) string { return elem }
 	if keyed {
-		open = "{"
-		end = "}}}}"
+		head, tail = `{"data":{"type":"eo","id":"1","attributes":{"v":{`, `}}}}`
+		item = func(i int) string { return `"` + strconv.Itoa(i) + `":` + elem }
 	}
-	b.WriteString(open)
-	for i := 0; ; i++ {
-		var item string
-		if keyed {
-			item = `"` + strconv.Itoa(i) + `":` + elem
-		} else {
-			item = elem
-		}
-		if b.Len()+len(item)+1+len(end) > recstore.DefaultMaxDocumentBytes {
-			break
-		}
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(item)
-	}
-	b.WriteString(end)
-	return b.Bytes()
+	return []byte(memDoc(recstore.DefaultMaxDocumentBytes, head, tail, item))
 }
 
 // BenchmarkEmptyObjects measures, per byte of a 16 MiB document of empty

@@ -174,7 +174,7 @@ func (c *commit) rel(d *draft, ri int) *relState {
 }
 
 // relNow returns d's relationship state ri for reading.
-func relNow(d *draft, ri int) relState { return d.v.rel(ri) }
+func relNow(d *draft, ri int) relState { return *d.v.rel(ri) }
 
 // manyOf returns the editable list of d's to-many relationship ri.
 func (c *commit) manyOf(d *draft, ri int) *manyDraft {

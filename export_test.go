@@ -37,7 +37,7 @@ func Dump(s *Store) string {
 				fmt.Fprintf(&b, "  %s: %+v", id, reflect.NewAt(t.goType, v.val).Elem().Interface())
 			}
 			for i, r := range t.rels {
-				st := v.rel(i)
+				st := *v.rel(i)
 				fmt.Fprintf(&b, " %s(known=%v one=%v many=%v)", r.name, st.known, st.one, st.many)
 			}
 			b.WriteString("\n")
@@ -73,7 +73,7 @@ func CheckInverses(s *Store) error {
 					if r.inverse == "" {
 						continue
 					}
-					st := v.rel(ri)
+					st := *v.rel(ri)
 					members := st.many
 					if !r.many && !st.one.IsZero() {
 						members = []Key{st.one}
@@ -95,7 +95,7 @@ func CheckInverses(s *Store) error {
 							err = fmt.Errorf("%s:%s.%s names %v, which has no inverse state", name, e.id, r.name, m)
 							return false
 						}
-						back := be.cur.Load().rel(ii)
+						back := *be.cur.Load().rel(ii)
 						self := Key{name, e.id}
 						if back.one != self && !slices.Contains(back.many, self) {
 							err = fmt.Errorf("%s:%s.%s names %v, which does not name it back in %s", name, e.id, r.name, m, r.inverse)
@@ -142,7 +142,7 @@ func RelState(s *Store, k Key, name string) (known bool, keys []Key, slots int) 
 		return false, nil, 0
 	}
 	v := e.cur.Load()
-	st := v.rel(t.relIdx[name])
+	st := *v.rel(t.relIdx[name])
 	keys = st.many
 	if !st.one.IsZero() {
 		keys = []Key{st.one}

@@ -97,7 +97,7 @@ func (s *Store) Snapshot(k Key) (*Snapshot, bool) {
 		t.read(v, p, false)
 		states = states[:0]
 		for i := range t.rels {
-			st := v.rel(i)
+			st := *v.rel(i)
 			st.many = slices.Clone(st.many)
 			states = append(states, st)
 		}

@@ -245,19 +245,38 @@ type version struct {
 	rels []relState
 }
 
-// rel returns the state of relationship ri.
-func (v *version) rel(ri int) relState {
+// rel returns the state of relationship ri, for reading only: it points
+// into v, or to noRel.
+func (v *version) rel(ri int) *relState {
+	if v != nil && ri < len(v.rels) && v.rels[ri].tag == int32(ri)+1 {
+		return &v.rels[ri] // inlined: the common case costs no call
+	}
+	return v.relSearch(ri)
+}
+
+// noRel is the state of a relationship no push has set. Nothing writes it.
+var noRel relState
+
+// relSearch is rel for a record that has not set every relationship.
+func (v *version) relSearch(ri int) *relState {
 	if v == nil {
-		return relState{}
+		return &noRel
 	}
-	tag := int32(ri) + 1
-	if ri < len(v.rels) && v.rels[ri].tag == tag {
-		return v.rels[ri]
+	// Tags are distinct, sorted and at least index + 1, so relationship
+	// ri is before index ri.
+	rels, tag := v.rels[:min(ri, len(v.rels))], int32(ri)+1
+	lo, hi := 0, len(rels)
+	for lo < hi {
+		if m := int(uint(lo+hi) >> 1); rels[m].tag < tag {
+			lo = m + 1
+		} else {
+			hi = m
+		}
 	}
-	if i, ok := slices.BinarySearchFunc(v.rels, tag, func(st relState, tag int32) int { return int(st.tag - tag) }); ok {
-		return v.rels[i]
+	if lo < len(rels) && rels[lo].tag == tag {
+		return &rels[lo]
 	}
-	return relState{}
+	return &noRel
 }
 
 // relState is the state of one relationship of one record.
@@ -498,7 +517,7 @@ func (s *Store) Related(k Key, name string) (Related, bool) {
 		if found = v != nil; !found {
 			return
 		}
-		st := v.rel(ri)
+		st := *v.rel(ri)
 		out = Related{Name: name, Many: t.rels[ri].many, Known: st.known}
 		if out.Many {
 			out.Keys = slices.Clone(st.many)

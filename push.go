@@ -444,7 +444,7 @@ func (p *parser) repeated(key []byte) error {
 // skipOther checks that key, the name key just read and one the caller
 // does not track, is new to its object, and skips its value.
 func (p *parser) skipOther(key []byte) error {
-	if err := p.sc.unique(p.keyRaw, p.keyEsc, 0); err != nil {
+	if err := p.sc.unique(p.keyRaw, p.keyEsc); err != nil {
 		p.inRaw(key)
 		return p.fail(err)
 	}

@@ -2,6 +2,7 @@ package recstore
 
 import (
 	"errors"
+	"math"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -85,7 +86,7 @@ func (s *scanner) table() *openObj {
 // already was one.
 func (s *scanner) addName(raw []byte) bool {
 	o := s.table()
-	if o.seen == nil {
+	if o.seen == nil && cap(s.buf) <= math.MaxInt32 { // offsets fit nameRef
 		prev := s.names[o.start:]
 		n := int32(len(raw))
 		for _, r := range prev {
@@ -197,20 +198,19 @@ func (s *scanner) openArray() error {
 // name the object already has is an error wrapping ErrDuplicateMember,
 // returned with the key so that the caller can point at it.
 func (s *scanner) member(first bool) (key []byte, esc, ok bool, err error) {
-	at := s.pos
 	key, esc, ok, err = s.memberUnchecked(first)
 	if !ok || err != nil {
 		return key, esc, ok, err
 	}
-	if err := s.unique(key, esc, at); err != nil {
+	if err := s.unique(key, esc); err != nil {
 		return key, esc, false, err
 	}
 	return key, esc, true, nil
 }
 
-// unique records the name key, read by memberUnchecked at or after at, in
-// the innermost object's name table, or fails if the object has it.
-func (s *scanner) unique(key []byte, esc bool, at int) error {
+// unique records the name key, as memberUnchecked read it, in the
+// innermost object's name table, or fails if the object has it.
+func (s *scanner) unique(key []byte, esc bool) error {
 	if !esc {
 		if s.addName(key) {
 			return nil

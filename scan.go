@@ -29,6 +29,8 @@ type scanner struct {
 	// start from its parent's tables (see sub) to reuse their storage.
 	names []nameRef
 	objs  []openObj
+	// lax turns the check off, for walks over a document already read.
+	lax bool
 }
 
 // nameRef is a member name without escapes, as its place in scanner.buf.
@@ -199,7 +201,7 @@ func (s *scanner) openArray() error {
 // returned with the key so that the caller can point at it.
 func (s *scanner) member(first bool) (key []byte, esc, ok bool, err error) {
 	key, esc, ok, err = s.memberUnchecked(first)
-	if !ok || err != nil {
+	if !ok || err != nil || s.lax {
 		return key, esc, ok, err
 	}
 	if err := s.unique(key, esc); err != nil {
@@ -559,80 +561,85 @@ func kindName(c byte) string {
 	return "number"
 }
 
-// pointerAt returns the JSON pointer, relative to the value buf holds, of
-// the member whose name starts at byte off (the name's opening quote), or
-// "" if no member name starts there. It walks buf again, as only a failed
-// document needs the pointer.
-func pointerAt(buf []byte, off int) string {
-	s := scanner{buf: buf, maxDepth: MaxDepthCeiling}
+// pathAt returns the path from the root of buf, a JSON text, to the value
+// starting at offset off, or false if no value starts there. It walks buf
+// again, as only a failed push needs the path, and checks no names: buf
+// may repeat one (that may be why the push failed), and may end right
+// after the member it looks for.
+func pathAt(buf []byte, off int) ([]seg, bool) {
+	sc := scanner{buf: buf, maxDepth: math.MaxInt, lax: true}
 	var path []seg
-	var walk func() bool
-	walk = func() bool {
-		switch s.next() {
-		case '{':
-			s.pos++
-			s.depth++
-			for first := true; ; first = false {
-				c := s.next()
-				if c == '}' {
-					s.pos++
-					return false
-				}
-				if !first {
-					if c != ',' {
-						return false
-					}
-					s.pos++
-					c = s.next()
-				}
-				if c != '"' {
-					return false
-				}
-				at := s.pos
-				key, esc, err := s.str()
-				if err != nil {
-					return false
-				}
-				name := string(key)
-				if esc {
-					if name, err = s.unquote(key); err != nil {
-						return false
-					}
-				}
-				path = append(path, seg{name: name, idx: -1})
-				if at == off {
-					return true
-				}
-				if s.next() != ':' {
-					return false
-				}
-				s.pos++
-				if walk() {
-					return true
-				}
-				path = path[:len(path)-1]
+	for {
+		c := sc.next()
+		switch {
+		case sc.pos == off:
+			return path, true
+		case sc.pos > off:
+			return nil, false
+		case c == '{':
+			if sc.openObject() != nil {
+				return nil, false
 			}
-		case '[':
-			s.pos++
-			s.depth++
+			for first := true; ; first = false {
+				key, esc, ok, err := sc.memberUnchecked(first)
+				if err != nil || !ok {
+					return nil, false
+				}
+				sc.next()
+				probe := sc
+				_, err = probe.skip()
+				// Go in where the value holds off, or where it is cut off
+				// (the document may end inside it, right after off).
+				if sc.pos == off || err != nil || probe.pos > off {
+					name := string(key)
+					if esc {
+						if name, err = sc.unquote(key); err != nil {
+							return nil, false
+						}
+					}
+					path = append(path, seg{name: name, idx: -1})
+					break
+				}
+				sc = probe
+			}
+		case c == '[':
+			if sc.openArray() != nil {
+				return nil, false
+			}
 			for i := 0; ; i++ {
-				more, err := s.element(i == 0)
+				more, err := sc.element(i == 0)
 				if err != nil || !more {
-					return false
+					return nil, false
 				}
-				path = append(path, seg{idx: i})
-				if walk() {
-					return true
+				sc.next()
+				probe := sc
+				if _, err := probe.skip(); err != nil || probe.pos > off {
+					path = append(path, seg{idx: i})
+					break
 				}
-				path = path[:len(path)-1]
+				sc = probe
 			}
 		default:
-			_, err := s.skip()
-			_ = err
-			return false
+			return nil, false
 		}
 	}
-	if s.depth > MaxDepthCeiling || !walk() {
+}
+
+// pointerAt returns the JSON pointer, relative to the value buf holds, of
+// the member whose name starts at byte off (the name's opening quote), or
+// "" if no member name starts there.
+func pointerAt(buf []byte, off int) string {
+	s := scanner{buf: buf, pos: off}
+	if s.next() != '"' {
+		return ""
+	}
+	if _, _, err := s.str(); err != nil || s.next() != ':' {
+		return ""
+	}
+	s.pos++
+	s.next()
+	path, ok := pathAt(buf, s.pos)
+	if !ok {
 		return ""
 	}
 	return renderPointer(path)

@@ -161,13 +161,9 @@ func (c *commit) rel(d *draft, ri int) *relState {
 		d.v.rels = rels
 		d.ownRels = true
 	}
-	tag := int32(ri) + 1
-	if ri < len(rels) && rels[ri].tag == tag {
-		return &rels[ri]
-	}
-	i, found := slices.BinarySearchFunc(rels, tag, func(st relState, tag int32) int { return int(st.tag - tag) })
+	i, found := relIndex(rels, ri)
 	if !found {
-		rels = slices.Insert(rels, i, relState{tag: tag})
+		rels = slices.Insert(rels, i, relState{tag: int32(ri) + 1})
 		d.v.rels = rels
 	}
 	return &rels[i]

@@ -523,7 +523,7 @@ func (p *parser) resource(incl bool, idx int) (staged, error) {
 	var idRaw []byte
 	idEsc, haveID := false, false
 	relStart := p.rels.len()
-	var seen uint8 // the resource members read so far, by memberBit
+	haveAttrs, haveRels := false, false // (a second "type" finds st.t set)
 	for first := true; ; first = false {
 		key, err := p.key(first)
 		if err != nil {
@@ -532,14 +532,11 @@ func (p *parser) resource(incl bool, idx int) (staged, error) {
 		if key == nil {
 			break
 		}
-		if bit := memberBit(key); bit != 0 {
-			if seen&bit != 0 {
-				return st, p.repeated(key)
-			}
-			seen |= bit
-		}
 		switch string(key) {
 		case "type":
+			if st.t != nil {
+				return st, p.repeated(key)
+			}
 			p.in("type")
 			t, err := p.typeMember()
 			if err != nil {
@@ -552,6 +549,9 @@ func (p *parser) resource(incl bool, idx int) (staged, error) {
 			st.t = t
 			st.v = t.newVersion()
 		case "id":
+			if haveID {
+				return st, p.repeated(key)
+			}
 			p.in("id")
 			if idRaw, idEsc, err = p.idMember(); err != nil {
 				return st, err
@@ -559,6 +559,14 @@ func (p *parser) resource(incl bool, idx int) (staged, error) {
 			p.out()
 			haveID = true
 		case "attributes", "relationships":
+			have := &haveAttrs
+			if key[0] == 'r' {
+				have = &haveRels
+			}
+			if *have {
+				return st, p.repeated(key)
+			}
+			*have = true
 			if st.t == nil {
 				d := &deferred{s.pos, s.depth}
 				if key[0] == 'a' {
@@ -616,22 +624,6 @@ func (p *parser) resource(incl bool, idx int) (staged, error) {
 	}
 	st.relLo, st.relHi = int32(relStart), int32(p.rels.len())
 	return st, nil
-}
-
-// memberBit gives each resource member the parser reads a bit, so that
-// resource can tell a repeat; other names get 0.
-func memberBit(key []byte) uint8 {
-	switch string(key) {
-	case "type":
-		return 1
-	case "id":
-		return 2
-	case "attributes":
-		return 4
-	case "relationships":
-		return 8
-	}
-	return 0
 }
 
 // typeMember reads a "type" value and finds its model.
@@ -828,11 +820,8 @@ func (p *parser) attributes(st *staged) error {
 func (p *parser) attrError(st *staged, a *attrField, start int, cause error) error {
 	var se *SyntaxError
 	var le *LimitError
-	if duplicateAt(cause) >= 0 {
-		return p.failIn(cause, start)
-	}
 	if errors.As(cause, &se) || errors.As(cause, &le) {
-		return p.fail(cause)
+		return p.failIn(cause, start) // a repeated name in the value is a SyntaxError
 	}
 	s := &p.sc
 	s.pos = start

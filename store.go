@@ -262,10 +262,21 @@ func (v *version) relSearch(ri int) *relState {
 	if v == nil {
 		return &noRel
 	}
-	// Tags are distinct, sorted and at least index + 1, so relationship
-	// ri is before index ri.
-	rels, tag := v.rels[:min(ri, len(v.rels))], int32(ri)+1
-	lo, hi := 0, len(rels)
+	if i, ok := relIndex(v.rels, ri); ok {
+		return &v.rels[i]
+	}
+	return &noRel
+}
+
+// relIndex finds relationship ri in rels, or where it would go. Tags are
+// distinct, sorted and at least index + 1, so it is at index ri or
+// before it.
+func relIndex(rels []relState, ri int) (int, bool) {
+	tag := int32(ri) + 1
+	if ri < len(rels) && rels[ri].tag == tag {
+		return ri, true
+	}
+	lo, hi := 0, min(ri, len(rels))
 	for lo < hi {
 		if m := int(uint(lo+hi) >> 1); rels[m].tag < tag {
 			lo = m + 1
@@ -273,10 +284,7 @@ func (v *version) relSearch(ri int) *relState {
 			hi = m
 		}
 	}
-	if lo < len(rels) && rels[lo].tag == tag {
-		return &rels[lo]
-	}
-	return &noRel
+	return lo, lo < len(rels) && rels[lo].tag == tag
 }
 
 // relState is the state of one relationship of one record.

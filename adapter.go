@@ -23,6 +23,13 @@ type Request struct {
 	// Body is the record as its serializer wrote it, for CreateRecord and
 	// UpdateRecord.
 	Body []byte
+	// Link is a URL the backend sent in a links object, as it was sent
+	// (absolute, host-relative or relative), for LinkFinder.FindLink.
+	Link string
+	// Relationship names the relationship of the record Type/ID whose
+	// related link Link is. It is "" when Link is a collection's
+	// pagination link; Type is then the collection's type.
+	Relationship string
 }
 
 // An Adapter loads records the Store lacks, from a backend: usually over
@@ -82,6 +89,17 @@ type Querier interface {
 // req.Type, for [Store.QueryRecord].
 type RecordQuerier interface {
 	QueryRecord(ctx context.Context, req *Request) ([]byte, error)
+}
+
+// A LinkFinder is an Adapter that can load a document through a link the
+// backend sent: a relationship's related link (req.Type and req.ID name
+// the record that holds it, req.Relationship the relationship) or a
+// collection's pagination link (req.Type names the collection's type and
+// req.Query holds the query that made it). req.Link is the link as sent;
+// resolving a relative one is the adapter's business, as HTTPAdapter
+// resolves it against the URL it built for the record or collection.
+type LinkFinder interface {
+	FindLink(ctx context.Context, req *Request) ([]byte, error)
 }
 
 // A Creator is an Adapter that can create a record from req.Body and

@@ -637,3 +637,120 @@ func transportError(ctx context.Context, err error) error {
 	}
 	return fmt.Errorf("%w: %w", ErrAborted, err)
 }
+
+// ErrCrossOriginLink matches a link the backend sent (a related or
+// pagination link) that leads to another origin than Host's, which
+// HTTPAdapter.RedirectOrigins does not list. Nothing is sent there.
+var ErrCrossOriginLink = errors.New("recstore: link to another origin refused")
+
+var (
+	_ LinkFinder = (*HTTPAdapter)(nil)
+	_ LinkFinder = (*RESTAdapter)(nil)
+)
+
+// FindLink gets req.Link, a URL the backend sent in a links object,
+// resolved as Ember Data resolves link URLs:
+//
+//   - "https://…" and "http://…" are used as they are, and "//…" with
+//     Host's scheme;
+//   - "/albums/1/tracks" is appended to Host (without Namespace);
+//   - a relative related link (req.Relationship set), such as "tracks",
+//     follows the record's URL as FindRecord builds it for
+//     req.Type/req.ID: /api/albums/1/tracks;
+//   - a relative pagination link (req.Relationship "") is resolved, as
+//     RFC 3986 says, against the URL Query sent for req.Type and
+//     req.Query: "?page[number]=2" and "albums?page[number]=2" both give
+//     /api/albums?page[number]=2.
+//
+// The GET goes out as the adapter's other requests do: Header, Prepare,
+// MaxResponseBytes, the redirect rules and the same *HTTPError.
+//
+// A link is the backend's word, so it cannot carry the app's credentials
+// away: one that leads to another origin (scheme, host, port) than
+// Host's fails with an *HTTPError matching ErrCrossOriginLink before
+// anything is sent, unless RedirectOrigins lists that origin. Even then
+// it is sent as a redirect there would be: with Accept only, without
+// Header, without calling Prepare, and without the Client's Jar. A link
+// that is empty, unparsable or not http(s) fails with ErrBadResponse.
+func (a *HTTPAdapter) FindLink(ctx context.Context, req *Request) ([]byte, error) {
+	u, err := a.linkURL(req)
+	if err != nil {
+		shown := req.Link
+		if u != nil {
+			shown = u.String()
+		}
+		return nil, &HTTPError{Method: http.MethodGet, URL: shown, Err: err}
+	}
+	home, _ := url.Parse(a.Host)
+	if home == nil || origin(u) != origin(home) {
+		if !a.redirectAllowed(origin(u)) {
+			return nil, &HTTPError{Method: http.MethodGet, URL: u.String(),
+				Err: fmt.Errorf("%w: %s", ErrCrossOriginLink, origin(u))}
+		}
+		// Another origin the app trusts with its data, not its
+		// credentials: none of what says who the app is goes there.
+		b := *a
+		b.Header, b.Prepare = nil, nil
+		c := http.Client{}
+		if a.Client != nil {
+			c = *a.Client
+		}
+		c.Jar = nil
+		b.Client = &c
+		return b.do(ctx, http.MethodGet, u.String(), nil)
+	}
+	return a.do(ctx, http.MethodGet, u.String(), nil)
+}
+
+// FindLink gets req.Link as HTTPAdapter's does, relative links resolved
+// against REST URLs.
+func (a *RESTAdapter) FindLink(ctx context.Context, req *Request) ([]byte, error) {
+	return a.flavoured().FindLink(ctx, req)
+}
+
+// linkURL resolves req.Link as FindLink describes. On an error it returns
+// the URL it got to, if any, for the error to name.
+func (a *HTTPAdapter) linkURL(req *Request) (*url.URL, error) {
+	link := req.Link
+	if strings.TrimSpace(link) == "" {
+		return nil, fmt.Errorf("%w: empty link", ErrBadResponse)
+	}
+	ref, err := url.Parse(link)
+	if err != nil {
+		return nil, fmt.Errorf("%w: link: %w", ErrBadResponse, err)
+	}
+	host := strings.TrimRight(a.Host, "/")
+	var u *url.URL
+	switch {
+	case ref.Scheme != "":
+		u = ref
+	case strings.HasPrefix(link, "//"):
+		base, err := url.Parse(host)
+		if err != nil {
+			return nil, fmt.Errorf("%w: Host: %w", ErrBadResponse, err)
+		}
+		u = base.ResolveReference(ref)
+	case strings.HasPrefix(link, "/"):
+		// Host and the path, as Ember joins them: Host's own path, if it
+		// has one, stays.
+		u, err = url.Parse(host + link)
+	case req.Relationship != "":
+		if req.ID == "" {
+			return nil, fmt.Errorf("%w: a relative related link needs the record's id", ErrNotFound)
+		}
+		u, err = url.Parse(a.url(req.Type, req.ID, nil) + "/" + link)
+	default:
+		var base *url.URL
+		base, err = url.Parse(a.url(req.Type, "", a.includeQuery(req.Include, req.Query)))
+		if err == nil {
+			u = base.ResolveReference(ref)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: link: %w", ErrBadResponse, err)
+	}
+	if s := strings.ToLower(u.Scheme); s != "http" && s != "https" || u.Host == "" {
+		return u, fmt.Errorf("%w: link %q is not an http(s) URL", ErrBadResponse, shortText(link, maxErrText))
+	}
+	return u, nil
+}

@@ -22,7 +22,9 @@ import (
 
 // MemoryAdapter is a recstore Adapter over JSON:API resource objects held
 // in memory: a fake backend for tests. It implements every Adapter
-// capability, counts calls, and can be slowed down or made to fail. Load
+// capability, LinkFinder included, counts calls, and can be slowed down
+// or made to fail. Its documents carry relationship links, and its
+// collections pagination links, which FindLink and NewServer answer. Load
 // fills it from fixtures. Its zero value is an empty backend ready to use,
 // and it is safe for concurrent use; set Delay and Fail before use.
 //
@@ -38,6 +40,11 @@ type MemoryAdapter struct {
 	// name ("FindRecord", "FindMany", ...) and the request; an error it
 	// returns is the call's.
 	Fail func(op string, req *recstore.Request) error
+	// PageSize, if > 0, pages FindAll and Query answers that ask for no
+	// page: they hold the first PageSize records and pagination links, as
+	// from a backend that always paginates. Requests that ask for pages
+	// get them whatever PageSize says (see FindAll).
+	PageSize int
 
 	mu      sync.Mutex
 	records map[string]map[string]json.RawMessage // model type → id → resource object
@@ -133,7 +140,9 @@ func (m *MemoryAdapter) put(typ, id string, r json.RawMessage) {
 	if _, ok := m.records[typ][id]; !ok {
 		m.order[typ] = append(m.order[typ], id)
 	}
-	m.records[typ][id] = slices.Clone(r)
+	// Served documents carry the relationship links the test server
+	// answers (see FindLink).
+	m.records[typ][id] = slices.Clone(withRelationshipLinks(typ, id, r))
 	if n, err := strconv.Atoi(id); err == nil && n > m.lastID {
 		m.lastID = n
 	}
@@ -257,11 +266,16 @@ func (m *MemoryAdapter) withIncluded(data string, rs []json.RawMessage, include 
 }
 
 // FindAll returns every record of req.Type, in the order they were loaded.
+// A req.Query asking for a page (page[number] and page[size], numbers
+// from 1, or page[offset] and page[limit]) gets that page, with links
+// first, prev, next and last (null where there is none; each keeps
+// req.Query's other parameters) and meta {"total": n}; so does every
+// request when PageSize is set. Other parameters are ignored.
 func (m *MemoryAdapter) FindAll(ctx context.Context, req *recstore.Request) ([]byte, error) {
 	if err := m.begin(ctx, "FindAll", req); err != nil {
 		return nil, err
 	}
-	return m.matching(req.Type, nil), nil
+	return m.collection(req.Type, pageParams(req.Query))
 }
 
 // FindMany returns the records of req.IDs it holds, in the order asked.
@@ -282,12 +296,12 @@ func (m *MemoryAdapter) FindMany(ctx context.Context, req *recstore.Request) ([]
 
 // Query returns the records of req.Type whose attributes match every
 // filter[member]=value parameter of req.Query (compared as text), in load
-// order. Other parameters are ignored.
+// order, paged as FindAll pages. Other parameters are ignored.
 func (m *MemoryAdapter) Query(ctx context.Context, req *recstore.Request) ([]byte, error) {
 	if err := m.begin(ctx, "Query", req); err != nil {
 		return nil, err
 	}
-	return m.matching(req.Type, req.Query), nil
+	return m.collection(req.Type, req.Query)
 }
 
 // QueryRecord returns the first record Query would, or {"data": null}.
@@ -304,6 +318,12 @@ func (m *MemoryAdapter) QueryRecord(ctx context.Context, req *recstore.Request) 
 }
 
 func (m *MemoryAdapter) matching(typ string, query map[string][]string) []byte {
+	return document(list(m.matched(typ, query)))
+}
+
+// matched lists the records of typ that match query's filters, in load
+// order.
+func (m *MemoryAdapter) matched(typ string, query map[string][]string) []json.RawMessage {
 	filters := map[string]string{}
 	for k, v := range query {
 		if member, ok := strings.CutPrefix(k, "filter["); ok && strings.HasSuffix(member, "]") && len(v) > 0 {
@@ -320,7 +340,7 @@ func (m *MemoryAdapter) matching(typ string, query map[string][]string) []byte {
 			out = append(out, r)
 		}
 	}
-	return document(list(out))
+	return out
 }
 
 func matches(r json.RawMessage, filters map[string]string) bool {

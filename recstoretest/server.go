@@ -19,10 +19,15 @@ import (
 //
 //	GET /albums/1, GET /albums, GET /albums?filter[id]=1,2,
 //	GET /albums?filter[title]=x, POST /albums, PATCH /albums/1, DELETE /albums/1
+//	GET /albums?page[number]=2&page[size]=10, GET /albums?page[offset]=10&page[limit]=10
+//	GET /albums/1/tracks, GET /albums/1/relationships/tracks
 //
-// Paths name types in plural or singular. A missing record is a 404 with a
-// JSON:API error object; a failure m's Fail injects is a 500. The caller
-// must Close the server.
+// Paths name types in plural or singular. Resources carry relationship
+// links (related and self) that the server answers, and collections are
+// paged on request with pagination links: see MemoryAdapter.FindAll and
+// MemoryAdapter.FindLink. A missing record is a 404 with a JSON:API error
+// object, a bad page parameter a 400; a failure m's Fail injects is a
+// 500. The caller must Close the server.
 func NewServer(m *MemoryAdapter) *httptest.Server {
 	mux := http.NewServeMux()
 	handle := func(pattern string, h func(ctx context.Context, r *http.Request, req *recstore.Request) ([]byte, int, error)) {
@@ -40,6 +45,8 @@ func NewServer(m *MemoryAdapter) *httptest.Server {
 			switch {
 			case errors.Is(err, recstore.ErrNotFound):
 				writeError(w, http.StatusNotFound, err)
+			case errors.Is(err, recstore.ErrInvalid):
+				writeError(w, http.StatusBadRequest, err)
 			case err != nil:
 				writeError(w, http.StatusInternalServerError, err)
 			case out == nil:
@@ -64,6 +71,10 @@ func NewServer(m *MemoryAdapter) *httptest.Server {
 			return ok(m.Query(ctx, req))
 		}
 		return ok(m.FindAll(ctx, req))
+	})
+	handle("GET /{type}/{id}/{rest...}", func(ctx context.Context, r *http.Request, req *recstore.Request) ([]byte, int, error) {
+		req.Link = r.URL.RequestURI()
+		return ok(m.FindLink(ctx, req))
 	})
 	handle("POST /{type}", func(ctx context.Context, r *http.Request, req *recstore.Request) ([]byte, int, error) {
 		b, err := m.CreateRecord(ctx, req)

@@ -628,6 +628,11 @@ func (s *Store) Close() error {
 // answer is pushed as an upsert: records the backend left out are not
 // removed. The keys are in the order the records were first loaded. Use
 // [Model.FindAll] for typed records.
+//
+// FindAll makes one AllFinder call and does not follow pagination links:
+// from a backend that pages its collections, it pushes the first page
+// only, and nothing says so (as in Ember Data). To load every page, use
+// [Store.QueryPages] with the backend's page parameters.
 func (s *Store) FindAll(ctx context.Context, typ string, opts *FindOptions) ([]Key, error) {
 	t := s.lookupType(typ)
 	if t == nil {
@@ -641,7 +646,8 @@ func (s *Store) FindAll(ctx context.Context, typ string, opts *FindOptions) ([]K
 	return keys, nil
 }
 
-// FindAll returns the model's records as [Store.FindAll] finds them.
+// FindAll returns the model's records as [Store.FindAll] finds them: of
+// a paginated collection, the first page only; see [Model.QueryPages].
 func (m *Model[T]) FindAll(ctx context.Context, opts *FindOptions) ([]T, error) {
 	var out []T
 	err := m.s.findAll(ctx, m.t, opts, func() {
@@ -786,11 +792,14 @@ func (s *Store) background(ctx context.Context, k Key, load func(context.Context
 
 // A QueryResult is the answer to a Query: the records in the order the
 // backend sent them, and the response's meta and links. It is not live:
-// records pushed later do not join it.
+// records pushed later do not join it. A paginated answer is one page:
+// [QueryResult.Next] loads the next, and QueryPages walks them all.
 type QueryResult[T any] struct {
 	Records []T
 	Meta    map[string]any
 	Links   map[string]any
+
+	pages *pager[T] // loads the next page; nil if the Store did not make r
 }
 
 // Query asks the type's Querier for the records matching query, pushes
@@ -805,6 +814,7 @@ func (m *Model[T]) Query(ctx context.Context, query url.Values) (*QueryResult[T]
 	if err != nil {
 		return nil, err
 	}
+	res.pages = newPager(m.s, m.t, query, m.values, res.Links)
 	return res, nil
 }
 
@@ -836,6 +846,7 @@ func (s *Store) Query(ctx context.Context, typ string, query url.Values) (*Query
 	if err != nil {
 		return nil, err
 	}
+	res.pages = newPager(s, t, query, slices.Clone[[]Key], res.Links)
 	return res, nil
 }
 

@@ -166,8 +166,11 @@ func (m *MemoryAdapter) collection(typ string, query url.Values) ([]byte, error)
 	if p.offset+p.size < total {
 		links["next"] = link(p.offset + p.size)
 	}
-	l, _ := json.Marshal(links)
-	return []byte(`{"data": ` + list(all[from:to]) + `, "links": ` + string(l) + `, "meta": {"total": ` + strconv.Itoa(total) + `}}`), nil
+	var l strings.Builder
+	enc := json.NewEncoder(&l)
+	enc.SetEscapeHTML(false) // keep "&" readable in the links
+	_ = enc.Encode(links)
+	return []byte(`{"data": ` + list(all[from:to]) + `, "links": ` + strings.TrimSpace(l.String()) + `, "meta": {"total": ` + strconv.Itoa(total) + `}}`), nil
 }
 
 // FindLink answers the links the test server's documents hold, so that

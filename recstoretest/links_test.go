@@ -168,6 +168,16 @@ func TestMemoryAdapter_RelationshipLinks(t *testing.T) {
 	b, err = m.FindRecord(context.Background(), &recstore.Request{Type: "album", ID: "2"})
 	require.NoError(t, err)
 	assert.Contains(t, string(b), `"links": {"related": "/albums/2/tracks"}`, "a fixture's own links stay as written")
+
+	// Created and updated records are answered as stored: with links.
+	b, err = m.CreateRecord(context.Background(), &recstore.Request{Type: "album",
+		Body: []byte(`{"data": {"type": "albums", "relationships": {"label": {"data": {"type": "labels", "id": "7"}}}}}`)})
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"related":"/albums/21/label"`, "ids go on from the highest numeric one, track 20")
+	b, err = m.UpdateRecord(context.Background(), &recstore.Request{Type: "album", ID: "3",
+		Body: []byte(`{"data": {"relationships": {"label": {"data": null}}}}`)})
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"related":"/albums/3/label"`)
 }
 
 func TestMemoryAdapter_FindLink(t *testing.T) {

@@ -388,7 +388,7 @@ func (m *MemoryAdapter) CreateRecord(ctx context.Context, req *recstore.Request)
 		return nil, err
 	}
 	m.put(modelType(req.Type), id, r)
-	return document(string(r)), nil
+	return document(string(m.records[modelType(req.Type)][id])), nil // as stored, with links
 }
 
 // UpdateRecord merges req.Body's attributes and relationships into the
@@ -426,7 +426,7 @@ func (m *MemoryAdapter) UpdateRecord(ctx context.Context, req *recstore.Request)
 	}
 	r, _ := json.Marshal(cur)
 	m.put(typ, req.ID, r)
-	return document(string(r)), nil
+	return document(string(m.records[typ][req.ID])), nil // as stored, with links
 }
 
 // DeleteRecord removes the record req.ID, or fails with ErrNotFound.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/recstore/recstore"
+	"github.com/recstore/recstore/recstoretest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -171,4 +172,37 @@ func TestHTTPAdapter_FindLinkFailures(t *testing.T) {
 	_, err := (&recstore.HTTPAdapter{Host: srv.URL}).FindLink(ctx, &recstore.Request{Type: "album", Link: "/albums?page=2"})
 	require.ErrorIs(t, err, recstore.ErrAborted)
 	require.ErrorIs(t, err, context.Canceled)
+}
+
+// Documents whose relationships carry links, as recstoretest's server
+// sends them with RelationshipLinks, push as before; their related links
+// are answered on loopback.
+func TestHTTPAdapter_FindLinkOnTestServer(t *testing.T) {
+	m := recstoretest.NewMemoryAdapter(`{"data": {"type": "albums", "id": "1", "attributes": {"title": "a"},
+		"relationships": {"label": {"data": {"type": "labels", "id": "7"}}, "tracks": {"data": [{"type": "tracks", "id": "3"}]}}},
+		"included": [{"type": "labels", "id": "7", "attributes": {"name": "Undertow"}},
+		{"type": "tracks", "id": "3", "attributes": {"title": "t"}, "relationships": {"album": {"data": {"type": "albums", "id": "1"}}}}]}`)
+	m.RelationshipLinks = true
+	srv := recstoretest.NewServer(m)
+	t.Cleanup(srv.Close)
+	a := &recstore.HTTPAdapter{Host: srv.URL}
+	s, albums := findStore(t, a, nil)
+	ctx := context.Background()
+
+	got, err := albums.Find(ctx, "1", &recstore.FindOptions{Include: []string{"label", "tracks"}, BackgroundReload: recstore.ReloadNever})
+	require.NoError(t, err)
+	require.NotNil(t, got.Label)
+	assert.Equal(t, "Undertow", got.Label.Name)
+	require.Len(t, got.Tracks, 1)
+
+	for _, tt := range []struct{ rel, link, want string }{
+		{"label", "/albums/1/label", `"labels", "id": "7"`},
+		{"tracks", "tracks", `"id":"3"`}, // re-encoded: it has relationships
+	} {
+		b, err := a.FindLink(ctx, &recstore.Request{Type: "album", ID: "1", Relationship: tt.rel, Link: tt.link})
+		require.NoError(t, err, "link %q", tt.link)
+		assert.Contains(t, string(b), tt.want)
+		_, err = s.PushPayload("", b)
+		require.NoError(t, err, "the related document pushes: %s", b)
+	}
 }

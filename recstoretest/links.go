@@ -25,6 +25,19 @@ func typePath(typ string) string {
 	return "/" + url.PathEscape(english.Plural(inflect.Dasherize(modelType(typ))))
 }
 
+// linked returns resource r as it is served: with RelationshipLinks,
+// through withRelationshipLinks.
+func (m *MemoryAdapter) linked(r json.RawMessage) json.RawMessage {
+	if !m.RelationshipLinks {
+		return r
+	}
+	typ, id, err := identify(r)
+	if err != nil {
+		return r
+	}
+	return withRelationshipLinks(typ, id, r)
+}
+
 // withRelationshipLinks gives each relationship of resource r that has no
 // links of its own the links the test server answers:
 // {"self": "/albums/1/relationships/tracks", "related": "/albums/1/tracks"}.
@@ -220,7 +233,7 @@ func (m *MemoryAdapter) FindLink(ctx context.Context, req *recstore.Request) ([]
 		if !ok {
 			return nil, notFound(typ, segs[1])
 		}
-		return document(string(r)), nil
+		return document(string(m.linked(r))), nil
 	case len(segs) == 3:
 		return m.related(typ, segs[1], segs[2], false)
 	case len(segs) == 4 && segs[2] == "relationships":
@@ -260,7 +273,7 @@ func (m *MemoryAdapter) related(typ, id, rel string, linkage bool) ([]byte, erro
 		for _, ident := range idents {
 			if t, i, err := identify(ident); err == nil {
 				if rr, ok := m.records[modelType(t)][i]; ok {
-					out = append(out, rr)
+					out = append(out, m.linked(rr))
 				}
 			}
 		}
@@ -268,7 +281,7 @@ func (m *MemoryAdapter) related(typ, id, rel string, linkage bool) ([]byte, erro
 	}
 	if t, i, err := identify(data); err == nil {
 		if rr, ok := m.records[modelType(t)][i]; ok {
-			return document(string(rr)), nil
+			return document(string(m.linked(rr))), nil
 		}
 	}
 	return document("null"), nil
@@ -297,7 +310,7 @@ func (m *MemoryAdapter) pointingAt(from, typ, id string) []json.RawMessage {
 			}
 			for _, ident := range idents {
 				if t, i, err := identify(ident); err == nil && modelType(t) == typ && i == id {
-					out = append(out, r)
+					out = append(out, m.linked(r))
 					break rels
 				}
 			}

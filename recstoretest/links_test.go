@@ -155,6 +155,11 @@ func TestMemoryAdapter_RelationshipLinks(t *testing.T) {
 	m := recstoretest.NewMemoryAdapter(linkFixtures)
 	b, err := m.FindRecord(context.Background(), &recstore.Request{Type: "album", ID: "1"})
 	require.NoError(t, err)
+	assert.NotContains(t, string(b), "links", "served as loaded unless asked")
+
+	m.RelationshipLinks = true
+	b, err = m.FindRecord(context.Background(), &recstore.Request{Type: "album", ID: "1"})
+	require.NoError(t, err)
 	var doc struct {
 		Data struct {
 			Relationships map[string]struct{ Links map[string]string }
@@ -226,21 +231,33 @@ func TestMemoryAdapter_FindLink(t *testing.T) {
 // The server answers the links its documents hold, through HTTPAdapter.
 func TestServer_Links(t *testing.T) {
 	m := recstoretest.NewMemoryAdapter(linkFixtures)
+	m.RelationshipLinks = true
 	srv := recstoretest.NewServer(m)
 	defer srv.Close()
 	a := &recstore.HTTPAdapter{Host: srv.URL}
 	ctx := context.Background()
 
-	b, err := a.FindLink(ctx, &recstore.Request{Type: "album", ID: "1", Relationship: "tracks", Link: "/albums/1/tracks"})
+	b, err := a.FindRecord(ctx, &recstore.Request{Type: "album", ID: "1"})
 	require.NoError(t, err)
-	assert.Equal(t, []string{"10", "11"}, read(t, b).ids(t))
+	var doc struct {
+		Data struct {
+			Relationships map[string]struct{ Links map[string]string }
+		}
+	}
+	require.NoError(t, json.Unmarshal(b, &doc))
+	related := doc.Data.Relationships["tracks"].Links["related"]
+	b, err = a.FindLink(ctx, &recstore.Request{Type: "album", ID: "1", Relationship: "tracks", Link: related})
+	require.NoError(t, err)
+	d := read(t, b)
+	assert.Equal(t, []string{"10", "11"}, d.ids(t))
+	assert.Contains(t, string(d.Data), `"related":"/tracks/10/album"`, "related records carry links too")
 	b, err = a.FindLink(ctx, &recstore.Request{Type: "album", ID: "1", Relationship: "label", Link: "label"})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"7"}, read(t, b).ids(t))
 
 	b, err = a.Query(ctx, &recstore.Request{Type: "album", Query: url.Values{"filter[title]": {"a"}, "page[size]": {"2"}}})
 	require.NoError(t, err)
-	d := read(t, b)
+	d = read(t, b)
 	assert.Equal(t, []string{"1", "3"}, d.ids(t))
 	require.NotNil(t, d.Links["next"])
 	b, err = a.FindLink(ctx, &recstore.Request{Type: "album", Link: *d.Links["next"]})

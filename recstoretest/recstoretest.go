@@ -23,8 +23,9 @@ import (
 // MemoryAdapter is a recstore Adapter over JSON:API resource objects held
 // in memory: a fake backend for tests. It implements every Adapter
 // capability, LinkFinder included, counts calls, and can be slowed down
-// or made to fail. Its documents carry relationship links, and its
-// collections pagination links, which FindLink and NewServer answer. Load
+// or made to fail. Its collections are paged on request, with
+// pagination links, and its relationships can carry links
+// (RelationshipLinks); FindLink and NewServer answer both. Load
 // fills it from fixtures. Its zero value is an empty backend ready to use,
 // and it is safe for concurrent use; set Delay and Fail before use.
 //
@@ -40,6 +41,13 @@ type MemoryAdapter struct {
 	// name ("FindRecord", "FindMany", ...) and the request; an error it
 	// returns is the call's.
 	Fail func(op string, req *recstore.Request) error
+	// RelationshipLinks, if set, gives every relationship in the
+	// documents served (through NewServer too) that has no links of its
+	// own the links FindLink and NewServer answer: related
+	// ("/albums/1/tracks") and self ("/albums/1/relationships/tracks").
+	// Off, relationships are served as loaded, and a Store that follows
+	// related links finds them only where the fixtures wrote them.
+	RelationshipLinks bool
 	// PageSize, if > 0, pages FindAll and Query answers that ask for no
 	// page: they hold the first PageSize records and pagination links, as
 	// from a backend that always paginates. Requests that ask for pages
@@ -140,9 +148,7 @@ func (m *MemoryAdapter) put(typ, id string, r json.RawMessage) {
 	if _, ok := m.records[typ][id]; !ok {
 		m.order[typ] = append(m.order[typ], id)
 	}
-	// Served documents carry the relationship links the test server
-	// answers (see FindLink).
-	m.records[typ][id] = slices.Clone(withRelationshipLinks(typ, id, r))
+	m.records[typ][id] = slices.Clone(r)
 	if n, err := strconv.Atoi(id); err == nil && n > m.lastID {
 		m.lastID = n
 	}
@@ -222,7 +228,7 @@ func (m *MemoryAdapter) FindRecord(ctx context.Context, req *recstore.Request) (
 	if !ok {
 		return nil, notFound(req.Type, req.ID)
 	}
-	return m.withIncluded(string(r), []json.RawMessage{r}, req.Include), nil
+	return m.withIncluded(string(m.linked(r)), []json.RawMessage{r}, req.Include), nil
 }
 
 // withIncluded makes {"data": data, "included": [...]} with the records
@@ -257,7 +263,7 @@ func (m *MemoryAdapter) withIncluded(data string, rs []json.RawMessage, include 
 				key := modelType(typ) + ":" + id
 				if rel, ok := m.records[modelType(typ)][id]; ok && !seen[key] {
 					seen[key] = true
-					incl = append(incl, rel)
+					incl = append(incl, m.linked(rel))
 				}
 			}
 		}
@@ -288,7 +294,7 @@ func (m *MemoryAdapter) FindMany(ctx context.Context, req *recstore.Request) ([]
 	var out []json.RawMessage
 	for _, id := range req.IDs {
 		if r, ok := m.records[modelType(req.Type)][id]; ok {
-			out = append(out, r)
+			out = append(out, m.linked(r))
 		}
 	}
 	return document(list(out)), nil
@@ -337,7 +343,7 @@ func (m *MemoryAdapter) matched(typ string, query map[string][]string) []json.Ra
 	for _, id := range m.order[typ] {
 		r, ok := m.records[typ][id]
 		if ok && matches(r, filters) {
-			out = append(out, r)
+			out = append(out, m.linked(r))
 		}
 	}
 	return out
@@ -388,7 +394,7 @@ func (m *MemoryAdapter) CreateRecord(ctx context.Context, req *recstore.Request)
 		return nil, err
 	}
 	m.put(modelType(req.Type), id, r)
-	return document(string(m.records[modelType(req.Type)][id])), nil // as stored, with links
+	return document(string(m.linked(r))), nil
 }
 
 // UpdateRecord merges req.Body's attributes and relationships into the
@@ -426,7 +432,7 @@ func (m *MemoryAdapter) UpdateRecord(ctx context.Context, req *recstore.Request)
 	}
 	r, _ := json.Marshal(cur)
 	m.put(typ, req.ID, r)
-	return document(string(m.records[typ][req.ID])), nil // as stored, with links
+	return document(string(m.linked(r))), nil
 }
 
 // DeleteRecord removes the record req.ID, or fails with ErrNotFound.

@@ -22,10 +22,11 @@ import (
 //	GET /albums?page[number]=2&page[size]=10, GET /albums?page[offset]=10&page[limit]=10
 //	GET /albums/1/tracks, GET /albums/1/relationships/tracks
 //
-// Paths name types in plural or singular. Resources carry relationship
-// links (related and self) that the server answers, and collections are
-// paged on request with pagination links: see MemoryAdapter.FindAll and
-// MemoryAdapter.FindLink. A missing record is a 404 with a JSON:API error
+// Paths name types in plural or singular. Collections are paged on
+// request, with pagination links, and with m.RelationshipLinks set
+// resources carry relationship links (related and self); the server
+// answers both, and links the fixtures wrote in those forms: see
+// MemoryAdapter.FindAll and MemoryAdapter.FindLink. A missing record is a 404 with a JSON:API error
 // object, a bad page parameter a 400; a failure m's Fail injects is a
 // 500. The caller must Close the server.
 func NewServer(m *MemoryAdapter) *httptest.Server {

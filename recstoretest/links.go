@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/url"
 	"slices"
 	"strconv"
@@ -94,8 +95,8 @@ func pageOf(q url.Values, defaultSize int) (p page, ok bool, err error) {
 			return def, nil
 		}
 		n, err := strconv.Atoi(s)
-		if err != nil || n < min {
-			return 0, fmt.Errorf("recstoretest: %s=%q: want an integer >= %d: %w", key, s, min, recstore.ErrInvalid)
+		if err != nil || n < min || n > maxPageParam {
+			return 0, fmt.Errorf("recstoretest: %s=%q: want an integer from %d to %d: %w", key, s, min, maxPageParam, recstore.ErrInvalid)
 		}
 		return n, nil
 	}
@@ -119,6 +120,9 @@ func pageOf(q url.Values, defaultSize int) (p page, ok bool, err error) {
 		if p.size, err = num("page[size]", defaultPage(defaultSize), 1); err != nil {
 			return p, false, err
 		}
+		if p.number-1 > maxPageParam/p.size {
+			return p, false, fmt.Errorf("recstoretest: page %d of size %d is out of range: %w", p.number, p.size, recstore.ErrInvalid)
+		}
 		p.offset = (p.number - 1) * p.size
 		return p, true, nil
 	case defaultSize > 0:
@@ -126,6 +130,10 @@ func pageOf(q url.Values, defaultSize int) (p page, ok bool, err error) {
 	}
 	return p, false, nil
 }
+
+// maxPageParam bounds page parameters and offsets, so that an offset plus
+// a size cannot overflow an int.
+const maxPageParam = math.MaxInt / 4
 
 // defaultPage is the page size when a request asks for pages without
 // saying how large.

@@ -145,7 +145,9 @@ func TestMemoryAdapter_Pages(t *testing.T) {
 	assert.Len(t, members, 1, "only data: %s", b)
 	assert.Len(t, read(t, b).ids(t), 5)
 
-	for _, q := range []url.Values{{"page[size]": {"0"}}, {"page[number]": {"x"}}, {"page[offset]": {"-1"}}} {
+	for _, q := range []url.Values{{"page[size]": {"0"}}, {"page[number]": {"x"}}, {"page[offset]": {"-1"}},
+		{"page[number]": {"9223372036854775807"}, "page[size]": {"2"}}, {"page[number]": {"4611686018427387903"}, "page[size]": {"1000"}},
+		{"page[offset]": {"9223372036854775807"}}, {"page[limit]": {"99999999999999999999"}}} {
 		_, err := m.Query(context.Background(), &recstore.Request{Type: "album", Query: q})
 		require.ErrorIs(t, err, recstore.ErrInvalid, "query %v", q)
 	}

@@ -342,3 +342,36 @@ func TestFindAll_PaginatedCollection(t *testing.T) {
 	}
 	assert.Equal(t, 5, n)
 }
+
+// One result may be walked from several goroutines at once: each walk is
+// its own, and none sees the others' pages as a loop.
+func TestQueryResult_NextConcurrent(t *testing.T) {
+	_, a := pagedServer(t, 7)
+	s, albums := findStore(t, a, nil)
+	first, err := albums.Query(context.Background(), url.Values{"page[size]": {"2"}})
+	require.NoError(t, err)
+	const walkers = 4
+	got := make([][]string, walkers)
+	var wg sync.WaitGroup
+	for i := range walkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for page, err := first.Next(context.Background()); page != nil || err != nil; page, err = page.Next(context.Background()) {
+				if err != nil {
+					got[i] = append(got[i], err.Error())
+					return
+				}
+				got[i] = append(got[i], albumIDs(page.Records)...)
+			}
+		}()
+	}
+	// Pushes and reads meanwhile.
+	_, err = s.Push(`{"data": {"type": "album", "id": "100", "attributes": {"title": "pushed"}}}`)
+	require.NoError(t, err)
+	wg.Wait()
+	for i := range walkers {
+		assert.Equal(t, []string{"3", "4", "5", "6", "7"}, got[i], "walker %d", i)
+	}
+	assert.Equal(t, 8, s.Len("album"))
+}

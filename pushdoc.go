@@ -71,9 +71,11 @@ func (p *parser) resourceValue(r *Resource, incl bool, idx int) (staged, error) 
 		return st, p.fail(errors.New("a resource must not be nil"))
 	}
 	if r.Type == "" {
+		p.in("type")
 		return st, p.fail(errors.New("the resource has no type"))
 	}
 	if r.ID == "" {
+		p.in("id")
 		return st, p.fail(errors.New("the resource has no id"))
 	}
 	p.in("type")
@@ -307,8 +309,13 @@ func (p *parser) linkageValue(r *relField, rel *Relationship) (stagedRel, error)
 }
 
 func (p *parser) identifierValue(r *relField, k Key) (Key, error) {
-	if k.Type == "" || k.ID == "" {
-		return Key{}, p.fail(errors.New("a resource identifier needs a type and an id"))
+	if k.Type == "" {
+		p.in("type")
+		return Key{}, p.fail(errors.New("the resource identifier has no type"))
+	}
+	if k.ID == "" {
+		p.in("id")
+		return Key{}, p.fail(errors.New("the resource identifier has no id"))
 	}
 	p.in("type")
 	t := p.tables[k.Type]

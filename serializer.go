@@ -1076,6 +1076,7 @@ func (n *normalizer) record(j *JSONSerializer, t *table, h *Hash) (*Resource, er
 	n.traced(r, keys, pk)
 	raw, ok := h.Raw(pk)
 	if !ok {
+		n.in(pk)
 		return nil, n.fail(fmt.Errorf("a %s hash has no %q member", t.name, pk))
 	}
 	n.in(pk)
@@ -1317,6 +1318,7 @@ func (n *normalizer) relatedKey(j *JSONSerializer, rf *relField, raw []byte) (Ke
 	if !embedded {
 		raw, ok := h.Raw("id")
 		if !ok {
+			n.in("id")
 			return Key{}, n.fail(errors.New(`a related object needs an "id"`))
 		}
 		n.in("id")

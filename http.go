@@ -33,7 +33,8 @@ var (
 	// by the connection (refused, reset, closed mid-body).
 	ErrAborted = errors.New("recstore: request aborted")
 	// ErrBadResponse matches a response the adapter cannot use: the wrong
-	// content type, or a body over the size limit.
+	// content type, or a body over the size limit. The Store also reports
+	// it for a Find or QueryRecord answer whose primary data is an array.
 	ErrBadResponse = errors.New("recstore: unusable response")
 	// ErrCrossOriginRedirect matches a request the backend redirected to
 	// another origin (scheme, host or port) that HTTPAdapter.RedirectOrigins

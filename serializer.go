@@ -1682,7 +1682,9 @@ func integral(f float64, bad func(error) error) (any, error) {
 
 // dateTransform reads a date as Ember Data's date transform does: a
 // string in ISO 8601 form (a "+HHMM" offset is accepted), or a number of
-// milliseconds since the Unix epoch.
+// milliseconds since the Unix epoch. A value of any other JSON type (an
+// object, an array, a boolean) is null, as Ember's transform makes it,
+// rather than failing the payload: a zero time.Time, a nil *time.Time.
 func (n *normalizer) dateTransform(raw json.RawMessage, bad func(error) error) (any, error) {
 	switch c := firstByte(raw); {
 	case c == '"':
@@ -1711,7 +1713,7 @@ func (n *normalizer) dateTransform(raw json.RawMessage, bad func(error) error) (
 		}
 		return time.UnixMilli(int64(ms)).UTC().Format(time.RFC3339Nano), nil
 	}
-	return nil, bad(errors.New("want a date string or milliseconds"))
+	return nil, nil
 }
 
 // maxDateLen bounds the dates dateTransform reads: the longest, with

@@ -817,7 +817,8 @@ func (m *Model[T]) Query(ctx context.Context, query url.Values) (*QueryResult[T]
 
 // QueryRecord asks the type's RecordQuerier for the one record matching
 // query, pushes the answer and returns the record. A response whose data
-// is null is an error wrapping ErrNotFound. One whose data is an array,
+// is null is an error wrapping ErrNoMatch, which matches ErrNotFound too:
+// test for ErrNoMatch to tell it from the Adapter's 404. One whose data is an array,
 // even of one record, is an error wrapping ErrBadResponse and pushes
 // nothing, as Ember Data asserts; with a RESTSerializer the first record
 // of the array is the answer and the others are sideloads, as in Ember
@@ -903,7 +904,7 @@ func (s *Store) query(ctx context.Context, t *table, op string, query url.Values
 			case doc.Many && !rest:
 				return fmt.Errorf("%w: a QueryRecord answer's primary data must be one resource or null, not an array", ErrBadResponse)
 			case len(doc.Data) == 0:
-				return fmt.Errorf("%w: the response has no data", ErrNotFound)
+				return ErrNoMatch // a success that found nothing, not a 404
 			case len(doc.Data) > 1:
 				return fmt.Errorf("%w: the response holds %d records, not one", ErrWrongRecord, len(doc.Data))
 			}

@@ -648,7 +648,7 @@ func (p *parser) typeMember() (*table, error) {
 	}
 	t := p.tables[string(raw)]
 	if t == nil {
-		return nil, p.fail(fmt.Errorf("%w %q", ErrUnknownType, raw))
+		return nil, p.fail(unknownType(string(raw), p.tables))
 	}
 	return t, nil
 }

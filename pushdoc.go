@@ -81,7 +81,7 @@ func (p *parser) resourceValue(r *Resource, incl bool, idx int) (staged, error) 
 	p.in("type")
 	t := p.tables[r.Type]
 	if t == nil {
-		return st, p.fail(fmt.Errorf("%w %q", ErrUnknownType, r.Type))
+		return st, p.fail(unknownType(r.Type, p.tables))
 	}
 	if p.only != nil && !incl && t != p.only {
 		return st, p.fail(fmt.Errorf("want type %q, got %q", p.only.name, t.name))
@@ -320,7 +320,7 @@ func (p *parser) identifierValue(r *relField, k Key) (Key, error) {
 	p.in("type")
 	t := p.tables[k.Type]
 	if t == nil {
-		return Key{}, p.fail(fmt.Errorf("%w %q", ErrUnknownType, k.Type))
+		return Key{}, p.fail(unknownType(k.Type, p.tables))
 	}
 	if !r.keyed && r.elem != t.goType {
 		want := r.elem.String()

@@ -818,11 +818,11 @@ func (m *Model[T]) Query(ctx context.Context, query url.Values) (*QueryResult[T]
 // QueryRecord asks the type's RecordQuerier for the one record matching
 // query, pushes the answer and returns the record. A response whose data
 // is null is an error wrapping ErrNoMatch, which matches ErrNotFound too:
-// test for ErrNoMatch to tell it from the Adapter's 404. One whose data is an array,
-// even of one record, is an error wrapping ErrBadResponse and pushes
-// nothing, as Ember Data asserts; with a RESTSerializer the first record
-// of the array is the answer and the others are sideloads, as in Ember
-// Data's RESTSerializer.
+// test for ErrNoMatch to tell it from the Adapter's 404. One whose data
+// is an array, even of one record, is an error wrapping ErrBadResponse
+// and pushes nothing, as Ember Data asserts; with a RESTSerializer the
+// first record of the array is the answer and the others are sideloads,
+// as in Ember Data's RESTSerializer.
 func (m *Model[T]) QueryRecord(ctx context.Context, query url.Values) (T, error) {
 	var out []T
 	err := m.s.query(ctx, m.t, "QueryRecord", query, func(data []Key, _ *Document) { out = m.values(data) })

@@ -36,7 +36,8 @@ type MemoryAdapter struct {
 	Delay time.Duration
 	// Fail, if not nil, is called first by every call with the method's
 	// name ("FindRecord", "FindMany", ...) and the request; an error it
-	// returns is the call's.
+	// returns is the call's. Return a *recstore.BackendError to act out a
+	// refusal: NewServer sends it with its status and error objects.
 	Fail func(op string, req *recstore.Request) error
 
 	mu      sync.Mutex

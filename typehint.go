@@ -13,7 +13,7 @@ import (
 // for the hint.
 func unknownType(name string, tables map[string]*table) error {
 	if m := resembled(name, tables); m != "" {
-		return fmt.Errorf("%w %q (did you mean %q? Push takes JSON:API type names; PushPayload reads a backend's own shape)", ErrUnknownType, name, m)
+		return fmt.Errorf("%w %q (did you mean %q? Push takes model names; PushPayload reads a backend's own shape)", ErrUnknownType, name, m)
 	}
 	return fmt.Errorf("%w %q", ErrUnknownType, name)
 }

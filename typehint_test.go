@@ -84,7 +84,7 @@ func TestStore_Push_unknownTypeHint(t *testing.T) {
 				if tt.want == "" {
 					assert.NotContains(t, err.Error(), "did you mean", "%T: %s", in, tt.reason)
 				} else {
-					assert.Contains(t, err.Error(), `(did you mean "`+tt.want+`"? Push takes JSON:API type names; PushPayload reads a backend's own shape)`,
+					assert.Contains(t, err.Error(), `(did you mean "`+tt.want+`"? Push takes model names; PushPayload reads a backend's own shape)`,
 						"%T: %s", in, tt.reason)
 				}
 				requireUnchanged(t, s, before)
@@ -93,5 +93,5 @@ func TestStore_Push_unknownTypeHint(t *testing.T) {
 	}
 
 	_, err = s.Push(`{"data": {"type": "albums", "id": "1"}}`)
-	assert.EqualError(t, err, `recstore: invalid document at /data/type: unknown type "albums" (did you mean "album"? Push takes JSON:API type names; PushPayload reads a backend's own shape)`)
+	assert.EqualError(t, err, `recstore: invalid document at /data/type: unknown type "albums" (did you mean "album"? Push takes model names; PushPayload reads a backend's own shape)`)
 }

@@ -88,6 +88,12 @@
 // count and id length are set in [Options]; within them, the memory a push
 // retains per document byte is bounded (see the README).
 //
+// An Adapter of any kind reports a backend's refusal as a *[BackendError]
+// with a status and JSON:API error objects (an *[HTTPError] reads as one
+// with errors.As); both match [ErrNotFound], [ErrInvalid] and the other
+// status sentinels alike. [ErrNoMatch] tells a QueryRecord answer with no
+// record from a 404.
+//
 // User code that panics on a goroutine the Store owns (an Adapter method
 // in a shared Find, a background reload, a coalesced batch) reaches every
 // waiting caller as a *[PanicError] ([ErrPanic]); on the caller's own

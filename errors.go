@@ -3,6 +3,7 @@ package recstore
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"reflect"
 	"runtime/debug"
 	"strconv"
@@ -319,4 +320,85 @@ type ErrorSource struct {
 	Pointer   string `json:"pointer,omitempty"`
 	Parameter string `json:"parameter,omitempty"` // a query parameter at fault
 	Header    string `json:"header,omitempty"`    // a request header at fault
+}
+
+// ErrNoMatch reports a QueryRecord whose answer was a success with null
+// data: the backend found no record matching the query. It matches
+// ErrNotFound too, so code that treats both alike needs no change; test
+// for ErrNoMatch to tell "nothing matched" from a 404.
+var ErrNoMatch = fmt.Errorf("%w: no record matches the query", ErrNotFound)
+
+// A BackendError reports a request a backend refused, from an adapter of
+// any kind (recstoretest's MemoryAdapter, a gRPC or SQL adapter of your
+// own). Status is the HTTP status that says what kind of refusal it is
+// (404 for a missing record, 422 for an invalid one, ...), and Errors the
+// JSON:API error objects that say why, which [Store.ExtractErrors] maps to
+// attribute names. Err, if not nil, is the underlying cause.
+//
+// It matches the sentinel an *HTTPError of the same status matches:
+// ErrInvalid (400, 422), ErrUnauthorized (401), ErrForbidden (403),
+// ErrNotFound (404), ErrConflict (409) or ErrServer (5xx); and errors.Is
+// and errors.As see through it to Err. An *HTTPError with a status is
+// also a *BackendError to errors.As, so code that reads a refusal's
+// status and error objects works the same whatever the adapter.
+type BackendError struct {
+	Status int
+	Errors []ErrorObject
+	Err    error
+}
+
+// Error gives the status and what the backend said, in one line.
+func (e *BackendError) Error() string {
+	msg := "recstore: backend refused the request"
+	if e.Status != 0 {
+		msg = "recstore: backend returned " + strconv.Itoa(e.Status)
+	}
+	switch {
+	case len(e.Errors) > 0 && e.Errors[0].Detail != "":
+		// The backend wrote these: keep the message one short line.
+		msg += ": " + shortText(e.Errors[0].Detail, maxErrText)
+	case len(e.Errors) > 0 && e.Errors[0].Title != "":
+		msg += ": " + shortText(e.Errors[0].Title, maxErrText)
+	case e.Err != nil:
+		msg += ": " + errText(e.Err)
+	}
+	return msg
+}
+
+// Unwrap returns Err.
+func (e *BackendError) Unwrap() error { return e.Err }
+
+// Is matches the sentinel for e's status.
+func (e *BackendError) Is(target error) bool { return statusIs(e.Status, target) }
+
+// As makes an *HTTPError with a status readable as a *BackendError, with
+// the same Status, Errors and Err: the fields any adapter's refusal has.
+func (e *HTTPError) As(target any) bool {
+	be, ok := target.(**BackendError)
+	if !ok || e.Status == 0 {
+		return false
+	}
+	*be = &BackendError{Status: e.Status, Errors: e.Errors, Err: e.Err}
+	return true
+}
+
+// statusIs reports whether target is the sentinel for an error status,
+// the one mapping *HTTPError and *BackendError share. Status 0 (no answer)
+// and statuses with no sentinel match none.
+func statusIs(status int, target error) bool {
+	switch status {
+	case 0:
+		return false
+	case http.StatusBadRequest, http.StatusUnprocessableEntity:
+		return target == ErrInvalid
+	case http.StatusUnauthorized:
+		return target == ErrUnauthorized
+	case http.StatusForbidden:
+		return target == ErrForbidden
+	case http.StatusNotFound:
+		return target == ErrNotFound
+	case http.StatusConflict:
+		return target == ErrConflict
+	}
+	return status >= 500 && target == ErrServer
 }

@@ -49,7 +49,11 @@ type flight struct {
 // with the type's Adapter, normalized by the type's Serializer and
 // pushed, all or nothing, before Find returns. A failed first load leaves
 // no trace in the Store; one that every caller has left, or that Close
-// cancelled, stops before its answer is pushed.
+// cancelled, stops before its answer is pushed. The answer's primary data
+// must be the record asked for: null or no data is ErrNotFound, another
+// record ErrWrongRecord, and an array, even of that one record,
+// ErrBadResponse (a RESTSerializer's answer may be an array that holds
+// it, as Ember Data's RESTSerializer allows).
 //
 // The adapter call runs on a goroutine the Store owns: a panic in it, or
 // in the Serializer or other user code that pushing its answer runs,
@@ -406,10 +410,12 @@ func (s *Store) load(ctx context.Context, t *table, ad Adapter, id string, inclu
 	}
 	_, rest := s.SerializerFor(t.name).(*RESTSerializer)
 	err = s.pushAnswer(ctx, true, t, payload, func(doc *Document) error {
-		if rest && len(doc.Data) > 1 {
+		if rest && doc.Many {
 			pickPrimary(doc, t.name, id)
 		}
 		switch {
+		case doc.Many && !rest:
+			return fmt.Errorf("%w: a Find answer's primary data must be one resource, not an array", ErrBadResponse)
 		case len(doc.Data) == 0:
 			return fmt.Errorf("%w: the response has no data", ErrNotFound)
 		case len(doc.Data) > 1:
@@ -485,10 +491,11 @@ func (s *Store) pushAnswer(ctx context.Context, owned bool, t *table, payload []
 
 // pickPrimary makes the record typ/id the primary data of doc, and the
 // rest of its primary records included ones, when the data holds it among
-// others: a REST backend may answer a Find with an array, and Ember Data's
-// RESTSerializer takes the record asked for as the answer and the others
-// as sideloads. (A JSON:API answer must hold one record, as in Ember.)
-// Without the record in the data, doc is left as it was.
+// others: a REST backend may answer a Find or a QueryRecord with an array,
+// and Ember Data's RESTSerializer takes the record asked for (for
+// QueryRecord, the first) as the answer and the others as sideloads. (A
+// JSON:API answer must hold one record, as in Ember.) Without the record
+// in the data, doc is left as it was.
 func pickPrimary(doc *Document, typ, id string) {
 	i := slices.IndexFunc(doc.Data, func(r *Resource) bool { return r.Type == typ && r.ID == id })
 	if i < 0 {
@@ -820,7 +827,12 @@ func (m *Model[T]) Query(ctx context.Context, query url.Values) (*QueryResult[T]
 
 // QueryRecord asks the type's RecordQuerier for the one record matching
 // query, pushes the answer and returns the record. A response whose data
-// is null is an error wrapping ErrNotFound.
+// is null is an error wrapping ErrNoMatch, which matches ErrNotFound too:
+// test for ErrNoMatch to tell it from the Adapter's 404. One whose data
+// is an array, even of one record, is an error wrapping ErrBadResponse
+// and pushes nothing, as Ember Data asserts; with a RESTSerializer the
+// first record of the array is the answer and the others are sideloads,
+// as in Ember Data's RESTSerializer.
 func (m *Model[T]) QueryRecord(ctx context.Context, query url.Values) (T, error) {
 	var out []T
 	err := m.s.query(ctx, m.t, "QueryRecord", query, func(data []Key, _ *Document) { out = m.values(data) })
@@ -894,10 +906,16 @@ func (s *Store) query(ctx context.Context, t *table, op string, query url.Values
 	}
 	var check func(*Document) error
 	if op == "QueryRecord" {
+		_, rest := s.SerializerFor(t.name).(*RESTSerializer)
 		check = func(doc *Document) error {
+			if rest && doc.Many && len(doc.Data) > 0 {
+				pickPrimary(doc, doc.Data[0].Type, doc.Data[0].ID) // as Ember's RESTSerializer does
+			}
 			switch {
+			case doc.Many && !rest:
+				return fmt.Errorf("%w: a QueryRecord answer's primary data must be one resource or null, not an array", ErrBadResponse)
 			case len(doc.Data) == 0:
-				return fmt.Errorf("%w: the response has no data", ErrNotFound)
+				return ErrNoMatch // a success that found nothing, not a 404
 			case len(doc.Data) > 1:
 				return fmt.Errorf("%w: the response holds %d records, not one", ErrWrongRecord, len(doc.Data))
 			}

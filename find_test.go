@@ -313,7 +313,7 @@ func TestFindFailuresLeaveNoTrace(t *testing.T) {
 		{"not found", "", fmt.Errorf("gone: %w", recstore.ErrNotFound), []error{recstore.ErrNotFound}},
 		{"data null", `null`, nil, []error{recstore.ErrNotFound}},
 		{"another id", `{"type": "album", "id": "2"}`, nil, []error{recstore.ErrWrongRecord}},
-		{"many records", `[{"type": "album", "id": "1"}, {"type": "album", "id": "2"}]`, nil, []error{recstore.ErrWrongRecord}},
+		{"many records", `[{"type": "album", "id": "1"}, {"type": "album", "id": "2"}]`, nil, []error{recstore.ErrBadResponse}},
 		{"another type", `{"type": "label", "id": "1"}`, nil, []error{recstore.ErrWrongRecord}},
 		{"bad attribute", `{"type": "album", "id": "1", "attributes": {"song-count": {}}}`, nil, []error{recstore.ErrInvalidDocument, recstore.ErrInvalidAttribute}},
 		{"not JSON", `{`, nil, []error{recstore.ErrInvalidDocument}},
@@ -738,7 +738,7 @@ func TestQueryRecordNullChangesNothing(t *testing.T) {
 	requireUnchanged(t, s, before)
 	ad.payload = `{"data": [{"type": "albums", "id": "1"}, {"type": "albums", "id": "2"}]}`
 	_, err = albums.QueryRecord(context.Background(), nil)
-	assert.ErrorIs(t, err, recstore.ErrWrongRecord)
+	assert.ErrorIs(t, err, recstore.ErrBadResponse)
 	requireUnchanged(t, s, before)
 }
 

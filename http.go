@@ -33,7 +33,8 @@ var (
 	// by the connection (refused, reset, closed mid-body).
 	ErrAborted = errors.New("recstore: request aborted")
 	// ErrBadResponse matches a response the adapter cannot use: the wrong
-	// content type, or a body over the size limit.
+	// content type, or a body over the size limit. The Store also reports
+	// it for a Find or QueryRecord answer whose primary data is an array.
 	ErrBadResponse = errors.New("recstore: unusable response")
 	// ErrCrossOriginRedirect matches a request the backend redirected to
 	// another origin (scheme, host or port) that HTTPAdapter.RedirectOrigins
@@ -48,7 +49,8 @@ var (
 // request the adapter cannot make). Errors holds the
 // JSON:API error objects the backend sent, or one made from its body. It
 // matches ErrInvalid, ErrUnauthorized, ErrForbidden, ErrNotFound,
-// ErrConflict or ErrServer by status, and Err's family otherwise.
+// ErrConflict or ErrServer by status, and Err's family otherwise. One
+// with a status is also a *BackendError to errors.As.
 type HTTPError struct {
 	Method string
 	URL    string
@@ -77,24 +79,8 @@ func (e *HTTPError) Error() string {
 // Unwrap returns Err.
 func (e *HTTPError) Unwrap() error { return e.Err }
 
-// Is matches the sentinel for e's status.
-func (e *HTTPError) Is(target error) bool {
-	switch e.Status {
-	case 0:
-		return false
-	case http.StatusBadRequest, http.StatusUnprocessableEntity:
-		return target == ErrInvalid
-	case http.StatusUnauthorized:
-		return target == ErrUnauthorized
-	case http.StatusForbidden:
-		return target == ErrForbidden
-	case http.StatusNotFound:
-		return target == ErrNotFound
-	case http.StatusConflict:
-		return target == ErrConflict
-	}
-	return e.Status >= 500 && target == ErrServer
-}
+// Is matches the sentinel for e's status, as [BackendError.Is] does.
+func (e *HTTPError) Is(target error) bool { return statusIs(e.Status, target) }
 
 // DefaultMaxResponseBytes is the response size limit of an HTTPAdapter
 // whose MaxResponseBytes is not set.

@@ -596,10 +596,13 @@ func (p *parser) resource(incl bool, idx int) (staged, error) {
 			}
 		}
 	}
+	// A missing member is pointed at by its name, as DocumentError says.
 	if st.t == nil {
+		p.in("type")
 		return st, p.fail(errors.New(`the resource has no "type" member`))
 	}
 	if !haveID {
+		p.in("id")
 		return st, p.fail(errors.New(`the resource has no "id" member`))
 	}
 	if err := p.setID(&st, idRaw, idEsc); err != nil {
@@ -645,7 +648,7 @@ func (p *parser) typeMember() (*table, error) {
 	}
 	t := p.tables[string(raw)]
 	if t == nil {
-		return nil, p.fail(fmt.Errorf("%w %q", ErrUnknownType, raw))
+		return nil, p.fail(unknownType(string(raw), p.tables))
 	}
 	return t, nil
 }
@@ -1008,9 +1011,11 @@ func (p *parser) identifier(r *relField) (Key, error) {
 		}
 	}
 	if t == nil {
+		p.in("type")
 		return Key{}, p.fail(errors.New(`the resource identifier has no "type" member`))
 	}
 	if !haveID {
+		p.in("id")
 		return Key{}, p.fail(errors.New(`the resource identifier has no "id" member`))
 	}
 	p.in("id")

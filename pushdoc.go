@@ -71,15 +71,17 @@ func (p *parser) resourceValue(r *Resource, incl bool, idx int) (staged, error) 
 		return st, p.fail(errors.New("a resource must not be nil"))
 	}
 	if r.Type == "" {
+		p.in("type")
 		return st, p.fail(errors.New("the resource has no type"))
 	}
 	if r.ID == "" {
+		p.in("id")
 		return st, p.fail(errors.New("the resource has no id"))
 	}
 	p.in("type")
 	t := p.tables[r.Type]
 	if t == nil {
-		return st, p.fail(fmt.Errorf("%w %q", ErrUnknownType, r.Type))
+		return st, p.fail(unknownType(r.Type, p.tables))
 	}
 	if p.only != nil && !incl && t != p.only {
 		return st, p.fail(fmt.Errorf("want type %q, got %q", p.only.name, t.name))
@@ -307,13 +309,18 @@ func (p *parser) linkageValue(r *relField, rel *Relationship) (stagedRel, error)
 }
 
 func (p *parser) identifierValue(r *relField, k Key) (Key, error) {
-	if k.Type == "" || k.ID == "" {
-		return Key{}, p.fail(errors.New("a resource identifier needs a type and an id"))
+	if k.Type == "" {
+		p.in("type")
+		return Key{}, p.fail(errors.New("the resource identifier has no type"))
+	}
+	if k.ID == "" {
+		p.in("id")
+		return Key{}, p.fail(errors.New("the resource identifier has no id"))
 	}
 	p.in("type")
 	t := p.tables[k.Type]
 	if t == nil {
-		return Key{}, p.fail(fmt.Errorf("%w %q", ErrUnknownType, k.Type))
+		return Key{}, p.fail(unknownType(k.Type, p.tables))
 	}
 	if !r.keyed && r.elem != t.goType {
 		want := r.elem.String()

@@ -1076,6 +1076,7 @@ func (n *normalizer) record(j *JSONSerializer, t *table, h *Hash) (*Resource, er
 	n.traced(r, keys, pk)
 	raw, ok := h.Raw(pk)
 	if !ok {
+		n.in(pk)
 		return nil, n.fail(fmt.Errorf("a %s hash has no %q member", t.name, pk))
 	}
 	n.in(pk)
@@ -1317,6 +1318,7 @@ func (n *normalizer) relatedKey(j *JSONSerializer, rf *relField, raw []byte) (Ke
 	if !embedded {
 		raw, ok := h.Raw("id")
 		if !ok {
+			n.in("id")
 			return Key{}, n.fail(errors.New(`a related object needs an "id"`))
 		}
 		n.in("id")
@@ -1680,7 +1682,9 @@ func integral(f float64, bad func(error) error) (any, error) {
 
 // dateTransform reads a date as Ember Data's date transform does: a
 // string in ISO 8601 form (a "+HHMM" offset is accepted), or a number of
-// milliseconds since the Unix epoch.
+// milliseconds since the Unix epoch. A value of any other JSON type (an
+// object, an array, a boolean) is null, as Ember's transform makes it,
+// rather than failing the payload: a zero time.Time, a nil *time.Time.
 func (n *normalizer) dateTransform(raw json.RawMessage, bad func(error) error) (any, error) {
 	switch c := firstByte(raw); {
 	case c == '"':
@@ -1709,7 +1713,7 @@ func (n *normalizer) dateTransform(raw json.RawMessage, bad func(error) error) (
 		}
 		return time.UnixMilli(int64(ms)).UTC().Format(time.RFC3339Nano), nil
 	}
-	return nil, bad(errors.New("want a date string or milliseconds"))
+	return nil, nil
 }
 
 // maxDateLen bounds the dates dateTransform reads: the longest, with

@@ -223,6 +223,7 @@ func (j *JSONAPISerializer) resource(n *normalizer, incl bool) (*Resource, error
 	}
 	typRaw, ok := h.Raw("type")
 	if !ok || firstByte(typRaw) != '"' {
+		n.in("type")
 		return nil, n.fail(errors.New(`a resource needs a "type" string`))
 	}
 	payloadType, err := n.sc.unquote(typRaw[1 : len(typRaw)-1])
@@ -276,6 +277,7 @@ func (j *JSONAPISerializer) record(n *normalizer, t *table, h *Hash) (*Resource,
 	n.traced(r, keys, "")
 	raw, ok := h.Raw("id")
 	if !ok {
+		n.in("id")
 		return nil, n.fail(errors.New(`the resource has no "id" member`))
 	}
 	n.in("id")
@@ -411,6 +413,7 @@ func (j *JSONAPISerializer) identifier(n *normalizer, rf *relField, raw []byte) 
 	defer n.putHash(h)
 	typRaw, ok := h.Raw("type")
 	if !ok || firstByte(typRaw) != '"' {
+		n.in("type")
 		return Key{}, n.fail(errors.New(`a resource identifier needs a "type" string`))
 	}
 	payloadType, err := n.sc.unquote(typRaw[1 : len(typRaw)-1])
@@ -428,6 +431,7 @@ func (j *JSONAPISerializer) identifier(n *normalizer, rf *relField, raw []byte) 
 	}
 	idRaw, ok := h.Raw("id")
 	if !ok {
+		n.in("id")
 		return Key{}, n.fail(errors.New(`a resource identifier needs an "id"`))
 	}
 	n.in("id")

@@ -39,7 +39,8 @@ type MemoryAdapter struct {
 	Delay time.Duration
 	// Fail, if not nil, is called first by every call with the method's
 	// name ("FindRecord", "FindMany", ...) and the request; an error it
-	// returns is the call's.
+	// returns is the call's. Return a *recstore.BackendError to act out a
+	// refusal: NewServer sends it with its status and error objects.
 	Fail func(op string, req *recstore.Request) error
 	// RelationshipLinks, if set, gives every relationship in the
 	// documents served (through NewServer too) that has no links of its
@@ -201,8 +202,12 @@ func (m *MemoryAdapter) begin(ctx context.Context, op string, req *recstore.Requ
 	return ctx.Err()
 }
 
+// notFound is a missing record's error: a 404, as an HTTP backend would
+// answer, so that errors.As and errors.Is read it as they read an
+// HTTPAdapter's.
 func notFound(typ, id string) error {
-	return fmt.Errorf("recstoretest: %s %s: %w", typ, id, recstore.ErrNotFound)
+	return &recstore.BackendError{Status: 404, Errors: []recstore.ErrorObject{{
+		Status: "404", Title: "Not Found", Detail: fmt.Sprintf("recstoretest: no %s with id %q", typ, id)}}}
 }
 
 func document(data string) []byte { return []byte(`{"data": ` + data + `}`) }
@@ -216,8 +221,8 @@ func list(rs []json.RawMessage) string {
 }
 
 // FindRecord returns {"data": resource}, with the records the first step of
-// each req.Include path names as included, or an error wrapping
-// recstore.ErrNotFound.
+// each req.Include path names as included, or a *recstore.BackendError
+// with status 404 (which matches recstore.ErrNotFound).
 func (m *MemoryAdapter) FindRecord(ctx context.Context, req *recstore.Request) ([]byte, error) {
 	if err := m.begin(ctx, "FindRecord", req); err != nil {
 		return nil, err
@@ -435,7 +440,7 @@ func (m *MemoryAdapter) UpdateRecord(ctx context.Context, req *recstore.Request)
 	return document(string(m.linked(r))), nil
 }
 
-// DeleteRecord removes the record req.ID, or fails with ErrNotFound.
+// DeleteRecord removes the record req.ID, or fails as FindRecord does.
 func (m *MemoryAdapter) DeleteRecord(ctx context.Context, req *recstore.Request) error {
 	if err := m.begin(ctx, "DeleteRecord", req); err != nil {
 		return err

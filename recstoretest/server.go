@@ -26,9 +26,11 @@ import (
 // request, with pagination links, and with m.RelationshipLinks set
 // resources carry relationship links (related and self); the server
 // answers both, and links the fixtures wrote in those forms: see
-// MemoryAdapter.FindAll and MemoryAdapter.FindLink. A missing record is a 404 with a JSON:API error
-// object, a bad page parameter a 400; a failure m's Fail injects is a
-// 500. The caller must Close the server.
+// MemoryAdapter.FindAll and MemoryAdapter.FindLink. A
+// *recstore.BackendError (a missing record's 404, or one that m's Fail
+// returns) is sent with its status and error objects, a bad page
+// parameter is a 400, and any other failure is a 500. The caller must
+// Close the server.
 func NewServer(m *MemoryAdapter) *httptest.Server {
 	mux := http.NewServeMux()
 	handle := func(pattern string, h func(ctx context.Context, r *http.Request, req *recstore.Request) ([]byte, int, error)) {
@@ -43,7 +45,10 @@ func NewServer(m *MemoryAdapter) *httptest.Server {
 				req.Include = strings.Split(inc, ",")
 			}
 			out, status, err := h(r.Context(), r, req)
+			var be *recstore.BackendError
 			switch {
+			case errors.As(err, &be) && be.Status >= 400 && be.Status <= 599:
+				writeError(w, be.Status, err)
 			case errors.Is(err, recstore.ErrNotFound):
 				writeError(w, http.StatusNotFound, err)
 			case errors.Is(err, recstore.ErrInvalid):
@@ -99,10 +104,16 @@ func hasFilter(q url.Values) bool {
 	return false
 }
 
+// writeError answers with status and the error objects of err's
+// *recstore.BackendError, or else one made from err.
 func writeError(w http.ResponseWriter, status int, err error) {
+	objs := []recstore.ErrorObject{{Status: strconv.Itoa(status), Title: http.StatusText(status), Detail: err.Error()}}
+	var be *recstore.BackendError
+	if errors.As(err, &be) && len(be.Errors) > 0 {
+		objs = be.Errors
+	}
 	w.Header().Set("Content-Type", "application/vnd.api+json")
 	w.WriteHeader(status)
-	body, _ := json.Marshal(map[string]any{"errors": []recstore.ErrorObject{{
-		Status: strconv.Itoa(status), Title: http.StatusText(status), Detail: err.Error()}}})
+	body, _ := json.Marshal(map[string]any{"errors": objs})
 	w.Write(body)
 }

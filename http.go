@@ -130,7 +130,8 @@ type HTTPAdapter struct {
 	// the call.
 	Prepare func(*http.Request) error
 	// PathForType maps a model type to its path segment; nil means
-	// pluralized and dasherized ("github-handle" → "github-handles").
+	// pluralized with Inflector and dasherized ("github-handle" →
+	// "github-handles"). A path of "" adds no segment (/api/1).
 	PathForType func(typ string) string
 	// MaxResponseBytes caps a response body; <= 0 means
 	// DefaultMaxResponseBytes.
@@ -161,6 +162,11 @@ type HTTPAdapter struct {
 	// cheap and have no side effects, and a group with more ids should
 	// not give a shorter URL. nil means filter[id] (REST: ids[]).
 	URLForFindMany func(base, typ string, ids []string) string
+	// Inflector pluralizes types for the default PathForType. Give it the
+	// Rules given to the Store's Options.Inflector, so that a word the app
+	// added there ("cactus" → "cacti") names the same collection in paths
+	// as in payloads. nil means inflect.English().
+	Inflector *inflect.Rules
 
 	rest bool // RESTAdapter's flavour
 }
@@ -495,13 +501,17 @@ func escapeSegment(s string) string {
 }
 
 func (a *HTTPAdapter) pathFor(typ string) string {
+	rules := a.Inflector
+	if rules == nil {
+		rules = inflector
+	}
 	switch {
 	case a.PathForType != nil:
 		return a.PathForType(typ)
 	case a.rest:
-		return inflector.Plural(inflect.Camelize(typ))
+		return rules.Plural(inflect.Camelize(typ))
 	}
-	return inflector.Plural(inflect.Dasherize(typ))
+	return rules.Plural(inflect.Dasherize(typ))
 }
 
 // includeQuery adds include=a,b to q (a copy), if there is any.

@@ -318,3 +318,40 @@ func TestHTTPError_URLIsTheOneSent(t *testing.T) {
 		})
 	}
 }
+
+// A URLForFindMany that panics fails the coalesced Finds with ErrPanic,
+// whether it panics measuring groups or building the request, and the
+// process goes on.
+func TestHTTPAdapter_URLForFindManyPanics(t *testing.T) {
+	tests := []struct {
+		name    string
+		panicAt int // the hook's call that panics
+	}{
+		{"while grouping", 1},             // GroupForFindMany measures two ids once
+		{"while building the request", 2}, // then FindMany builds the URL
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, seen := jsonAPIServer(t, 200, "application/vnd.api+json", `{"data": []}`)
+			var mu sync.Mutex
+			calls := 0
+			hook := func(base, typ string, ids []string) string {
+				mu.Lock()
+				calls++
+				n := calls
+				mu.Unlock()
+				if n == tt.panicAt {
+					panic("hook bug")
+				}
+				return recstore.IDsInPath(base, typ, ids)
+			}
+			_, albums := findStore(t, &recstore.HTTPAdapter{Host: srv.URL, URLForFindMany: hook},
+				&recstore.Options{Coalesce: &recstore.CoalesceOptions{MaxBatch: 2, Window: time.Minute}})
+			for id, err := range findAtOnce(t, albums, context.Background(), []string{"1", "2"}) {
+				require.ErrorIs(t, err, recstore.ErrPanic, id)
+			}
+			assert.Empty(t, *seen, "nothing was sent")
+			assert.Zero(t, albums.Len())
+		})
+	}
+}

@@ -1,6 +1,9 @@
 package recstore
 
 import (
+	"unicode"
+	"unicode/utf8"
+
 	"github.com/recstore/recstore/inflect"
 )
 
@@ -61,13 +64,15 @@ func (s *Store) inflector() *inflect.Rules {
 // that reads need no lock, as for Store.tables.
 //
 // Keys come in three layers: the models' names as registered, then those
-// names in each case, then their plurals in each case. A key an earlier
+// names in each case (dasherized, camelized, underscored, capitalized),
+// then their plurals in each case. A key an earlier
 // layer holds is not taken by a later one; a key two models share within
 // one layer is dropped, from that layer and those after it, and is left
 // to the inflection guess.
 func payloadKeyTable(rules *inflect.Rules, names map[string]*table) map[string]*table {
 	forms := func(w string) []string {
-		return []string{w, inflect.Dasherize(w), inflect.Camelize(w), inflect.Underscore(w)}
+		c := inflect.Camelize(w)
+		return []string{w, inflect.Dasherize(w), c, inflect.Underscore(w), upperFirst(c)}
 	}
 	m := make(map[string]*table, 8*len(names))
 	blocked := map[string]bool{}
@@ -102,4 +107,14 @@ func payloadKeyTable(rules *inflect.Rules, names map[string]*table) map[string]*
 		return out
 	})
 	return m
+}
+
+// upperFirst capitalizes s: "githubHandles" → "GithubHandles", the form
+// payloads from C# and Java backends use.
+func upperFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 || unicode.IsUpper(r) {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
 }

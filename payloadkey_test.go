@@ -347,3 +347,30 @@ func TestStore_RegisterWhilePushingPayloads(t *testing.T) {
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []recstore.Key{{Type: "wave", ID: "9"}, {Type: "jar", ID: "8"}}, keys)
 }
+
+// BenchmarkStore_ModelNameFromPayloadKey compares the Store's lookup with
+// the package's guess, which serializers used for every key before.
+func BenchmarkStore_ModelNameFromPayloadKey(b *testing.B) {
+	s := recstore.New(nil)
+	recstore.MustRegister[Album](s, nil)
+	recstore.MustRegister[inflGithubHandle](s, nil)
+	for _, bb := range []struct{ name, key string }{
+		{"registered", "albums"},
+		{"registered-camelized", "githubHandles"},
+		{"registered-capitalized", "GithubHandles"},
+		{"unknown", "categories"},
+	} {
+		b.Run("baseline=package/"+bb.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = recstore.ModelNameFromPayloadKey(bb.key)
+			}
+		})
+		b.Run("store/"+bb.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = s.ModelNameFromPayloadKey(bb.key)
+			}
+		})
+	}
+}

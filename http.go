@@ -53,8 +53,8 @@ type HTTPError struct {
 	Method string
 	// URL is the request's URL as sent, after Prepare (which may rewrite
 	// it), with any password in it masked; a redirect's target is not
-	// reported here. For a request never made, it is the URL the adapter
-	// built.
+	// reported here. A request never sent reports the URL it had when it
+	// failed: as Prepare left it, else as the adapter built it.
 	URL    string
 	Status int
 	Errors []ErrorObject

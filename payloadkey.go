@@ -65,10 +65,10 @@ func (s *Store) inflector() *inflect.Rules {
 //
 // Keys come in three layers: the models' names as registered, then those
 // names in each case (dasherized, camelized, underscored, capitalized),
-// then their plurals in each case. A key an earlier
-// layer holds is not taken by a later one; a key two models share within
-// one layer is dropped, from that layer and those after it, and is left
-// to the inflection guess.
+// then their plurals in each case. A key an earlier layer holds is not
+// taken by a later one; a key two models share within one layer is
+// dropped, from that layer and those after it, and is left to the
+// inflection guess.
 func payloadKeyTable(rules *inflect.Rules, names map[string]*table) map[string]*table {
 	forms := func(w string) []string {
 		c := inflect.Camelize(w)

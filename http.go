@@ -561,7 +561,7 @@ func (a *HTTPAdapter) do(ctx context.Context, method, u string, body []byte) ([]
 	if a.Prepare != nil {
 		err := a.Prepare(req)
 		if req.URL == nil {
-			return nil, fail(0, fmt.Errorf("%w: Prepare left the request without a URL", ErrAborted), nil)
+			return nil, fail(0, errors.New("recstore: Prepare left the request without a URL"), nil)
 		}
 		// Prepare may point the request elsewhere (another host, a signed
 		// query): errors name where it went, not where it would have.

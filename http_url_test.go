@@ -297,6 +297,10 @@ func TestHTTPError_URLIsTheOneSent(t *testing.T) {
 			r.URL.Path = "/signed/albums/1"
 			return fmt.Errorf("no token")
 		}, wantURL: func(home string) string { return home + "/signed/albums/1" }},
+		{name: "Prepare drops the URL", prepare: func(r *http.Request) error {
+			r.URL = nil
+			return nil
+		}, wantURL: func(home string) string { return home + "/albums/1" }},
 		{name: "a password is masked", host: "user:secret@", wantURL: func(home string) string {
 			return strings.Replace(home, "://", "://user:xxxxx@", 1) + "/albums/1"
 		}, wantSent: true, wantErr: recstore.ErrNotFound},

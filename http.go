@@ -53,6 +53,10 @@ var (
 // with a status is also a *BackendError to errors.As.
 type HTTPError struct {
 	Method string
+	// URL is the request's URL as sent, after Prepare (which may rewrite
+	// it), with any password in it masked; a redirect's target is not
+	// reported here. A request never sent reports the URL it had when it
+	// failed: as Prepare left it, else as the adapter built it.
 	URL    string
 	Status int
 	Errors []ErrorObject
@@ -112,7 +116,8 @@ type HTTPAdapter struct {
 	// the call.
 	Prepare func(*http.Request) error
 	// PathForType maps a model type to its path segment; nil means
-	// pluralized and dasherized ("github-handle" → "github-handles").
+	// pluralized with Inflector and dasherized ("github-handle" →
+	// "github-handles"). A path of "" adds no segment (/api/1).
 	PathForType func(typ string) string
 	// MaxResponseBytes caps a response body; <= 0 means
 	// DefaultMaxResponseBytes.
@@ -131,8 +136,44 @@ type HTTPAdapter struct {
 	// other fails with ErrCrossOriginRedirect before a request is sent.
 	// The Client's own CheckRedirect, if any, is called after these checks.
 	RedirectOrigins []string
+	// URLForFindMany, if not nil, builds the URL of a FindMany call, as
+	// Ember Data's urlForFindMany does, for servers that take several ids
+	// in another form than filter[id]=1,2 (or REST's ids[]=1&ids[]=2):
+	// [IDsInPath] builds /albums/1,2. It is given base, the URL of typ's
+	// collection (Host, Namespace and PathForType, with no query, such as
+	// "https://api.example.com/api/albums"), and the ids, which it must
+	// escape itself and must not keep or modify. A request's Include is
+	// added to the URL it returns as include=a,b. GroupForFindMany calls
+	// it to measure candidate groups against MaxURLLength, so it must be
+	// cheap and have no side effects, and a group with more ids should
+	// not give a shorter URL. nil means filter[id] (REST: ids[]).
+	URLForFindMany func(base, typ string, ids []string) string
+	// Inflector pluralizes types for the default PathForType. Give it the
+	// Rules given to the Store's Options.Inflector, so that a word the app
+	// added there ("cactus" → "cacti") names the same collection in paths
+	// as in payloads. nil means inflect.English().
+	Inflector *inflect.Rules
 
 	rest bool // RESTAdapter's flavour
+}
+
+// IDsInPath is an [HTTPAdapter.URLForFindMany] for servers that take
+// several ids as one path segment: GET /albums/1,2. Each id is escaped as
+// a path segment, "." and ".." and commas included (a%2Cb); as servers
+// may decode the path before splitting it, GroupForFindMany still gives
+// an id holding a comma a group of its own, which the Store finds with
+// FindRecord.
+func IDsInPath(base, typ string, ids []string) string {
+	var b strings.Builder
+	b.WriteString(base)
+	b.WriteByte('/')
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteString(idSep)
+		}
+		b.WriteString(escapeSegment(id))
+	}
+	return b.String()
 }
 
 // RESTAdapter is an Adapter for a REST backend over net/http, as Ember
@@ -176,12 +217,16 @@ func (a *HTTPAdapter) FindAll(ctx context.Context, req *Request) ([]byte, error)
 }
 
 // FindMany gets the records req.IDs of req.Type with one request:
-// filter[id]=1,2 for JSON:API, ids[]=1&ids[]=2 for REST. An id holding a
-// comma cannot be sent in filter[id], where it would read as two ids; the
-// JSON:API flavour refuses it with ErrNotSupported, and GroupForFindMany
-// puts such an id in a group of its own, which the Store finds with
-// FindRecord.
+// filter[id]=1,2 for JSON:API, ids[]=1&ids[]=2 for REST, or the URL
+// URLForFindMany builds. An id holding a comma cannot be sent in
+// filter[id], where it would read as two ids; the JSON:API flavour
+// refuses it with ErrNotSupported (with URLForFindMany, the hook decides),
+// and GroupForFindMany puts such an id in a group of its own, which the
+// Store finds with FindRecord.
 func (a *HTTPAdapter) FindMany(ctx context.Context, req *Request) ([]byte, error) {
+	if a.URLForFindMany != nil {
+		return a.do(ctx, http.MethodGet, a.hookURL(req.Type, req.IDs, req.Include), nil)
+	}
 	q := url.Values{}
 	if a.rest {
 		q["ids[]"] = slices.Clone(req.IDs)
@@ -282,12 +327,17 @@ func (a *RESTAdapter) DeleteRecord(ctx context.Context, req *Request) error {
 }
 
 // GroupForFindMany splits ids into groups whose FindMany URLs stay within
-// MaxURLLength. For JSON:API, an id holding a comma gets a group of its
-// own (see FindMany).
+// MaxURLLength. For JSON:API, and with URLForFindMany, an id holding a
+// comma gets a group of its own (see FindMany). With URLForFindMany, each
+// candidate group's URL is measured as the hook builds it (with no
+// include, as coalesced Finds have none).
 func (a *HTTPAdapter) GroupForFindMany(typ string, ids []string) [][]string {
 	limit := a.MaxURLLength
 	if limit <= 0 {
 		limit = 2048
+	}
+	if a.URLForFindMany != nil {
+		return a.groupByHook(typ, ids, limit)
 	}
 	base := len(a.url(typ, "", nil)) + 1 // and "?"
 	var groups [][]string
@@ -327,6 +377,46 @@ func (a *HTTPAdapter) GroupForFindMany(typ string, ids []string) [][]string {
 	return groups
 }
 
+// groupByHook splits ids as GroupForFindMany does, measuring the URL
+// URLForFindMany builds for each group as it grows: an id joins the
+// current group unless that makes the URL longer than limit.
+func (a *HTTPAdapter) groupByHook(typ string, ids []string, limit int) [][]string {
+	base := a.collection(typ)
+	var groups [][]string
+	var cur []string
+	for _, id := range ids {
+		if strings.Contains(id, idSep) {
+			groups = append(groups, []string{id}) // as in GroupForFindMany
+			continue
+		}
+		// The hook gets its own copy: it must not keep or change ids, but
+		// cur must survive it if it does.
+		if len(cur) > 0 && len(a.URLForFindMany(base, typ, append(slices.Clone(cur), id))) > limit {
+			groups = append(groups, cur)
+			cur = nil
+		}
+		cur = append(cur, id)
+	}
+	if len(cur) > 0 {
+		groups = append(groups, cur)
+	}
+	return groups
+}
+
+// hookURL is the URL of a FindMany call built by URLForFindMany, with
+// include added to its query.
+func (a *HTTPAdapter) hookURL(typ string, ids, include []string) string {
+	u := a.URLForFindMany(a.collection(typ), typ, slices.Clone(ids))
+	if len(include) > 0 {
+		sep := "?"
+		if strings.Contains(u, "?") {
+			sep = "&"
+		}
+		u += sep + url.Values{"include": {strings.Join(include, ",")}}.Encode()
+	}
+	return u
+}
+
 // GroupForFindMany splits ids as HTTPAdapter's does, for REST URLs.
 func (a *RESTAdapter) GroupForFindMany(typ string, ids []string) [][]string {
 	return a.flavoured().GroupForFindMany(typ, ids)
@@ -346,20 +436,37 @@ const idSep = ","
 // escaped as single segments.
 func (a *HTTPAdapter) url(typ, id string, q url.Values) string {
 	var b strings.Builder
-	b.WriteString(strings.TrimRight(a.Host, "/"))
-	if ns := strings.Trim(a.Namespace, "/"); ns != "" {
-		b.WriteByte('/')
-		b.WriteString(ns)
-	}
-	b.WriteByte('/')
-	b.WriteString(escapeSegment(a.pathFor(typ)))
+	c := a.collection(typ)
+	b.WriteString(c)
 	if id != "" {
 		b.WriteByte('/')
 		b.WriteString(escapeSegment(id))
+	} else if c == strings.TrimRight(a.Host, "/") {
+		b.WriteByte('/') // the collection is the host's root
 	}
 	if len(q) > 0 {
 		b.WriteByte('?')
 		b.WriteString(q.Encode()) // sorted by key
+	}
+	return b.String()
+}
+
+// collection builds host/namespace/path, the URL of typ's collection.
+// Empty parts add no segment: no Namespace, empty segments in it ("a//b")
+// or a PathForType that returns "" leave no "//" behind (/api/1, not
+// /api//1), as Ember's buildURL joins only the parts it has.
+func (a *HTTPAdapter) collection(typ string) string {
+	var b strings.Builder
+	b.WriteString(strings.TrimRight(a.Host, "/"))
+	for seg := range strings.SplitSeq(a.Namespace, "/") {
+		if seg != "" {
+			b.WriteByte('/')
+			b.WriteString(seg)
+		}
+	}
+	if p := a.pathFor(typ); p != "" {
+		b.WriteByte('/')
+		b.WriteString(escapeSegment(p))
 	}
 	return b.String()
 }
@@ -380,13 +487,17 @@ func escapeSegment(s string) string {
 }
 
 func (a *HTTPAdapter) pathFor(typ string) string {
+	rules := a.Inflector
+	if rules == nil {
+		rules = inflector
+	}
 	switch {
 	case a.PathForType != nil:
 		return a.PathForType(typ)
 	case a.rest:
-		return inflector.Plural(inflect.Camelize(typ))
+		return rules.Plural(inflect.Camelize(typ))
 	}
-	return inflector.Plural(inflect.Dasherize(typ))
+	return rules.Plural(inflect.Dasherize(typ))
 }
 
 // includeQuery adds include=a,b to q (a copy), if there is any.
@@ -411,8 +522,9 @@ func (a *HTTPAdapter) mediaType() string {
 
 // do sends one request and returns the body of a successful response.
 func (a *HTTPAdapter) do(ctx context.Context, method, u string, body []byte) ([]byte, error) {
+	sent := u // what HTTPError.URL reports: the URL as sent, once there is a request
 	fail := func(status int, err error, objs []ErrorObject) error {
-		return &HTTPError{Method: method, URL: u, Status: status, Err: err, Errors: objs}
+		return &HTTPError{Method: method, URL: sent, Status: status, Err: err, Errors: objs}
 	}
 	var rd io.Reader
 	if body != nil {
@@ -422,6 +534,7 @@ func (a *HTTPAdapter) do(ctx context.Context, method, u string, body []byte) ([]
 	if err != nil {
 		return nil, fail(0, err, nil)
 	}
+	sent = req.URL.Redacted()
 	for k, v := range a.Header {
 		req.Header[k] = slices.Clone(v)
 	}
@@ -432,7 +545,14 @@ func (a *HTTPAdapter) do(ctx context.Context, method, u string, body []byte) ([]
 		req.Header.Set("Content-Type", a.mediaType())
 	}
 	if a.Prepare != nil {
-		if err := a.Prepare(req); err != nil {
+		err := a.Prepare(req)
+		if req.URL == nil {
+			return nil, fail(0, errors.New("recstore: Prepare left the request without a URL"), nil)
+		}
+		// Prepare may point the request elsewhere (another host, a signed
+		// query): errors name where it went, not where it would have.
+		sent = req.URL.Redacted()
+		if err != nil {
 			return nil, fail(0, err, nil)
 		}
 	}

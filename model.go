@@ -129,6 +129,10 @@ func Register[T any](s *Store, opts *ModelOptions) (*Model[T], error) {
 	names[sc.name], gos[rt] = t, t
 	s.tables.Store(&names)
 	s.goTypes.Store(&gos)
+	// After tables: a serializer that finds t by a payload key finds it
+	// in the push's tables too.
+	keys := payloadKeyTable(s.inflector(), names)
+	s.payloadKeys.Store(&keys)
 	return &Model[T]{s: s, t: t}, nil
 }
 

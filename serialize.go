@@ -504,11 +504,11 @@ func (rs *RESTSerializer) Serialize(s *Store, snap *Snapshot, opts SerializeOpti
 
 // payloadKey is the JSON:API type written for a model type: the
 // PayloadKeyFromModelName hook, else the type pluralized.
-func (j *JSONAPISerializer) payloadKey(typ string) string {
+func (j *JSONAPISerializer) payloadKey(s *Store, typ string) string {
 	if j.PayloadKeyFromModelName != nil {
 		return j.PayloadKeyFromModelName(typ)
 	}
-	return inflector.Plural(typ)
+	return s.inflector().Plural(typ)
 }
 
 // Serialize writes the record as a JSON:API document:
@@ -525,7 +525,7 @@ func (j *JSONAPISerializer) Serialize(s *Store, snap *Snapshot, opts SerializeOp
 	doc.key("data")
 	res := newObject(&b)
 	res.key("type")
-	writeJSONString(&b, j.payloadKey(t.name))
+	writeJSONString(&b, j.payloadKey(s, t.name))
 	if opts.IncludeID {
 		res.key("id")
 		writeJSONString(&b, snap.Key.ID)
@@ -556,7 +556,7 @@ func (j *JSONAPISerializer) Serialize(s *Store, snap *Snapshot, opts SerializeOp
 		rels.key(keys.rels[i])
 		rel := newObject(&b)
 		rel.key("data")
-		writeLinkage(&b, r, func(k Key) { writeIdentifier(&b, "type", j.payloadKey(k.Type), "id", k.ID) })
+		writeLinkage(&b, r, func(k Key) { writeIdentifier(&b, "type", j.payloadKey(s, k.Type), "id", k.ID) })
 		rel.close()
 	}
 	if rels != nil {

@@ -338,7 +338,8 @@ var inflector = inflect.English()
 // ModelNameFromPayloadKey is the default mapping from a payload's root
 // key or resource type to a model type, as in Ember Data: dasherized and
 // singular, so "albums" → "album", "people" → "person", "blog_posts" →
-// "blog-post".
+// "blog-post". It knows no Store's models or words: serializers use
+// [Store.ModelNameFromPayloadKey], which does.
 func ModelNameFromPayloadKey(key string) string {
 	return inflect.Dasherize(inflector.Singular(key))
 }
@@ -374,8 +375,8 @@ type JSONSerializer struct {
 	KeyForRelationship func(name string) string
 
 	// ModelNameFromPayloadKey maps a payload's root key, or a relationship
-	// object's "type", to a model type; nil means the package's
-	// ModelNameFromPayloadKey.
+	// object's "type", to a model type; nil means the Store's
+	// [Store.ModelNameFromPayloadKey], which knows its models' plurals.
 	ModelNameFromPayloadKey func(key string) string
 
 	// PayloadKeyFromModelName maps a model type to the root key a
@@ -518,12 +519,12 @@ func (rs *RESTSerializer) normalize(s *Store, typ string, payload []byte, fast b
 			continue
 		}
 		name, sideload := strings.CutPrefix(key, "_")
-		t := s.lookupType(rs.modelName(name))
+		t := s.lookupType(rs.modelName(s, name))
 		if t == nil {
 			if _, err := sc.skip(); err != nil {
 				return nil, n.fail(err)
 			}
-			n.skip(fmt.Errorf("%w %q", ErrUnknownType, rs.modelName(name)))
+			n.skip(fmt.Errorf("%w %q", ErrUnknownType, rs.modelName(s, name)))
 			n.out()
 			continue
 		}
@@ -611,11 +612,11 @@ func hashSerializerFor(s *Store, t *table, def *JSONSerializer) *JSONSerializer 
 	return def
 }
 
-func (j *JSONSerializer) modelName(key string) string {
+func (j *JSONSerializer) modelName(s *Store, key string) string {
 	if j.ModelNameFromPayloadKey != nil {
 		return j.ModelNameFromPayloadKey(key)
 	}
-	return ModelNameFromPayloadKey(key)
+	return s.ModelNameFromPayloadKey(key)
 }
 
 // keysFor returns the payload keys of t's attributes and relationships
@@ -1190,9 +1191,9 @@ func (n *normalizer) polymorphic(j *JSONSerializer, rf *relField, h *Hash, key s
 	if err != nil {
 		return nil, n.fail(err)
 	}
-	t := n.s.lookupType(j.modelName(name))
+	t := n.s.lookupType(j.modelName(n.s, name))
 	if t == nil {
-		return nil, n.fail(fmt.Errorf("%w %q", ErrUnknownType, j.modelName(name)))
+		return nil, n.fail(fmt.Errorf("%w %q", ErrUnknownType, j.modelName(n.s, name)))
 	}
 	n.out()
 	n.in(key)
@@ -1212,7 +1213,7 @@ func (n *normalizer) relatedType(j *JSONSerializer, rf *relField) (*table, error
 		}
 		return nil, n.fail(fmt.Errorf("%w: relationship %q relates to %s, which has no model", ErrUnknownType, rf.name, rf.elem))
 	}
-	name := j.modelName(rf.name)
+	name := j.modelName(n.s, rf.name)
 	if t := n.s.lookupType(name); t != nil {
 		return t, nil
 	}
@@ -1296,9 +1297,9 @@ func (n *normalizer) relatedKey(j *JSONSerializer, rf *relField, raw []byte) (Ke
 		if uerr != nil {
 			return Key{}, n.fail(uerr)
 		}
-		if t = n.s.lookupType(j.modelName(name)); t == nil {
+		if t = n.s.lookupType(j.modelName(n.s, name)); t == nil {
 			n.in("type")
-			return Key{}, n.fail(fmt.Errorf("%w %q", ErrUnknownType, j.modelName(name)))
+			return Key{}, n.fail(fmt.Errorf("%w %q", ErrUnknownType, j.modelName(n.s, name)))
 		}
 		err = nil
 		if !rf.keyed && t.goType != rf.elem {

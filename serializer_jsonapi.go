@@ -36,12 +36,13 @@ type JSONAPISerializer struct {
 	KeyForRelationship func(name string) string
 
 	// ModelNameFromPayloadKey maps a resource's type to a model type; nil
-	// means the package's ModelNameFromPayloadKey.
+	// means the Store's [Store.ModelNameFromPayloadKey], which knows its
+	// models' plurals.
 	ModelNameFromPayloadKey func(key string) string
 
 	// PayloadKeyFromModelName maps a model type to the type written in
 	// serialized documents; nil means the type pluralized ("album" →
-	// "albums").
+	// "albums") with the Store's Options.Inflector.
 	PayloadKeyFromModelName func(typ string) string
 
 	// NormalizeHash, if not nil, is called with each resource object
@@ -53,11 +54,11 @@ type JSONAPISerializer struct {
 	Transforms map[string]Transform
 }
 
-func (j *JSONAPISerializer) modelName(key string) string {
+func (j *JSONAPISerializer) modelName(s *Store, key string) string {
 	if j.ModelNameFromPayloadKey != nil {
 		return j.ModelNameFromPayloadKey(key)
 	}
-	return ModelNameFromPayloadKey(key)
+	return s.ModelNameFromPayloadKey(key)
 }
 
 func (j *JSONAPISerializer) keysFor(t *table) *memberKeys {
@@ -230,7 +231,7 @@ func (j *JSONAPISerializer) resource(n *normalizer, incl bool) (*Resource, error
 	if err != nil {
 		return nil, n.fail(err)
 	}
-	t := n.s.lookupType(j.modelName(payloadType))
+	t := n.s.lookupType(j.modelName(n.s, payloadType))
 	if t == nil {
 		n.in("type")
 		defer n.out()
@@ -420,7 +421,7 @@ func (j *JSONAPISerializer) identifier(n *normalizer, rf *relField, raw []byte) 
 	if err != nil {
 		return Key{}, n.fail(err)
 	}
-	name := j.modelName(payloadType)
+	name := j.modelName(n.s, payloadType)
 	t := n.s.lookupType(name)
 	if t == nil {
 		n.in("type")

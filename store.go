@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"github.com/recstore/recstore/inflect"
 )
 
 // Default limits, used where an Options field is zero or negative.
@@ -88,6 +90,18 @@ type Options struct {
 	// Logger receives what the Store reports but does not fail on, such as
 	// payload members a serializer skipped. nil means slog.Default().
 	Logger *slog.Logger
+
+	// Inflector holds the English rules the Store's serializers use to
+	// turn payload keys into model types ("cookies" → "cookie"), after
+	// its own models' names and plurals (see
+	// [Store.ModelNameFromPayloadKey]), and to pluralize the types a
+	// JSONAPISerializer writes. Add an application's irregular and
+	// uncountable words to an inflect.English() and pass it here and to
+	// HTTPAdapter.Inflector, so that payloads and paths agree. nil means
+	// inflect.English(). New takes a copy (Rules.Clone): words added
+	// later do not reach the Store, and one Store's words never reach
+	// another.
+	Inflector *inflect.Rules
 }
 
 // A Store is an identity map of typed records keyed by type and id: the
@@ -144,6 +158,13 @@ type Store struct {
 	// Both are replaced, never changed, by Register under mu.
 	tables  atomic.Pointer[map[string]*table]
 	goTypes atomic.Pointer[map[reflect.Type]*table]
+
+	// rules are the Store's own inflection rules, from Options.Inflector;
+	// nil means the package's shared English rules. payloadKeys maps the
+	// payload keys naming registered models to their tables (see
+	// payloadKeyTable); Register replaces it, never changes it, under mu.
+	rules       *inflect.Rules
+	payloadKeys atomic.Pointer[map[string]*table]
 }
 
 // New returns an empty Store. A nil opts means the defaults.
@@ -179,6 +200,8 @@ func New(opts *Options) *Store {
 	}
 	s.tables.Store(&map[string]*table{})
 	s.goTypes.Store(&map[reflect.Type]*table{})
+	s.rules = s.opts.Inflector.Clone()
+	s.opts.Inflector = nil // s.rules is the Store's; nothing else may change it
 	return s
 }
 

@@ -73,6 +73,8 @@ var englishSingulars = []rule{
 	{ends: []string{"axis", "axes"}, whole: true, cut: 2, add: "is"},
 	{ends: []string{"crisis", "crises", "testis", "testes"}, cut: 2, add: "is"},
 	{ends: []string{"shoes"}, cut: 1},
+	{ends: oeSuffixes, cut: 1},
+	{ends: oeWords, whole: true, cut: 1},
 	{ends: []string{"oes"}, cut: 2},
 	{ends: []string{"buses"}, cut: 2},
 	{ends: []string{"bus"}},
@@ -80,12 +82,14 @@ var englishSingulars = []rule{
 	{ends: []string{"xes", "ches", "sses", "shes"}, cut: 2},
 	{ends: []string{"movies"}, cut: 1},
 	{ends: []string{"series"}},
+	{ends: ieSuffixes, cut: 1},
+	{ends: ieWords, whole: true, cut: 1},
 	{ends: []string{"ies"}, cond: consonantY, cut: 3, add: "y"},
 	{ends: []string{"lves", "rves"}, cut: 3, add: "f"},
 	{ends: []string{"tives", "hives"}, cut: 1},
 	{ends: []string{"ves"}, cond: notF, cut: 3, add: "fe"},
 	{ends: []string{
-		"analysis", "analyses", "basis", "bases", "diagnosis", "diagnoses",
+		"analysis", "analyses", "basis", "diagnosis", "diagnoses",
 		"parenthesis", "parentheses", "prognosis", "prognoses", "synopsis",
 		"synopses", "thesis", "theses",
 	}, cut: 2, add: "is"},
@@ -93,6 +97,40 @@ var englishSingulars = []rule{
 	{ends: []string{"news", "ss", "us"}},
 	{ends: []string{"s"}, cut: 1},
 }
+
+// The singular rules cannot tell "cookies" (cookie) from "categories"
+// (category), or "toes" (toe) from "tomatoes" (tomato), by their endings:
+// the -y and -o words are the rule, and these lists name the -ie and -oe
+// words, by their plurals, that would otherwise come back as "cooky" and
+// "to". "bases" is "base", not "basis" as in Rails and Ember: base, case
+// and vase are far likelier model names (and "basis" still pluralizes to
+// "bases"; a Store resolves its own models' plurals first anyway).
+//
+// ieSuffixes and oeSuffixes end no -y or -o word's plural, so they also
+// match as the end of a longer word ("fortunecookies"); ieWords and
+// oeWords do ("copies", "cities", "tomatoes", "volcanoes", "hoboes",
+// "chippies"), so they match only as a whole word, or as the last part of
+// a compound ("apple-pies", "applePies").
+var (
+	ieSuffixes = []string{
+		"aunties", "beanies", "birdies", "boogies", "bookies", "bowties",
+		"brasseries", "brownies", "budgies", "calories", "collies", "cookies",
+		"coteries", "cowries", "cuties", "doggies", "eyries", "foodies",
+		"freebies", "goalies", "goodies", "groupies", "hoagies", "hoodies",
+		"hotties", "junkies", "kiddies", "lassies", "lingeries", "magpies",
+		"meanies", "menageries", "mounties", "neckties", "newbies", "nighties",
+		"oldies", "pinkies", "pixies", "prairies", "quickies", "reveries",
+		"rookies", "roomies", "rotisseries", "selfies", "smoothies", "sorties",
+		"stogies", "sweeties", "talkies", "techies", "veggies", "walkies",
+		"wheelies", "yuppies", "zombies",
+	}
+	ieWords    = []string{"dies", "genies", "hippies", "indies", "lies", "pies", "ties"}
+	oeSuffixes = []string{"backhoes", "mistletoes", "tiptoes"}
+	oeWords    = []string{
+		"aloes", "canoes", "does", "floes", "foes", "hoes", "oboes", "roes",
+		"sloes", "throes", "toes", "woes",
+	}
+)
 
 // englishIrregular pairs singulars with plurals no rule produces.
 var englishIrregular = [][2]string{

@@ -9,6 +9,7 @@
 package inflect
 
 import (
+	"maps"
 	"strings"
 	"sync"
 	"unicode"
@@ -48,6 +49,24 @@ func English() *Rules {
 	}
 	r.Uncountable(englishUncountable...)
 	return r
+}
+
+// Clone returns an independent copy of r, words added so far included:
+// words added to either one later do not reach the other. A nil r gives
+// nil.
+func (r *Rules) Clone() *Rules {
+	if r == nil {
+		return nil
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return &Rules{
+		plurals:     r.plurals,
+		singulars:   r.singulars,
+		toPlural:    maps.Clone(r.toPlural),
+		toSingular:  maps.Clone(r.toSingular),
+		uncountable: maps.Clone(r.uncountable),
+	}
 }
 
 // Irregular declares a word whose plural follows no rule, such as

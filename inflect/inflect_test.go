@@ -2,6 +2,7 @@ package inflect_test
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"unicode/utf8"
@@ -43,7 +44,6 @@ var pairs = []struct{ singular, plural string }{
 	{"wolf", "wolves"},
 	{"half", "halves"},
 	{"analysis", "analyses"},
-	{"basis", "bases"},
 	{"crisis", "crises"},
 	{"axis", "axes"},
 	{"datum", "data"},
@@ -71,6 +71,96 @@ var pairs = []struct{ singular, plural string }{
 	{"track", "tracks"},
 	{"label", "labels"},
 	{"comment", "comments"},
+
+	// -ie, -oe and -ase words, which came back as "cooky", "to" and
+	// "basis".
+	{"cookie", "cookies"},
+	{"fortune-cookie", "fortune-cookies"},
+	{"fortuneCookie", "fortuneCookies"},
+	{"fortune_cookie", "fortune_cookies"},
+	{"Cookie", "Cookies"},
+	{"COOKIE", "COOKIES"},
+	{"pie", "pies"},
+	{"apple-pie", "apple-pies"},
+	{"applePie", "applePies"},
+	{"magpie", "magpies"},
+	{"tie", "ties"},
+	{"necktie", "neckties"},
+	{"bow-tie", "bow-ties"},
+	{"lie", "lies"},
+	{"die", "dies"},
+	{"calorie", "calories"},
+	{"kilocalorie", "kilocalories"},
+	{"selfie", "selfies"},
+	{"hoodie", "hoodies"},
+	{"brownie", "brownies"},
+	{"rookie", "rookies"},
+	{"goalie", "goalies"},
+	{"zombie", "zombies"},
+	{"genie", "genies"},
+	{"hippie", "hippies"},
+	{"indie", "indies"},
+	{"smoothie", "smoothies"},
+	{"prairie", "prairies"},
+	{"sortie", "sorties"},
+	{"techie", "techies"},
+	{"veggie", "veggies"},
+	{"pixie", "pixies"},
+	{"toe", "toes"},
+	{"tiptoe", "tiptoes"},
+	{"canoe", "canoes"},
+	{"oboe", "oboes"},
+	{"foe", "foes"},
+	{"hoe", "hoes"},
+	{"backhoe", "backhoes"},
+	{"woe", "woes"},
+	{"floe", "floes"},
+	{"horseshoe", "horseshoes"},
+	{"base", "bases"},
+	{"case", "cases"},
+	{"vase", "vases"},
+	{"phrase", "phrases"},
+	{"purchase", "purchases"},
+	{"knowledge-base", "knowledge-bases"},
+
+	// Their -y and -o neighbours, which the lists above must not catch.
+	{"copy", "copies"},
+	{"city", "cities"},
+	{"party", "parties"},
+	{"lily", "lilies"},
+	{"fly", "flies"},
+	{"ally", "allies"},
+	{"body", "bodies"},
+	{"progeny", "progenies"},
+	{"chippy", "chippies"},
+	{"sky", "skies"},
+	{"story", "stories"},
+	{"library", "libraries"},
+	{"country", "countries"},
+	{"strategy", "strategies"},
+	{"potato", "potatoes"},
+	{"hero", "heroes"},
+	{"echo", "echoes"},
+	{"volcano", "volcanos"},
+	{"hobo", "hobos"},
+}
+
+// singularOnly are plurals whose singular the rules must find, though
+// Plural makes another plural of it (volcano → volcanos).
+var singularOnly = []struct{ plural, singular string }{
+	{"volcanoes", "volcano"},
+	{"hoboes", "hobo"},
+	{"torpedoes", "torpedo"},
+	{"mosquitoes", "mosquito"},
+	{"chippies", "chippy"},
+	{"progenies", "progeny"},
+}
+
+func TestSingularOnly(t *testing.T) {
+	r := inflect.English()
+	for _, p := range singularOnly {
+		assert.Equal(t, p.singular, r.Singular(p.plural), "Singular(%q)", p.plural)
+	}
 }
 
 func TestPluralAndSingular(t *testing.T) {
@@ -83,6 +173,49 @@ func TestPluralAndSingular(t *testing.T) {
 			assert.Equal(t, p.singular, r.Singular(p.singular), "Singular of a singular stays")
 		})
 	}
+}
+
+// Every singular above comes back from its plural, in each case the
+// serializers read.
+func TestRoundTrip(t *testing.T) {
+	r := inflect.English()
+	for _, p := range pairs {
+		words := []string{p.singular}
+		if strings.ToUpper(p.singular) != p.singular { // camelizing COOKIE gives cOOKIE, which is no word
+			words = append(words, inflect.Dasherize(p.singular), inflect.Camelize(p.singular), inflect.Underscore(p.singular))
+		}
+		for _, w := range words {
+			assert.Equal(t, w, r.Singular(r.Plural(w)), "Singular(Plural(%q)), Plural is %q", w, r.Plural(w))
+		}
+	}
+}
+
+// "bases" is base's plural; basis still pluralizes to it, so basis alone
+// no longer round-trips (a Store resolves a registered basis model's
+// "bases" to it all the same).
+func TestBasesIsBase(t *testing.T) {
+	r := inflect.English()
+	assert.Equal(t, "bases", r.Plural("basis"))
+	assert.Equal(t, "base", r.Singular("bases"))
+	assert.Equal(t, "basis", r.Singular("basis"))
+	assert.Equal(t, "database", r.Singular("databases"))
+	r.Irregular("basis", "bases")
+	assert.Equal(t, "basis", r.Singular("bases"), "an app that wants basis adds it")
+}
+
+func TestClone(t *testing.T) {
+	r := inflect.English()
+	r.Irregular("cactus", "cacti")
+	c := r.Clone()
+	assert.Equal(t, "cacti", c.Plural("cactus"), "words added before Clone are kept")
+	c.Irregular("formula", "formulae")
+	r.Uncountable("firmware")
+	assert.Equal(t, "formulas", r.Plural("formula"), "the clone's words stay in the clone")
+	assert.Equal(t, "formulae", c.Plural("formula"))
+	assert.Equal(t, "firmwares", c.Plural("firmware"), "the original's later words stay in it")
+	assert.Equal(t, "firmware", r.Plural("firmware"))
+	var nilRules *inflect.Rules
+	assert.Nil(t, nilRules.Clone())
 }
 
 func TestEdgeWords(t *testing.T) {

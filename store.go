@@ -88,6 +88,21 @@ type Options struct {
 	// Logger receives what the Store reports but does not fail on, such as
 	// payload members a serializer skipped. nil means slog.Default().
 	Logger *slog.Logger
+
+	// OnReport, if not nil, receives what the Store reports but does not
+	// fail on, as values (see [Report]): skipped members and types, lossy
+	// coercions, failed background reloads. nil means each Report is
+	// logged to Logger at its kind's level, with its fields as attributes.
+	// Reports about a payload are merged and handed over once it is
+	// pushed (or normalized, for Normalize), on the goroutine that pushed
+	// it and before that call returns, never under the Store's lock; a
+	// push that fails reports nothing but its error. OnReport must be safe
+	// for concurrent use. A panic in it is recovered: the push or reload
+	// goes on, the Report is logged instead, and the first such panic is
+	// logged at level Error. A background reload's failure goes to
+	// OnBackgroundError when that is set, and to OnReport when this is;
+	// the Logger logs it only when neither is.
+	OnReport func(Report)
 }
 
 // A Store is an identity map of typed records keyed by type and id: the
@@ -144,6 +159,10 @@ type Store struct {
 	// Both are replaced, never changed, by Register under mu.
 	tables  atomic.Pointer[map[string]*table]
 	goTypes atomic.Pointer[map[reflect.Type]*table]
+
+	// hookPanics counts panics of Options.OnReport; only the first is
+	// logged.
+	hookPanics atomic.Int64
 }
 
 // New returns an empty Store. A nil opts means the defaults.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // A Report is something the Store noticed and did not fail on: a payload
@@ -220,19 +221,10 @@ func (rs *reportSet) addSkip(err error) {
 		})
 		return
 	}
-	rs.add(ReportSkipped, "", shortText(skipReason(err), 200), func() Report {
+	member := ptr[strings.LastIndexByte(ptr, '/')+1:]
+	rs.add(ReportSkipped, "", unescapePointer(member), func() Report {
 		return Report{Pointer: ptr, Message: msgSkipped, Err: err}
 	})
-}
-
-// skipReason is what skips of a custom serializer are merged by: the
-// error without its pointer.
-func skipReason(err error) string {
-	var de *DocumentError
-	if errors.As(err, &de) && de.Err != nil {
-		err = de.Err
-	}
-	return err.Error()
 }
 
 // unknownTypeName recovers the type name from an error made as
@@ -354,8 +346,8 @@ func (n *normalizer) reportSkip(err error) {
 		kind, typ, msg = ReportUnknownType, unknownTypeName(err), msgUnknownType
 	}
 	member := ""
-	if kind == ReportSkipped {
-		member = shortText(err.Error(), 200)
+	if k := len(n.path); kind == ReportSkipped && k > 0 && n.path[k-1].idx < 0 {
+		member = n.path[k-1].name
 	}
 	n.reports.add(kind, typ, member, func() Report {
 		de := n.fail(err).(*DocumentError)
@@ -490,4 +482,16 @@ func (n *normalizer) unknownMember(t *table, key string) {
 func (t *table) hasRel(name string) bool {
 	_, ok := t.relIdx[name]
 	return ok
+}
+
+// unknownMember reports key, a member of the current attributes or
+// relationships object that t does not define.
+func (p *parser) unknownMember(t *table, key []byte) {
+	// The name is copied only if it starts a report.
+	k := unsafe.String(unsafe.SliceData(key), len(key))
+	p.reports.add(ReportUnknownMember, t.name, k, func() Report {
+		p.inRaw(key)
+		defer p.out()
+		return Report{Pointer: p.pointer(), Message: msgUnknownMember}
+	})
 }

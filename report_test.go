@@ -506,3 +506,9 @@ func TestReport_Concurrent(t *testing.T) {
 		recstore.ReportUnknownType:   goroutines * pushes,
 	}, counts)
 }
+
+// BenchmarkOnReport is BenchmarkPushPayloadReports with a hook set, so
+// that unknown members are looked for and reported.
+func BenchmarkOnReport(b *testing.B) {
+	benchPushPayloadReports(b, func(o *recstore.Options) { o.OnReport = func(recstore.Report) {} })
+}

@@ -228,7 +228,7 @@ func (rs *reportSet) addSkip(err error) {
 }
 
 // unknownTypeName recovers the type name from an error made as
-// fmt.Errorf("%w %q", ErrUnknownType, name), or returns "".
+// fmt.Errorf("%w %q...", ErrUnknownType, name, ...), or returns "".
 func unknownTypeName(err error) string {
 	var de *DocumentError
 	if errors.As(err, &de) && de.Err != nil {
@@ -238,10 +238,12 @@ func unknownTypeName(err error) string {
 	if !ok {
 		return ""
 	}
-	name, uerr := strconv.Unquote(rest)
-	if uerr != nil {
+	// Only the name's quoted form: a hint may follow it.
+	q, qerr := strconv.QuotedPrefix(rest)
+	if qerr != nil {
 		return ""
 	}
+	name, _ := strconv.Unquote(q)
 	return shortText(name, 200)
 }
 

@@ -94,14 +94,15 @@ type Options struct {
 	// coercions, failed background reloads. nil means each Report is
 	// logged to Logger at its kind's level, with its fields as attributes.
 	// Reports about a payload are merged and handed over once it is
-	// pushed (or normalized, for Normalize), on the goroutine that pushed
-	// it and before that call returns, never under the Store's lock; a
-	// push that fails reports nothing but its error. OnReport must be safe
-	// for concurrent use. A panic in it is recovered: the push or reload
-	// goes on, the Report is logged instead, and the first such panic is
-	// logged at level Error. A background reload's failure goes to
-	// OnBackgroundError when that is set, and to OnReport when this is;
-	// the Logger logs it only when neither is.
+	// pushed (or normalized, for Normalize), before that call returns and
+	// never under the Store's lock; a push that fails reports nothing but
+	// its error. OnReport runs on a goroutine of the Store's while the
+	// reporting call waits, and must be safe for concurrent use; as
+	// OnBackgroundError, it must not call Wait or Close. A panic in it is
+	// recovered: the push or reload goes on, the Report is logged instead,
+	// and the first such panic is logged at level Error. A background
+	// reload's failure goes to OnBackgroundError when that is set, and to
+	// OnReport when this is; the Logger logs it only when neither is.
 	OnReport func(Report)
 }
 

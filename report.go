@@ -29,8 +29,9 @@ type Report struct {
 	// an unknown type, the type a background reload was for. It is empty
 	// when not known, and for the merged remainder described above.
 	Type string
-	// Member is the payload's member name at fault: the skipped key, or
-	// the key of the coerced attribute.
+	// Member is the payload's member name at fault: the skipped key, the
+	// key of the coerced attribute, or the last name in the pointer of a
+	// custom serializer's skip.
 	Member string
 	// Pointer is a JSON pointer (RFC 6901) into the payload at the first
 	// occurrence, such as "/albums/3/songCount"; empty when the report is
@@ -257,12 +258,6 @@ func (rs *reportSet) reports() []Report {
 		out[i] = rs.list[i].Report
 	}
 	return out
-}
-
-// reset empties rs, keeping its storage and dropping its references.
-func (rs *reportSet) reset() {
-	clear(rs.list)
-	rs.list, rs.distinct = rs.list[:0], 0
 }
 
 // wantsUnknownMembers reports whether anyone will see a report of an

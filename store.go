@@ -86,7 +86,8 @@ type Options struct {
 	OnBackgroundError func(err error)
 
 	// Logger receives what the Store reports but does not fail on, such as
-	// payload members a serializer skipped. nil means slog.Default().
+	// payload members a serializer skipped, when OnReport is nil. nil
+	// means slog.Default().
 	Logger *slog.Logger
 
 	// OnReport, if not nil, receives what the Store reports but does not

@@ -397,9 +397,11 @@ func (n *normalizer) lossy(strict bool, t *table, id string, a *attrField, key s
 	reason := n.lost
 	n.lost = ""
 	attrErr := func() *AttributeError {
-		val := string(raw)
-		if len(val) > 64 {
-			val = val[:61] + "..."
+		var val string
+		if len(raw) > 64 {
+			val = string(raw[:61]) + "..." // not a copy of megabytes first
+		} else {
+			val = string(raw)
 		}
 		return &AttributeError{Type: t.name, ID: id, Attr: a.name, Value: val, GoType: a.typ,
 			Err: fmt.Errorf("%w: %s", ErrLossyCoercion, strings.TrimPrefix(reason, "lossy coercion: "))}

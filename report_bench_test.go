@@ -77,3 +77,30 @@ func benchPushPayloadReports(b *testing.B, set func(*recstore.Options)) {
 type discardWriter struct{}
 
 func (discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+// BenchmarkPushOne pushes one album at a time, by Push and by
+// PushPayload: what reports add to every push, payload or not, shows
+// most here.
+func BenchmarkPushOne(b *testing.B) {
+	discard := slog.New(slog.NewTextHandler(discardWriter{}, nil))
+	s := recstore.New(&recstore.Options{Serializer: &recstore.RESTSerializer{}, Logger: discard})
+	recstore.MustRegister[SeedAlbum](s, nil)
+	doc := []byte(`{"data": {"type": "album", "id": "1", "attributes": {"title": "T", "artist": "A", "songCount": 3}}}`)
+	payload := []byte(`{"album": {"id": 1, "title": "T", "artist": "A", "songCount": 3}}`)
+	b.Run("Push", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.Push(doc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("PushPayload", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.PushPayload("album", payload); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -131,6 +131,15 @@ func TestReport_Kinds(t *testing.T) {
 			`{"data": {"type": "albums", "id": "1"}}`,
 			[]recstore.Report{{Kind: recstore.ReportSkipped, Member: "secret", Pointer: "/data/secret", Count: 1, Message: "payload member skipped"}},
 			[]error{recstore.ErrInvalidDocument}, "Document.Skipped is reported as it was logged"},
+		{"custom serializer over a built-in one", recstore.SerializerFunc(func(s *recstore.Store, typ string, payload []byte) (*recstore.Document, error) {
+			return (&recstore.RESTSerializer{}).Normalize(s, typ, payload)
+		}), "coerced",
+			`{"coerced": {"id": 1, "n": "x"}, "unicorns": []}`,
+			[]recstore.Report{
+				{Kind: recstore.ReportLossyCoercion, Type: "coerced", Member: "n", Pointer: "/coerced/n", Count: 1, Message: "lossy coercion: non-numeric string to number"},
+				{Kind: recstore.ReportUnknownType, Type: "unicorn", Pointer: "/unicorns", Count: 1, Message: unknownType},
+			},
+			[]error{recstore.ErrLossyCoercion, recstore.ErrUnknownType}, "the Document carries what its Normalize reported"},
 		{"nothing to report", &recstore.JSONSerializer{}, "coerced",
 			`{"id": 1, "n": "12", "b": 1, "s": 3}`, nil, nil, "lossless coercions are not reported"},
 	}

@@ -68,8 +68,10 @@ func (s *Store) push(doc any, only *table, read func(keys []Key)) (_ []Key, err 
 		if d == nil {
 			return nil, &DocumentError{Err: errors.New("nil document")}
 		}
+		p.members = d.norm == nil && s.wantsUnknownMembers()
 		err = p.fromDocument(d)
 	case Document:
+		p.members = d.norm == nil && s.wantsUnknownMembers()
 		err = p.fromDocument(&d)
 	default:
 		var buf []byte

@@ -81,7 +81,8 @@ const (
 	// ReportUnknownMember: a payload member that names no attribute or
 	// relationship of the record's model was left out (Debug). Backends
 	// often send members a client does not model, so these are never
-	// errors, Strict or not. A plain Push reports them too.
+	// errors, Strict or not. Push reports them too, for JSON text and
+	// Documents alike.
 	ReportUnknownMember ReportKind = iota + 1
 	// ReportUnknownType: a root key (REST) or included resource (JSON:API)
 	// naming no registered model was left out (Warn).
@@ -493,4 +494,24 @@ func (p *parser) unknownMember(t *table, key []byte) {
 		defer p.out()
 		return Report{Pointer: p.pointer(), Message: msgUnknownMember}
 	})
+}
+
+// unknownKeys reports the keys of m, a Document resource's attributes or
+// relationships, that known (the model's) lacks, in sorted order, so that
+// which comes first does not depend on map order.
+func unknownKeys[V any](p *parser, t *table, m map[string]V, known map[string]int) {
+	var unknown []string
+	for k := range m {
+		if _, ok := known[k]; !ok {
+			unknown = append(unknown, k)
+		}
+	}
+	slices.Sort(unknown)
+	for _, k := range unknown {
+		p.reports.add(ReportUnknownMember, t.name, k, func() Report {
+			p.in(k)
+			defer p.out()
+			return Report{Pointer: p.pointer(), Message: msgUnknownMember}
+		})
+	}
 }

@@ -521,3 +521,21 @@ func TestReport_Concurrent(t *testing.T) {
 func BenchmarkOnReport(b *testing.B) {
 	benchPushPayloadReports(b, func(o *recstore.Options) { o.OnReport = func(recstore.Report) {} })
 }
+
+// A Document pushed as a value reports the attributes and relationships
+// its model lacks, as its JSON form would.
+func TestReport_PushDocument(t *testing.T) {
+	s, l := reportStore(t, nil)
+	doc := &recstore.Document{Data: []*recstore.Resource{{
+		Type: "album", ID: "1",
+		Attributes:    map[string]any{"title": "T", "zeta": 1, "alpha": 2},
+		Relationships: map[string]*recstore.Relationship{"producer": {}},
+	}}}
+	_, err := s.Push(doc)
+	require.NoError(t, err)
+	assert.Equal(t, []recstore.Report{
+		{Kind: recstore.ReportUnknownMember, Type: "album", Member: "alpha", Pointer: "/data/attributes/alpha", Count: 1, Message: "unknown member skipped"},
+		{Kind: recstore.ReportUnknownMember, Type: "album", Member: "zeta", Pointer: "/data/attributes/zeta", Count: 1, Message: "unknown member skipped"},
+		{Kind: recstore.ReportUnknownMember, Type: "album", Member: "producer", Pointer: "/data/relationships/producer", Count: 1, Message: "unknown member skipped"},
+	}, withoutErr(l.list()))
+}

@@ -103,7 +103,9 @@ type Options struct {
 	// recovered: the push or reload goes on, the Report is logged instead,
 	// and the first such panic is logged at level Error. A background
 	// reload's failure goes to OnBackgroundError when that is set, and to
-	// OnReport when this is; the Logger logs it only when neither is.
+	// OnReport when this is; the Logger logs it only when neither is. It
+	// is a func, as OnBackgroundError is, not an interface: one method
+	// needs none, and a collector with state passes a method value.
 	OnReport func(Report)
 }
 

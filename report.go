@@ -78,20 +78,20 @@ type ReportKind uint8
 
 // The kinds of Report, with the level each is logged at by default.
 const (
-	// ReportUnknownMember: a payload member that names no attribute or
-	// relationship of the record's model was left out (Debug). Backends
+	// ReportUnknownMember reports a payload member that names no attribute
+	// or relationship of the record's model, left out (Debug). Backends
 	// often send members a client does not model, so these are never
 	// errors, Strict or not. Push reports them too, for JSON text and
 	// Documents alike.
 	ReportUnknownMember ReportKind = iota + 1
-	// ReportUnknownType: a root key (REST) or included resource (JSON:API)
-	// naming no registered model was left out (Warn).
+	// ReportUnknownType reports a root key (REST) or included resource
+	// (JSON:API) naming no registered model, left out (Warn).
 	ReportUnknownType
-	// ReportSkipped: a custom serializer listed something else in
+	// ReportSkipped reports anything else a custom serializer listed in
 	// Document.Skipped (Warn).
 	ReportSkipped
-	// ReportLossyCoercion: a serializer coerced a value to its field's
-	// kind, as Ember Data's transforms do, and lost information doing so
+	// ReportLossyCoercion reports a value a serializer coerced to its
+	// field's kind, as Ember Data's transforms do, losing information
 	// (Warn). A Strict serializer fails instead. The lossy cases are:
 	//   - to a number: a string that is not a number ("twelve"), which
 	//     becomes null (the field's zero value);
@@ -106,11 +106,11 @@ const (
 	// to 1 and 0, numbers and booleans to strings, 0 and 1 to booleans,
 	// and a float64's usual rounding of long numbers.
 	ReportLossyCoercion
-	// ReportBackgroundError: a background reload failed (Warn). Err is
-	// the error Options.OnBackgroundError gets.
+	// ReportBackgroundError reports a failed background reload (Warn).
+	// Err is the error Options.OnBackgroundError gets.
 	ReportBackgroundError
-	// ReportPanic: a report hook, such as Options.OnBackgroundError,
-	// panicked (Error). Err is the *PanicError.
+	// ReportPanic reports a panic of a report hook, such as
+	// Options.OnBackgroundError (Error). Err is the *PanicError.
 	ReportPanic
 )
 

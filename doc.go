@@ -99,4 +99,8 @@
 // waiting caller as a *[PanicError] ([ErrPanic]); on the caller's own
 // goroutine a panic goes on to the caller, after the Store has undone what
 // the call began.
+//
+// What the Store notices but does not fail on (members a model does not
+// define, types with no model, lossy coercions, failed background
+// reloads) reaches [Options].OnReport as a [Report], or the Logger.
 package recstore

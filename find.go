@@ -523,27 +523,31 @@ func (s *Store) answered(ctx context.Context, err error) error {
 }
 
 // reportBackground hands the error of a background reload to
-// OnBackgroundError, or else to the Logger. It runs on a goroutine the
-// Store owns, so a panic in either is recovered: one in
-// OnBackgroundError is logged, as a *PanicError, with the error it was
-// given; one in the Logger's handler is dropped, as nothing is left to
-// report it to.
+// OnBackgroundError, and as a Report to OnReport, or else to the Logger
+// (see deliver). It runs on a goroutine the Store owns, so a panic in
+// any of them is recovered: one in OnBackgroundError becomes a Report of
+// kind ReportPanic carrying the *PanicError, followed by the error's own
+// Report, so that it is not lost.
 func (s *Store) reportBackground(err error) {
 	if errors.Is(err, ErrClosed) || s.life.Err() != nil && errors.Is(err, context.Canceled) {
 		return // Close stopped it: not a failure to report
 	}
-	defer func() { _ = recover() }() // the Logger's handler
+	var reps []Report
+	handled := false
 	if s.opts.OnBackgroundError != nil {
 		perr := recovering("OnBackgroundError", func() error {
 			s.opts.OnBackgroundError(err)
 			return nil
 		})
 		if perr != nil {
-			s.logger().Error("recstore: OnBackgroundError panicked", "panic", perr, "reported", err)
+			reps = append(reps, Report{Kind: ReportPanic, Count: 1, Message: "OnBackgroundError panicked", Err: perr})
 		}
-		return
+		handled = perr == nil
 	}
-	s.logger().Warn("recstore: background reload failed", "err", err)
+	if !handled || s.opts.OnReport != nil {
+		reps = append(reps, backgroundReport(err))
+	}
+	s.deliver(reps...)
 }
 
 // A queuedReload is a background reload waiting for a free slot.

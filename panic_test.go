@@ -287,8 +287,9 @@ func TestUserCodePanics(t *testing.T) {
 		findAllBg    = "FindAll background reload"
 		pushPayload  = "PushPayload" // the Op of panics while an answer is pushed
 		notDelivered = ""            // nobody gets an error: the panic is logged
+		contained    = "contained"   // the panic is dropped and the call succeeds
 	)
-	pushPoints := []string{"Normalize", "NormalizeHash", "Transform", "UnmarshalJSON", "Logger"}
+	pushPoints := []string{"Normalize", "NormalizeHash", "Transform", "UnmarshalJSON"}
 	type kase struct {
 		point, kind string
 		http        bool
@@ -297,6 +298,9 @@ func TestUserCodePanics(t *testing.T) {
 	var cases []kase
 	for _, k := range []string{lone, shared, background} {
 		cases = append(cases, kase{"FindRecord", k, false, "FindRecord"}, kase{"Prepare", k, true, "FindRecord"})
+		// The Logger reports what the push skipped, after the push:
+		// its panic is contained and the push stands.
+		cases = append(cases, kase{"Logger", k, false, contained})
 		for _, p := range pushPoints {
 			cases = append(cases, kase{p, k, false, pushPayload})
 		}
@@ -334,6 +338,7 @@ func TestUserCodePanics(t *testing.T) {
 			w.arm(tt.point)
 			// A report needs a failure to report.
 			w.down.Store(tt.op == notDelivered)
+			pushed := recstore.Dump(s)
 			var errs []error
 			switch tt.kind {
 			case lone:
@@ -370,6 +375,15 @@ func TestUserCodePanics(t *testing.T) {
 			w.down.Store(false)
 
 			switch tt.op {
+			case contained:
+				for _, err := range errs {
+					assert.NoError(t, err, "a panicking Logger does not fail the push it reports on")
+				}
+				assert.Contains(t, w.logged(), "recstore: resource of unknown type skipped")
+				before = recstore.Dump(s)
+				if tt.kind == lone || tt.kind == shared {
+					assert.NotEqual(t, pushed, before, "the Find pushed its answer")
+				}
 			case notDelivered:
 				// The report panicked: OnBackgroundError's panic is
 				// logged, the Logger's dropped.

@@ -54,6 +54,13 @@ func (s *Store) Push(doc any) ([]Key, error) {
 func (s *Store) push(doc any, only *table, read func(keys []Key)) (_ []Key, err error) {
 	p := parserPool.Get().(*parser)
 	defer p.release()
+	// Deferred before the lock is: reports go out once it is released.
+	done := false
+	defer func() {
+		if done && len(p.reports.list) > 0 {
+			s.deliver(p.reports.reports()...)
+		}
+	}()
 	p.tables, p.only, p.opts = *s.tables.Load(), only, &s.opts
 	p.sc.maxDepth = s.opts.MaxDepth
 	switch d := doc.(type) {
@@ -61,8 +68,10 @@ func (s *Store) push(doc any, only *table, read func(keys []Key)) (_ []Key, err 
 		if d == nil {
 			return nil, &DocumentError{Err: errors.New("nil document")}
 		}
+		p.members = d.norm == nil && s.wantsUnknownMembers()
 		err = p.fromDocument(d)
 	case Document:
+		p.members = d.norm == nil && s.wantsUnknownMembers()
 		err = p.fromDocument(&d)
 	default:
 		var buf []byte
@@ -70,6 +79,7 @@ func (s *Store) push(doc any, only *table, read func(keys []Key)) (_ []Key, err 
 			return nil, err
 		}
 		p.sc = scanner{buf: buf, maxDepth: s.opts.MaxDepth, names: p.sc.names[:0], objs: p.sc.objs[:0]}
+		p.members = s.wantsUnknownMembers()
 		err = p.document()
 	}
 	if err != nil {
@@ -104,6 +114,7 @@ func (s *Store) push(doc any, only *table, read func(keys []Key)) (_ []Key, err 
 		s.inject("read")
 		read(keys)
 	}
+	done = true
 	return keys, nil
 }
 
@@ -283,6 +294,8 @@ type parser struct {
 	ids      map[string]string  // linkage ids seen, so repeats share one string
 	scratch  []byte             // renders Go attribute values as JSON text
 	raws     *rawStore          // the pushed Document's raw attributes
+	members  bool               // report members the model does not define
+	reports  reportSet          // what the push reports (see report.go)
 }
 
 // seg is one JSON pointer reference token: a member name (name, or raw
@@ -803,6 +816,9 @@ func (p *parser) attributes(st *staged) error {
 			if err := p.skipOther(key); err != nil {
 				return err
 			}
+			if p.members {
+				p.unknownMember(t, key)
+			}
 			continue
 		}
 		if st.set.has(i) {
@@ -866,6 +882,9 @@ func (p *parser) relationships(st *staged) error {
 		if !ok {
 			if err := p.skipOther(key); err != nil {
 				return err
+			}
+			if p.members {
+				p.unknownMember(t, key)
 			}
 			continue
 		}

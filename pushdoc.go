@@ -118,12 +118,14 @@ func (p *parser) resourceValue(r *Resource, incl bool, idx int) (staged, error) 
 		}
 	} else if r.Attributes != nil {
 		p.in("attributes")
+		found := 0
 		for i := range t.attrs {
 			a := &t.attrs[i]
 			v, ok := r.Attributes[a.name]
 			if !ok {
 				continue
 			}
+			found++
 			p.in(a.name)
 			if err := p.attrValue(&st, a, v); err != nil {
 				return st, err
@@ -131,12 +133,18 @@ func (p *parser) resourceValue(r *Resource, incl bool, idx int) (staged, error) 
 			p.out()
 			st.set.add(i)
 		}
+		if p.members && len(r.Attributes) > found {
+			unknownKeys(p, t, r.Attributes, t.attrIdx)
+		}
 		p.out()
 	}
 
 	relStart := p.rels.len()
 	if r.Relationships != nil {
 		p.in("relationships")
+		if p.members && len(r.Relationships) > 0 {
+			unknownKeys(p, t, r.Relationships, t.relIdx)
+		}
 		for ri := range t.rels {
 			rf := &t.rels[ri]
 			rel, ok := r.Relationships[rf.name]

@@ -54,6 +54,9 @@ type Document struct {
 	raws *rawStore
 	// norm made the Document for a push and is released after it.
 	norm *normalizer
+	// reports holds what a built-in serializer's Normalize reports
+	// besides Skipped, for the Store to deliver (see docReports).
+	reports *reportSet
 }
 
 // A Resource is one JSON:API resource object.

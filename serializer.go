@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"math/bits"
 	"reflect"
@@ -13,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 	"unsafe"
 
 	"github.com/recstore/recstore/inflect"
@@ -82,9 +80,9 @@ var defaultSerializer = &JSONAPISerializer{}
 // value such as a map[string]any literal, which is encoded first. Unlike
 // Ember Data's, PushPayload returns the keys of every record it pushed:
 // the primary ones first, in payload order (as Push returns them), then the
-// sideloaded and embedded ones, each once. What the serializer skipped is
-// logged to Options.Logger at level Warn, once per push and reason, with a
-// count and the first few skips as examples.
+// sideloaded and embedded ones, each once. What the serializer skipped or
+// coerced with a loss goes, once the push is done, to Options.OnReport
+// (or the Logger) as Reports, merged by reason (see [Report]).
 //
 // An error is a *DocumentError (matching ErrInvalidDocument) for a payload
 // the serializer or the Store rejects, or wraps ErrUnknownType for an
@@ -127,6 +125,9 @@ func (s *Store) pushPayload(typ string, payload any, only *table, check func(*Do
 	if err != nil && doc.norm != nil && errors.As(err, &de) {
 		// The push points into the Document; the caller wrote the payload.
 		de.Pointer = doc.norm.payloadPointer(doc, de.Pointer)
+	}
+	if err == nil {
+		s.deliver(docReports(doc)...)
 	}
 	return err
 }
@@ -185,101 +186,10 @@ func (s *Store) normalize(typ string, payload any, record bool) (*Document, erro
 	if doc == nil {
 		return nil, &DocumentError{Err: fmt.Errorf("serializer %T returned no document", ser)}
 	}
-	var rep skipReport
-	if doc.norm != nil {
-		rep = doc.norm.skips
+	if record {
+		s.deliver(docReports(doc)...)
 	}
-	for _, skip := range doc.Skipped {
-		rep.add(skip)
-	}
-	rep.log(s.logger(), typ)
 	return doc, nil
-}
-
-// A skipReport sums up what a serializer skipped in one payload, by
-// reason, so that a payload of a million unknown members logs one record
-// per reason rather than a million. Reasons are few by construction: an
-// unknown type is one reason whatever the type's name, and past
-// maxSkipReasons distinct ones the rest count as "other".
-type skipReport struct {
-	reasons []skipReason
-}
-
-type skipReason struct {
-	reason   string
-	count    int
-	examples []string // the first maxSkipExamples skips, as error texts
-}
-
-const (
-	maxSkipReasons  = 8
-	maxSkipExamples = 3
-	maxSkipText     = 200 // bytes of a reason or example kept for the log
-)
-
-// add counts err, one skipped member.
-func (r *skipReport) add(err error) { r.addLazy(err, func() error { return err }) }
-
-// addLazy counts one skipped member for the reason err gives; full makes
-// the error with its pointer, only while examples are wanted.
-func (r *skipReport) addLazy(err error, full func() error) {
-	reason := skipReasonOf(err)
-	i := r.find(reason)
-	if i < 0 && len(r.reasons) >= maxSkipReasons {
-		reason = "other"
-		i = r.find(reason)
-	}
-	if i < 0 {
-		r.reasons = append(r.reasons, skipReason{reason: reason})
-		i = len(r.reasons) - 1
-	}
-	sr := &r.reasons[i]
-	sr.count++
-	if len(sr.examples) < maxSkipExamples {
-		sr.examples = append(sr.examples, truncateText(full().Error()))
-	}
-}
-
-func (r *skipReport) find(reason string) int {
-	for i := range r.reasons {
-		if r.reasons[i].reason == reason {
-			return i
-		}
-	}
-	return -1
-}
-
-// log writes one Warn record per reason.
-func (r *skipReport) log(l *slog.Logger, typ string) {
-	for _, sr := range r.reasons {
-		l.Warn("recstore: payload members skipped", "type", typ, "reason", sr.reason, "count", sr.count, "examples", sr.examples)
-	}
-}
-
-// skipReasonOf is what skips are grouped by: the sentinel for an unknown
-// type (whose name varies), else the error without its pointer.
-func skipReasonOf(err error) string {
-	if errors.Is(err, ErrUnknownType) {
-		return ErrUnknownType.Error()
-	}
-	var de *DocumentError
-	if errors.As(err, &de) && de.Err != nil {
-		err = de.Err
-	}
-	return truncateText(err.Error())
-}
-
-// truncateText cuts s to at most maxSkipText bytes, on a rune boundary:
-// a hostile payload's type name may be megabytes long.
-func truncateText(s string) string {
-	if len(s) <= maxSkipText {
-		return s
-	}
-	i := maxSkipText
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + "…"
 }
 
 // pushNormalizer is implemented by the built-in serializers, whose
@@ -402,6 +312,13 @@ type JSONSerializer struct {
 	// Transforms are the custom transforms attributes name with
 	// `recstore:"transform=NAME"`, by name.
 	Transforms map[string]Transform
+
+	// Strict makes a value that coerces with a loss (see
+	// ReportLossyCoercion) fail the payload with an *AttributeError
+	// matching ErrLossyCoercion, instead of being reported. Members the
+	// model does not define are reported either way. A RESTSerializer
+	// reads each record with its type's own settings, Strict included.
+	Strict bool
 }
 
 // Normalize reads payload, one record hash or an array of them, as records
@@ -640,6 +557,10 @@ func (j *JSONSerializer) keysFor(t *table) *memberKeys {
 type memberKeys struct {
 	attrs []string
 	rels  []string
+	// sets holds attrs and rels as sets, made when an unknown member is
+	// first looked for (see unknownMembers).
+	setsOnce sync.Once
+	sets     memberSets
 }
 
 // cachedKeys returns t's payload keys under the serializer ser, computing
@@ -685,17 +606,21 @@ type normalizer struct {
 	// payloadPointer); hashAt is the payload offset of the hash being read.
 	origins []payloadOrigin
 	hashAt  int
-	// skips sums up what a push's Document skipped, in place of listing
-	// each in Document.Skipped, which the caller never sees.
-	skips skipReport
+	// reports sums up what a Document's payload reports (see report.go);
+	// skips go there too for a push's Document, in place of listing each
+	// in Document.Skipped, which the caller never sees.
+	reports reportSet
+	// members is set when unknown members are to be reported; lost is
+	// the reason the last transform lost information, if it did.
+	members bool
+	lost    string
 }
 
 // skip records a member left out of the Document on purpose, at the
 // current path, for the reason err.
 func (n *normalizer) skip(err error) {
 	if n.fast {
-		// Rendering a pointer per skip would cost more than the skip.
-		n.skips.addLazy(err, func() error { return n.fail(err) })
+		n.reportSkip(err)
 		return
 	}
 	n.doc.Skipped = append(n.doc.Skipped, n.fail(err))
@@ -707,12 +632,12 @@ func newNormalizer(s *Store, payload []byte, fast bool) (*normalizer, error) {
 	}
 	sc := scanner{buf: payload, maxDepth: s.opts.MaxDepth}
 	if !fast {
-		return &normalizer{s: s, sc: sc, doc: &Document{}}, nil
+		return &normalizer{s: s, sc: sc, doc: &Document{}, members: s.wantsUnknownMembers()}, nil
 	}
 	// A Document for a push never reaches the caller, so its normalizer
 	// and slabs go back to a pool once the push is done (see release).
 	n := normalizerPool.Get().(*normalizer)
-	*n = normalizer{s: s, sc: sc, fast: true,
+	*n = normalizer{s: s, sc: sc, fast: true, members: s.wantsUnknownMembers(),
 		path: n.path[:0], h: n.h, scratch: n.scratch[:0], included: n.included[:0],
 		attrSlab: n.attrSlab[:0], resSlab: n.resSlab[:0], dataBuf: n.dataBuf,
 		origins: n.origins[:0]}
@@ -756,6 +681,7 @@ func (n *normalizer) finish() (*Document, error) {
 	if len(n.doc.Data)+len(n.doc.Included) > n.s.opts.MaxResources {
 		return nil, &DocumentError{Err: &LimitError{Limit: "MaxResources", Max: n.s.opts.MaxResources}}
 	}
+	n.keepReports()
 	return n.doc, nil
 }
 
@@ -1088,12 +1014,14 @@ func (n *normalizer) record(j *JSONSerializer, t *table, h *Hash) (*Resource, er
 	n.out()
 	r.ID = id
 
+	found := 1 // members read: the primary key, attributes, relationships
 	for i := range t.attrs {
 		a := &t.attrs[i]
 		raw, ok := h.Raw(keys.attrs[i])
 		if !ok {
 			continue
 		}
+		found++
 		var v any
 		var err error
 		if a.transform == "" {
@@ -1111,6 +1039,11 @@ func (n *normalizer) record(j *JSONSerializer, t *table, h *Hash) (*Resource, er
 			}
 			n.out()
 		}
+		if n.lost != "" {
+			if err := n.lossy(j.Strict, t, r.ID, a, keys.attrs[i], raw); err != nil {
+				return nil, err
+			}
+		}
 		n.setAttr(r, t, i, raw, v)
 	}
 	for i := range t.rels {
@@ -1119,6 +1052,7 @@ func (n *normalizer) record(j *JSONSerializer, t *table, h *Hash) (*Resource, er
 		if !ok {
 			continue
 		}
+		found++
 		var rel *Relationship
 		var err error
 		if c := firstByte(raw); n.rest && rf.keyed && !rf.many && c != '{' && c != '[' && c != 'n' {
@@ -1135,6 +1069,9 @@ func (n *normalizer) record(j *JSONSerializer, t *table, h *Hash) (*Resource, er
 			r.Relationships = make(map[string]*Relationship, len(t.rels))
 		}
 		r.Relationships[rf.name] = rel
+	}
+	if n.members && h.Len() > found {
+		n.unknownMembers(t, h, keys, pk)
 	}
 	return r, nil
 }
@@ -1512,12 +1449,20 @@ func (n *normalizer) transform(custom map[string]Transform, t *table, id string,
 				return nil, bad(err)
 			}
 			// Compare without lowering a copy of what may be megabytes.
-			return strings.EqualFold(s, "true") || strings.EqualFold(s, "t") || s == "1", nil
+			v := strings.EqualFold(s, "true") || strings.EqualFold(s, "t") || s == "1"
+			if !v && !isFalseString(s) {
+				n.lost = lossBoolStr
+			}
+			return v, nil
 		}
 		if c == '-' || '0' <= c && c <= '9' {
 			f, _ := strconv.ParseFloat(string(raw), 64)
+			if f != 0 && f != 1 {
+				n.lost = lossBoolNum
+			}
 			return f == 1, nil
 		}
+		n.lost = lossBoolOther
 		if a.nullable {
 			return nil, nil
 		}
@@ -1536,6 +1481,10 @@ func (n *normalizer) transform(custom map[string]Transform, t *table, id string,
 			}
 			f, ok := jsNumber(s)
 			if !ok || math.IsInf(f, 0) {
+				n.lost = lossNaN
+				if ok {
+					n.lost = lossRange
+				}
 				return nil, nil // Number("abc") is NaN, which Ember Data stores as null
 			}
 			if isInt {
@@ -1560,6 +1509,7 @@ func (n *normalizer) transform(custom map[string]Transform, t *table, id string,
 		if isInt && !isPlainInteger(raw) || !isInt && (len(raw) > 20 || bytes.ContainsAny(raw, "eE")) {
 			f, err := strconv.ParseFloat(string(raw), 64)
 			if math.IsInf(f, 0) {
+				n.lost = lossRange
 				return nil, nil
 			}
 			if err != nil {

@@ -77,8 +77,9 @@ func attrs(r slog.Record) map[string]slog.Value {
 	return m
 }
 
-// A payload with thousands of skipped members logs one record per reason,
-// with the count and a few examples, not one record per member.
+// A payload with thousands of skipped resources of distinct unknown types
+// logs a bounded number of records: one per type for the first 16, then
+// one for the rest, whose counts add up to every skip.
 func TestPushPayload_SkipsLoggedOncePerReason(t *testing.T) {
 	const n = 5000
 	var rest, jsonapi strings.Builder
@@ -96,7 +97,7 @@ func TestPushPayload_SkipsLoggedOncePerReason(t *testing.T) {
 	tests := []struct {
 		name, payload string
 		ser           recstore.Serializer
-		example       string
+		pointer       string
 	}{
 		{"REST unknown root keys", rest.String(), &recstore.RESTSerializer{}, `/unicorn0`},
 		{"JSON:API included resources of unknown types", jsonapi.String(), &recstore.JSONAPISerializer{}, `/included/0/type`},
@@ -108,16 +109,23 @@ func TestPushPayload_SkipsLoggedOncePerReason(t *testing.T) {
 			keys, err := s.PushPayload("post", tt.payload)
 			require.NoError(t, err)
 			assert.Equal(t, []recstore.Key{{Type: "post", ID: "1"}}, keys)
-			require.Len(t, h.records, 1, "one record for one reason, not one per skipped member")
-			r := h.records[0]
-			assert.Equal(t, slog.LevelWarn, r.Level)
-			a := attrs(r)
-			assert.Equal(t, int64(n), a["count"].Int64())
-			assert.Equal(t, recstore.ErrUnknownType.Error(), a["reason"].String())
-			examples, ok := a["examples"].Any().([]string)
-			require.True(t, ok, "examples are a []string, got %T", a["examples"].Any())
-			require.Len(t, examples, 3)
-			assert.Contains(t, examples[0], tt.example)
+			require.Len(t, h.records, 17, "16 types and the rest, not one record per skipped resource")
+			total := int64(0)
+			for _, r := range h.records {
+				assert.Equal(t, slog.LevelWarn, r.Level)
+				assert.Equal(t, "recstore: resource of unknown type skipped", r.Message)
+				a := attrs(r)
+				assert.Equal(t, "unknown-type", a["kind"].String())
+				total += a["count"].Int64()
+			}
+			assert.Equal(t, int64(n), total, "the counts add up to every skip")
+			first := attrs(h.records[0])
+			assert.Equal(t, "unicorn0", first["type"].String())
+			assert.Equal(t, tt.pointer, first["pointer"].String())
+			rest := attrs(h.records[16])
+			assert.Equal(t, int64(n-16), rest["count"].Int64())
+			_, hasType := rest["type"]
+			assert.False(t, hasType, "the rest merges many types")
 
 			// Normalize still lists every skip for its caller.
 			doc, err := tt.ser.Normalize(s, "post", []byte(tt.payload))

@@ -52,6 +52,13 @@ type JSONAPISerializer struct {
 	// Transforms are the custom transforms attributes name with
 	// `recstore:"transform=NAME"`, by name.
 	Transforms map[string]Transform
+
+	// Strict makes a value that coerces with a loss (see
+	// ReportLossyCoercion) fail the payload with an *AttributeError
+	// matching ErrLossyCoercion, instead of being reported. Members the
+	// model does not define are reported either way. Each resource is
+	// read with its type's own settings, Strict included.
+	Strict bool
 }
 
 func (j *JSONAPISerializer) modelName(s *Store, key string) string {
@@ -297,19 +304,29 @@ func (j *JSONAPISerializer) record(n *normalizer, t *table, h *Hash) (*Resource,
 		if err != nil {
 			return nil, err
 		}
+		found := 0
 		for i := range t.attrs {
 			a := &t.attrs[i]
 			v, ok := attrs.Raw(keys.attrs[i])
 			if !ok {
 				continue
 			}
+			found++
 			n.in(keys.attrs[i])
 			val, err := n.transform(j.Transforms, t, r.ID, a, v)
 			if err != nil {
 				return nil, err
 			}
 			n.out()
+			if n.lost != "" {
+				if err := n.lossy(j.Strict, t, r.ID, a, keys.attrs[i], v); err != nil {
+					return nil, err
+				}
+			}
 			n.setAttr(r, t, i, v, val)
+		}
+		if n.members && attrs.Len() > found {
+			n.unknownIn(t, attrs, keys, false)
 		}
 		n.putHash(attrs)
 		n.out()
@@ -323,12 +340,14 @@ func (j *JSONAPISerializer) record(n *normalizer, t *table, h *Hash) (*Resource,
 		if err != nil {
 			return nil, err
 		}
+		found := 0
 		for i := range t.rels {
 			rf := &t.rels[i]
 			v, ok := rels.Raw(keys.rels[i])
 			if !ok {
 				continue
 			}
+			found++
 			n.in(keys.rels[i])
 			rel, err := j.relationship(n, rf, v)
 			if err != nil {
@@ -339,6 +358,9 @@ func (j *JSONAPISerializer) record(n *normalizer, t *table, h *Hash) (*Resource,
 				r.Relationships = make(map[string]*Relationship, len(t.rels))
 			}
 			r.Relationships[rf.name] = rel
+		}
+		if n.members && rels.Len() > found {
+			n.unknownIn(t, rels, keys, true)
 		}
 		n.putHash(rels)
 		n.out()

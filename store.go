@@ -88,7 +88,8 @@ type Options struct {
 	OnBackgroundError func(err error)
 
 	// Logger receives what the Store reports but does not fail on, such as
-	// payload members a serializer skipped. nil means slog.Default().
+	// payload members a serializer skipped, when OnReport is nil. nil
+	// means slog.Default().
 	Logger *slog.Logger
 
 	// Inflector holds the English rules the Store's serializers use to
@@ -102,6 +103,24 @@ type Options struct {
 	// later do not reach the Store, and one Store's words never reach
 	// another.
 	Inflector *inflect.Rules
+
+	// OnReport, if not nil, receives what the Store reports but does not
+	// fail on, as values (see [Report]): skipped members and types, lossy
+	// coercions, failed background reloads. nil means each Report is
+	// logged to Logger at its kind's level, with its fields as attributes.
+	// Reports about a payload are merged and handed over once it is
+	// pushed (or normalized, for Normalize), before that call returns and
+	// never under the Store's lock; a push that fails reports nothing but
+	// its error. OnReport runs on a goroutine of the Store's while the
+	// reporting call waits, and must be safe for concurrent use; as
+	// OnBackgroundError, it must not call Wait or Close. A panic in it is
+	// recovered: the push or reload goes on, the Report is logged instead,
+	// and the first such panic is logged at level Error. A background
+	// reload's failure goes to OnBackgroundError when that is set, and to
+	// OnReport when this is; the Logger logs it only when neither is. It
+	// is a func, as OnBackgroundError is, not an interface: one method
+	// needs none, and a collector with state passes a method value.
+	OnReport func(Report)
 }
 
 // A Store is an identity map of typed records keyed by type and id: the
@@ -165,6 +184,10 @@ type Store struct {
 	// payloadKeyTable); Register replaces it, never changes it, under mu.
 	rules       *inflect.Rules
 	payloadKeys atomic.Pointer[map[string]*table]
+
+	// hookPanics counts panics of Options.OnReport; only the first is
+	// logged.
+	hookPanics atomic.Int64
 }
 
 // New returns an empty Store. A nil opts means the defaults.

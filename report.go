@@ -101,7 +101,9 @@ const (
 	//   - to a boolean: a string other than "true", "t", "1", "false",
 	//     "f", "0" (in any case) and "", which becomes false;
 	//   - to a boolean: an object or array, which becomes false (null for
-	//     a pointer field).
+	//     a pointer field);
+	//   - to a time.Time: an object, array or boolean, which becomes null
+	//     (the zero time, or nil).
 	// Not lossy: numeric strings to numbers, "" to null, true and false
 	// to 1 and 0, numbers and booleans to strings, 0 and 1 to booleans,
 	// and a float64's usual rounding of long numbers.
@@ -156,6 +158,7 @@ const (
 	lossBoolNum   = "lossy coercion: number other than 0 or 1 to boolean"
 	lossBoolStr   = "lossy coercion: string to boolean false"
 	lossBoolOther = "lossy coercion: object or array to boolean"
+	lossDate      = "lossy coercion: object, array or boolean to null date"
 )
 
 const (

@@ -315,12 +315,15 @@ func TestStrict(t *testing.T) {
 		{"b", `"yes"`, "a string other than true/t/1/false/f/0"},
 		{"b", `{}`, "an object"},
 		{"pb", `[]`, "an array, to a pointer"},
+		{"t", `{}`, "an object to a date"},
+		{"t", `true`, "a boolean to a date"},
 	}
 	lossless := []struct{ member, value string }{
 		{"n", `"12"`}, {"n", `" 7 "`}, {"n", `""`}, {"n", `true`}, {"n", `false`}, {"n", `1e3`},
 		{"f", `"1.5"`}, {"f", `"0x10"`}, {"f", `2.5`}, {"f", `null`},
 		{"b", `1`}, {"b", `0`}, {"b", `"TRUE"`}, {"b", `"t"`}, {"b", `"1"`}, {"b", `"False"`}, {"b", `"f"`}, {"b", `"0"`}, {"b", `""`}, {"b", `true`},
 		{"pb", `null`}, {"s", `12`}, {"s", `false`},
+		{"t", `"2020-01-02"`}, {"t", `1577923200000`}, {"t", `null`},
 	}
 	for _, sr := range sers {
 		for _, tt := range lossy {

@@ -1635,7 +1635,8 @@ func integral(f float64, bad func(error) error) (any, error) {
 // string in ISO 8601 form (a "+HHMM" offset is accepted), or a number of
 // milliseconds since the Unix epoch. A value of any other JSON type (an
 // object, an array, a boolean) is null, as Ember's transform makes it,
-// rather than failing the payload: a zero time.Time, a nil *time.Time.
+// rather than failing the payload: a zero time.Time, a nil *time.Time. It
+// is a lossy coercion: reported, and an error for a Strict serializer.
 func (n *normalizer) dateTransform(raw json.RawMessage, bad func(error) error) (any, error) {
 	switch c := firstByte(raw); {
 	case c == '"':
@@ -1664,6 +1665,7 @@ func (n *normalizer) dateTransform(raw json.RawMessage, bad func(error) error) (
 		}
 		return time.UnixMilli(int64(ms)).UTC().Format(time.RFC3339Nano), nil
 	}
+	n.lost = lossDate
 	return nil, nil
 }
 

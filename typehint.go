@@ -33,14 +33,24 @@ func resembled(name string, tables map[string]*table) string {
 	if len(name) > maxHintLen {
 		return ""
 	}
+	// Every table is the Store's: its payload keys and its own words
+	// (Options.Inflector) come first, as PushPayload would read name.
+	rules := inflector
+	for _, t := range tables {
+		if m := t.s.modelForPayloadKey(name); m != nil {
+			return m.name
+		}
+		rules = t.s.inflector()
+		break
+	}
 	names := make([]string, 0, len(tables))
 	for m := range tables {
 		names = append(names, m)
 	}
 	sort.Strings(names)
-	want, one := foldName(name), foldName(inflector.Singular(name))
+	want, one := foldName(name), foldName(rules.Singular(name))
 	for _, m := range names {
-		if f := foldName(m); f == want || f == one || foldName(inflector.Plural(m)) == want {
+		if f := foldName(m); f == want || f == one || foldName(rules.Plural(m)) == want {
 			return m
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/recstore/recstore"
+	"github.com/recstore/recstore/inflect"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -94,4 +95,26 @@ func TestStore_Push_unknownTypeHint(t *testing.T) {
 
 	_, err = s.Push(`{"data": {"type": "albums", "id": "1"}}`)
 	assert.EqualError(t, err, `recstore: invalid document at /data/type: unknown type "albums" (did you mean "album"? Push takes model names; PushPayload reads a backend's own shape)`)
+}
+
+type Octopus struct {
+	ID string `jsonapi:"primary,octopus"`
+}
+
+// The hint reads a type with the Store's own words (Options.Inflector),
+// as PushPayload would read it.
+func TestStore_Push_unknownTypeHintUsesStoreWords(t *testing.T) {
+	rules := inflect.English()
+	rules.Irregular("octopus", "octopodes")
+	s := recstore.New(&recstore.Options{Inflector: rules})
+	recstore.MustRegister[Octopus](s, nil)
+	_, err := s.Push(`{"data": {"type": "octopodes", "id": "1"}}`)
+	require.ErrorIs(t, err, recstore.ErrUnknownType)
+	assert.Contains(t, err.Error(), `did you mean "octopus"?`)
+
+	plain := recstore.New(nil)
+	recstore.MustRegister[Octopus](plain, nil)
+	_, err = plain.Push(`{"data": {"type": "octopodes", "id": "1"}}`)
+	require.ErrorIs(t, err, recstore.ErrUnknownType)
+	assert.NotContains(t, err.Error(), "did you mean", "another Store's words do not reach this one")
 }

@@ -158,7 +158,7 @@ func linkModels(t *table, gos map[reflect.Type]*table) error {
 			return bad("inverse %q is not a relationship of %s", r.inverse, to.goType)
 		}
 		back := &to.rels[ii]
-		if !back.keyed && back.elem != from.goType {
+		if !back.keyed && !back.relatesTo(from.goType) {
 			return bad("inverse %s.%s does not relate to %s", to.goType, back.goName, from.goType)
 		}
 		if back.inverse != "" && back.inverse != r.name {
@@ -214,9 +214,9 @@ func linkModels(t *table, gos map[reflect.Type]*table) error {
 		switch {
 		case back.keyed && back.inverse != r.name:
 			return bad("its inverse %s.%s is a Key relation, so it must declare %q as its own inverse too", to.goType, back.goName, r.name)
-		case !back.keyed && back.elem == from.goType && back.inverse != "" && back.inverse != r.name:
+		case !back.keyed && back.relatesTo(from.goType) && back.inverse != "" && back.inverse != r.name:
 			return bad("inverse %s.%s names %q as its own inverse, not %q", to.goType, back.goName, back.inverse, r.name)
-		case !back.keyed && back.elem == from.goType && back.inverse == "":
+		case !back.keyed && back.relatesTo(from.goType) && back.inverse == "":
 			invs = append(invs, struct {
 				r   *relField
 				inv string
@@ -246,12 +246,30 @@ func linkModels(t *table, gos map[reflect.Type]*table) error {
 		}
 	}
 
+	// Polymorphic relations: their inverses are checked per model that
+	// implements the interface, once the checks above have implied theirs.
+	polys, implied, err := linkPoly(t, gos, func(r *relField) string {
+		for _, iv := range invs {
+			if iv.r == r {
+				return iv.inv
+			}
+		}
+		return r.inverse
+	})
+	if err != nil {
+		return err
+	}
+
 	for _, p := range sets {
 		p.r.target.Store(p.target)
 	}
+	addImpls(polys)
 	t.s.invMu.Lock()
 	for _, iv := range invs {
 		iv.r.inverse = iv.inv
+	}
+	for r, inv := range implied {
+		r.inverse = inv
 	}
 	t.s.invMu.Unlock()
 	return nil

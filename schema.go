@@ -119,6 +119,10 @@ type relField struct {
 	// inverse names the relationship on the related type that mirrors this
 	// one, or is empty. Guarded by Store.mu.
 	inverse string
+
+	// poly is set for a relation of interface type, which holds records
+	// of every model implementing it; see polymorphic.go.
+	poly *polyRel
 }
 
 var (
@@ -264,8 +268,13 @@ func newRelField(f reflect.StructField, opts []string) (relField, error) {
 		r.keyed = true
 	case t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct:
 		r.elem = t.Elem()
+	case t.Kind() == reflect.Interface:
+		var err error
+		if r.poly, err = newPolyRel(t); err != nil {
+			return relField{}, err
+		}
 	default:
-		return relField{}, errors.New("a relation must be *S, []*S, Key or []Key, not " + f.Type.String())
+		return relField{}, errors.New("a relation must be *S, []*S, I or []I (I an interface), Key or []Key, not " + f.Type.String())
 	}
 	return r, nil
 }

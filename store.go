@@ -336,6 +336,8 @@ func (t *table) read(v *version, dst unsafe.Pointer, fill bool) {
 		r := &t.rels[i]
 		switch p := unsafe.Add(dst, r.off); {
 		case r.keyed:
+		case r.poly != nil:
+			t.s.fillPoly(r, v.rel(i), p)
 		case r.many:
 			*(*[]unsafe.Pointer)(p) = t.s.fillMany(r, v.rel(i).many)
 		default:

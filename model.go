@@ -27,6 +27,19 @@ type ModelOptions struct {
 	// Adapter loads this model's records for Find and the other calls
 	// that may ask a backend. nil means the Store's Options.Adapter.
 	Adapter Adapter
+
+	// Tags gives struct tags to fields, for structs you cannot tag
+	// (generated code, another package's types): it maps a Go field name
+	// to the tag the field would carry, in the same syntax, e.g.
+	// {"ID": `jsonapi:"primary,album"`, "Cents": `jsonapi:"attr,price"
+	// recstore:"transform=cents"`}. Each key given (jsonapi, recstore)
+	// replaces the field's own; a key given as "" removes it, so
+	// `jsonapi:""` leaves the field out of the model. Register reads the
+	// result as it reads tags, so options can say whatever a tag can. A
+	// name that is not a field of the struct, a malformed tag or another
+	// key is a *ModelError. Inverses, if it names the same relationship,
+	// wins over an inverse given here.
+	Tags map[string]string
 }
 
 // A Model is the typed handle to the records of one model type T in one

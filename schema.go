@@ -138,15 +138,25 @@ func buildSchema(rt reflect.Type, opts *ModelOptions) (*schema, error) {
 		if len(args) > 0 {
 			msg = fmt.Sprintf(format, args...)
 		}
+		if _, ok := opts.tag(field); ok {
+			msg += " (the tag comes from ModelOptions.Tags)"
+		}
 		return &ModelError{GoType: rt, Field: field, Msg: msg}
 	}
 	if rt.Kind() != reflect.Struct {
 		return nil, bad("", "a model must be a struct type, not %s", rt.Kind())
 	}
+	tags, err := optionTags(rt, opts)
+	if err != nil {
+		return nil, err
+	}
 	sc := &schema{goType: rt, attrIdx: map[string]int{}, relIdx: map[string]int{}}
 	havePrimary := false
 	for i := range rt.NumField() {
 		f := rt.Field(i)
+		if t, ok := tags[f.Name]; ok {
+			f.Tag = t
+		}
 		tag, ok := f.Tag.Lookup("jsonapi")
 		if !ok {
 			continue

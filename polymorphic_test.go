@@ -422,3 +422,25 @@ func registerInOrder(s *recstore.Store, regs ...func(*recstore.Store) error) err
 	}
 	return nil
 }
+
+// FuzzPushPolymorphic holds pushes into interface relations, and their
+// inverses, to the contract FuzzPush checks: all or nothing, and a
+// repeated push changes nothing more.
+func FuzzPushPolymorphic(f *testing.F) {
+	for _, seed := range []string{
+		userDoc,
+		`{"data": {"type": "user", "id": "1", "relationships": {"handles": {"data": [{"type": "github-handle", "id": "1"}, {"type": "album", "id": "1"}]}}}}`,
+		`{"data": {"type": "user", "id": "2", "relationships": {"handles": {"data": [{"type": "twitter-handle", "id": "2"}, {"type": "github-handle", "id": "1"}, {"type": "twitter-handle", "id": "2"}]}, "main": {"data": null}}}}`,
+		`{"data": [{"type": "twitter-handle", "id": "2", "relationships": {"user": {"data": {"type": "user", "id": "3"}}}}, {"type": "github-handle", "id": "1", "relationships": {"user": {"data": null}}}]}`,
+		`{"data": {"type": "user", "id": "1", "relationships": {"main": {"data": {"type": "user", "id": "1"}}}}}`,
+		`{"data": {"type": "user", "id": "1", "relationships": {"handles": {"data": [{"type": "mastodon-handle", "id": "1"}]}}}}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		s, _ := newHandleStore(t)
+		_, err := s.Push(userDoc)
+		require.NoError(t, err)
+		checkPushContract(t, s, func() ([]recstore.Key, error) { return s.Push(doc) }, recstore.ErrInvalidDocument)
+	})
+}

@@ -444,3 +444,47 @@ func FuzzPushPolymorphic(f *testing.F) {
 		checkPushContract(t, s, func() ([]recstore.Key, error) { return s.Push(doc) }, recstore.ErrInvalidDocument)
 	})
 }
+
+// ptrUser is handleUser with a []*ghHandle, to compare a polymorphic read
+// with an ordinary one.
+type ptrUser struct {
+	ID      string      `jsonapi:"primary,ptr-user"`
+	Name    string      `jsonapi:"attr,name"`
+	Handles []*ghHandle `jsonapi:"relation,handles"`
+}
+
+// BenchmarkPeekPolymorphic reads a record with ten related records through
+// a []Handle field and through a []*S field.
+func BenchmarkPeekPolymorphic(b *testing.B) {
+	s := recstore.New(nil)
+	users := recstore.MustRegister[handleUser](s, nil)
+	ptrs := recstore.MustRegister[ptrUser](s, nil)
+	recstore.MustRegister[ghHandle](s, nil)
+	var links, included string
+	for i := range 10 {
+		if i > 0 {
+			links += ","
+		}
+		links += fmt.Sprintf(`{"type": "github-handle", "id": "%d"}`, i)
+		included += fmt.Sprintf(`,{"type": "github-handle", "id": "%d", "attributes": {"username": "u%d"}}`, i, i)
+	}
+	_, err := s.Push(`{"data": [{"type": "user", "id": "1", "relationships": {"handles": {"data": [` + links + `]}}},
+		{"type": "ptr-user", "id": "1", "relationships": {"handles": {"data": [` + links + `]}}}` + included + `]}`)
+	require.NoError(b, err)
+	b.Run("interface", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if u, _ := users.Peek("1"); len(u.Handles) != 10 {
+				b.Fatal(len(u.Handles))
+			}
+		}
+	})
+	b.Run("pointer", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if u, _ := ptrs.Peek("1"); len(u.Handles) != 10 {
+				b.Fatal(len(u.Handles))
+			}
+		}
+	})
+}

@@ -126,21 +126,8 @@ func (im polyImpl) box(iface reflect.Type, p unsafe.Pointer) ifaceWords {
 // order, leaving out records the Store does not hold.
 func (s *Store) fillPoly(r *relField, st *relState, dst unsafe.Pointer) {
 	impls := *r.poly.impls.Load()
-	one := func(k Key) (ifaceWords, bool) {
-		im, ok := impls[k.Type]
-		if !ok {
-			return ifaceWords{}, false
-		}
-		v := im.t.loaded(k.ID)
-		if v == nil {
-			return ifaceWords{}, false
-		}
-		p := im.t.newValue()
-		im.t.read(v, p, false)
-		return im.box(r.poly.iface, p), true
-	}
 	if !r.many {
-		w, _ := one(st.one)
+		w, _ := polyRead(impls, r.poly.iface, st.one)
 		*(*ifaceWords)(dst) = w
 		return
 	}
@@ -149,12 +136,37 @@ func (s *Store) fillPoly(r *relField, st *relState, dst unsafe.Pointer) {
 		return
 	}
 	out := make([]ifaceWords, 0, len(st.many))
+	var im polyImpl // members often come in runs of one type: reuse its lookup
 	for _, k := range st.many {
-		if w, ok := one(k); ok {
-			out = append(out, w)
+		if im.t == nil || im.t.name != k.Type {
+			var ok bool
+			if im, ok = impls[k.Type]; !ok {
+				continue
+			}
+		}
+		if v := im.t.loaded(k.ID); v != nil {
+			p := im.t.newValue()
+			im.t.read(v, p, false)
+			out = append(out, im.box(r.poly.iface, p))
 		}
 	}
 	*(*[]ifaceWords)(dst) = out
+}
+
+// polyRead reads the record k, if the Store holds it and it is of a model
+// in impls, as a fresh *S in an interface value of type iface.
+func polyRead(impls map[string]polyImpl, iface reflect.Type, k Key) (ifaceWords, bool) {
+	im, ok := impls[k.Type]
+	if !ok {
+		return ifaceWords{}, false
+	}
+	v := im.t.loaded(k.ID)
+	if v == nil {
+		return ifaceWords{}, false
+	}
+	p := im.t.newValue()
+	im.t.read(v, p, false)
+	return im.box(iface, p), true
 }
 
 // A polyPair is one polymorphic relation and one model it may hold.

@@ -38,7 +38,8 @@ type extWeather struct {
 	Temp float64  `jsonapi:"attr,temp"` // tagged: options add a transform
 	City string   `jsonapi:"attr,city"`
 	Note string   `jsonapi:"attr,note"`
-	Ch   chan int `jsonapi:"attr,ch"` // unsupported: options leave it out
+	Ch   chan int `jsonapi:"attr,ch"`                             // unsupported: options leave it out
+	Wind float64  `jsonapi:"attr,wind" recstore:"transform=nope"` // options remove the transform
 }
 
 func TestModelOptions_Tags_Untagged(t *testing.T) {
@@ -90,17 +91,18 @@ func TestModelOptions_Tags_Override(t *testing.T) {
 		"City": `jsonapi:"attr,town"`,             // replaces the field's own
 		"Note": `jsonapi:""`,                      // leaves the field out
 		"Ch":   `jsonapi:""`,
+		"Wind": `recstore:""`, // removes the field's own, keeps its jsonapi key
 	}})
 	require.NoError(t, err, "the Ch field's own tag is unsupported, and options leave it out")
 
-	got, err := weather.PushPayload(`{"id": 1, "temp": 212, "town": "Oslo", "city": "ignored", "note": "ignored"}`)
+	got, err := weather.PushPayload(`{"id": 1, "temp": 212, "town": "Oslo", "city": "ignored", "note": "ignored", "wind": 3}`)
 	require.NoError(t, err)
 	require.Len(t, got, 1)
-	assert.Equal(t, extWeather{ID: 1, Temp: 100, City: "Oslo"}, got[0], "PushPayload runs the transform options named")
+	assert.Equal(t, extWeather{ID: 1, Temp: 100, City: "Oslo", Wind: 3}, got[0], "PushPayload runs the transform options named")
 
 	out, err := s.Serialize(recstore.Key{Type: "weather", ID: "1"}, nil)
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"temp": 212, "town": "Oslo"}`, string(out))
+	assert.JSONEq(t, `{"temp": 212, "town": "Oslo", "wind": 3}`, string(out))
 }
 
 func TestModelOptions_Tags_Errors(t *testing.T) {

@@ -108,9 +108,10 @@ type relField struct {
 	off    uintptr
 	many   bool
 	// keyed fields are Key or []Key: they hold identifiers only and accept
-	// any registered type. Other fields are *S or []*S for a model S.
+	// any registered type. Other fields are *S or []*S for a model S, or
+	// of interface type (poly).
 	keyed bool
-	elem  reflect.Type // S for *S and []*S fields
+	elem  reflect.Type // S for *S and []*S fields; nil for the others
 
 	// target is the model registered for elem, once there is one. It is
 	// read by Peek without the Store's lock, hence atomic.

@@ -203,7 +203,7 @@ type table struct {
 	newVersion func() *version               // a version with a fresh zero T
 	newValue   func() unsafe.Pointer         // a fresh zero T
 	copyValue  func(dst, src unsafe.Pointer) // *dst = *src as T
-	fills      bool                          // has *S or []*S relation fields
+	fills      bool                          // has *S, []*S or interface relation fields
 
 	// serializer and adapter are the model's own, from ModelOptions; nil
 	// means the Store's.

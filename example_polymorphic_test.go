@@ -11,12 +11,14 @@ import (
 // pointers implement it may be members of a []SocialHandle relation.
 type SocialHandle interface{ Display() string }
 
+// Member is the reference's user: its handles are of several models.
 type Member struct {
 	ID      string         `jsonapi:"primary,user"`
 	Name    string         `jsonapi:"attr,name"`
 	Handles []SocialHandle `jsonapi:"relation,handles" recstore:"inverse=user"`
 }
 
+// GitHubHandle is one kind of handle; its user is the inverse of handles.
 type GitHubHandle struct {
 	ID    string  `jsonapi:"primary,github-handle"`
 	Login string  `jsonapi:"attr,login"`
@@ -25,6 +27,8 @@ type GitHubHandle struct {
 
 func (h *GitHubHandle) Display() string { return "github.com/" + h.Login }
 
+// TwitterHandle implements SocialHandle with a value receiver: reads still
+// give a *TwitterHandle.
 type TwitterHandle struct {
 	ID   string  `jsonapi:"primary,twitter-handle"`
 	Nick string  `jsonapi:"attr,nick"`

@@ -488,3 +488,87 @@ func BenchmarkPeekPolymorphic(b *testing.B) {
 		}
 	})
 }
+
+// Ember's other polymorphic case: a comment belongs to a post or a photo,
+// each of which has many comments.
+
+type Commentable interface{ Caption() string }
+
+type pComment struct {
+	ID     string      `jsonapi:"primary,comment"`
+	Body   string      `jsonapi:"attr,body"`
+	Target Commentable `jsonapi:"relation,target" recstore:"inverse=comments"`
+}
+
+type pPost struct {
+	ID       string      `jsonapi:"primary,post"`
+	Title    string      `jsonapi:"attr,title"`
+	Comments []*pComment `jsonapi:"relation,comments"`
+}
+
+func (p *pPost) Caption() string { return p.Title }
+
+type pPhoto struct {
+	ID       string      `jsonapi:"primary,photo"`
+	URL      string      `jsonapi:"attr,url"`
+	Comments []*pComment `jsonapi:"relation,comments"`
+}
+
+func (p *pPhoto) Caption() string { return p.URL }
+
+// keyBack implements Commentable with a Key relation back, which must name
+// its inverse itself.
+type keyBack struct {
+	ID       string         `jsonapi:"primary,key-back"`
+	Comments []recstore.Key `jsonapi:"relation,comments"`
+}
+
+func (*keyBack) Caption() string { return "" }
+
+func TestPolymorphic_BelongsTo(t *testing.T) {
+	s := recstore.New(nil)
+	comments := recstore.MustRegister[pComment](s, nil)
+	posts := recstore.MustRegister[pPost](s, nil)
+	recstore.MustRegister[pPhoto](s, nil)
+	_, err := s.Push(`{"data": {"type": "comment", "id": "1", "attributes": {"body": "nice"},
+		"relationships": {"target": {"data": {"type": "post", "id": "1"}}}},
+		"included": [{"type": "post", "id": "1", "attributes": {"title": "Hello"}}, {"type": "photo", "id": "1", "attributes": {"url": "x.png"}}]}`)
+	require.NoError(t, err)
+	c, _ := comments.Peek("1")
+	require.IsType(t, &pPost{}, c.Target)
+	assert.Equal(t, "Hello", c.Target.Caption())
+	p, _ := posts.Peek("1")
+	require.Len(t, p.Comments, 1, "the post gains the comment through the inverse")
+
+	// The photo takes the comment from its side: the comment's target moves
+	// and the post loses it.
+	_, err = s.Push(`{"data": {"type": "photo", "id": "1", "relationships": {"comments": {"data": [{"type": "comment", "id": "1"}]}}}}`)
+	require.NoError(t, err)
+	c, _ = comments.Peek("1")
+	require.IsType(t, &pPhoto{}, c.Target)
+	p, _ = posts.Peek("1")
+	assert.Empty(t, p.Comments)
+
+	// And back from the comment's side.
+	_, err = s.Push(`{"data": {"type": "comment", "id": "1", "relationships": {"target": {"data": {"type": "post", "id": "1"}}}}}`)
+	require.NoError(t, err)
+	rel, _ := s.Related(recstore.Key{Type: "photo", ID: "1"}, "comments")
+	assert.Empty(t, rel.Keys)
+	rel, _ = s.Related(recstore.Key{Type: "comment", ID: "1"}, "target")
+	assert.Equal(t, "comments", rel.Inverse)
+	assert.True(t, rel.InverseMany)
+	require.NoError(t, recstore.CheckInverses(s))
+
+	// A Key relation back must declare the inverse itself.
+	_, err = recstore.Register[keyBack](s, nil)
+	require.ErrorIs(t, err, recstore.ErrInvalidModel)
+	assert.Contains(t, err.Error(), "is a Key relation")
+	_, err = recstore.Register[keyBack](s, &recstore.ModelOptions{Inverses: map[string]string{"comments": "target"}})
+	require.NoError(t, err)
+	_, err = s.Push(`{"data": {"type": "comment", "id": "1", "relationships": {"target": {"data": {"type": "key-back", "id": "1"}}}},
+		"included": [{"type": "key-back", "id": "1"}]}`)
+	require.NoError(t, err)
+	rel, _ = s.Related(recstore.Key{Type: "key-back", ID: "1"}, "comments")
+	assert.Equal(t, []recstore.Key{{Type: "comment", ID: "1"}}, rel.Keys)
+	require.NoError(t, recstore.CheckInverses(s))
+}

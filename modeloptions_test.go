@@ -155,3 +155,22 @@ func TestModelOptions_Tags_Errors(t *testing.T) {
 func tagOpts(field, tag string) *recstore.ModelOptions {
 	return &recstore.ModelOptions{Tags: map[string]string{field: tag}}
 }
+
+// FuzzModelOptionsTags: whatever ModelOptions.Tags says, Register returns
+// a model or a *ModelError, and never panics.
+func FuzzModelOptionsTags(f *testing.F) {
+	for _, seed := range []string{`jsonapi:"attr,name"`, `jsonapi:"relation,handles" recstore:"inverse=user"`,
+		`jsonapi:attr`, `jsonapi:"a\"b"`, `recstore:""`, `jsonapi:""`, `:"x"`, `jsonapi:"`, `jsonapi:"\`} {
+		f.Add("Name", seed)
+		f.Add("Handles", seed)
+	}
+	f.Fuzz(func(t *testing.T, field, tag string) {
+		s := recstore.New(nil)
+		_, err := recstore.Register[extUser](s, &recstore.ModelOptions{Tags: map[string]string{
+			"ID": `jsonapi:"primary,user"`, field: tag}})
+		if err != nil {
+			var me *recstore.ModelError
+			require.ErrorAs(t, err, &me)
+		}
+	})
+}

@@ -38,8 +38,8 @@ type ModelOptions struct {
 	// `jsonapi:""` leaves the field out of the model. Register reads the
 	// result as it reads tags, so options can say whatever a tag can. A
 	// name that is not a field of the struct, a malformed tag or another
-	// key is a *ModelError. Inverses, if it names the same relationship,
-	// wins over an inverse given here.
+	// key is a *ModelError, and so is an inverse here that Inverses
+	// contradicts (Inverses overrides only the field's own tag).
 	Tags map[string]string
 }
 

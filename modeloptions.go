@@ -105,3 +105,18 @@ func (opts *ModelOptions) tag(name string) (string, bool) {
 	t, ok := opts.Tags[name]
 	return t, ok
 }
+
+// inverseConflict describes how opts.Inverses, giving r the inverse inv,
+// contradicts the inverse opts.Tags gives r, or is "". Both are options, so
+// neither may quietly win; a field's own tag is what Inverses overrides.
+func inverseConflict(opts *ModelOptions, r *relField, inv string) string {
+	t, ok := opts.tag(r.goName)
+	if !ok || r.inverse == "" || r.inverse == inv {
+		return ""
+	}
+	if _, has := reflect.StructTag(t).Lookup("recstore"); !has {
+		return ""
+	}
+	return "ModelOptions.Inverses gives " + strconv.Quote(r.name) + " the inverse " + strconv.Quote(inv) +
+		", and ModelOptions.Tags " + strconv.Quote(r.inverse)
+}

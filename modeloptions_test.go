@@ -135,6 +135,9 @@ func TestModelOptions_Tags_Errors(t *testing.T) {
 		{"bad recstore value", regWith[Tagged](tagOpts("Title", `recstore:"inverse=x"`)), "Title", `want transform=NAME (the tag comes from ModelOptions.Tags)`},
 		{"bad annotation", regWith[Tagged](tagOpts("Other", `jsonapi:"attribute,other"`)), "Other", `unknown jsonapi annotation "attribute"`},
 		{"unexported field", regWith[Tagged](tagOpts("inner", `jsonapi:"attr,inner"`)), "inner", "unexported field (the tag comes from ModelOptions.Tags)"},
+		{"Inverses against Tags", regWith[extUser](&recstore.ModelOptions{
+			Tags:     map[string]string{"ID": `jsonapi:"primary,user"`, "Handles": `jsonapi:"relation,handles" recstore:"inverse=user"`},
+			Inverses: map[string]string{"handles": "owner"}}), "Handles", `ModelOptions.Inverses gives "handles" the inverse "owner", and ModelOptions.Tags "user"`},
 		{"unsupported relation type", regWith[extUser](&recstore.ModelOptions{Tags: map[string]string{
 			"ID": `jsonapi:"primary,user"`, "Secret": `jsonapi:"relation,secret"`}}), "Secret", "(the tag comes from ModelOptions.Tags)"},
 	}

@@ -237,6 +237,9 @@ func buildSchema(rt reflect.Type, opts *ModelOptions) (*schema, error) {
 			if inv == "" {
 				return nil, bad(sc.rels[i].goName, "ModelOptions.Inverses gives an empty inverse for %q", rel)
 			}
+			if err := inverseConflict(opts, &sc.rels[i], inv); err != "" {
+				return nil, bad(sc.rels[i].goName, "%s", err)
+			}
 			sc.rels[i].inverse = inv
 		}
 	}

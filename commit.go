@@ -433,7 +433,7 @@ func (c *commit) linkInverse(d *draft, r *relField, bk Key) error {
 	}
 	c.s.inject("linkInverse")
 	ir := &bt.rels[ii]
-	if !ir.keyed && ir.elem != d.t.goType {
+	if !ir.keyed && ir.elem != d.t.goType && !ir.polyHolds(d.t) {
 		return fmt.Errorf("inverse %q of %q on type %q does not hold %q records", ir.name, r.name, bk.Type, d.t.name)
 	}
 	b := c.draft(bt, bk.ID, true)

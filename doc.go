@@ -25,9 +25,11 @@
 // checks the struct once and caches its layout; it fails with a
 // *[ModelError] rather than panicking. Relations are *S / []*S fields, filled
 // one level deep on every read with the related records' current state, or
-// [Key] / []Key fields, which hold identifiers only. Inverses are declared
-// with a `recstore:"inverse=NAME"` tag or [ModelOptions].Inverses and are
-// kept in step both ways.
+// [Key] / []Key fields, which hold identifiers only; a field of interface
+// type holds records of every model implementing it (polymorphic). Inverses
+// are declared with a `recstore:"inverse=NAME"` tag or
+// [ModelOptions].Inverses and are kept in step both ways. A struct you
+// cannot tag gets its tags through [ModelOptions].Tags.
 //
 // # Pushing
 //

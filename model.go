@@ -16,7 +16,8 @@ type ModelOptions struct {
 	// that mirrors it, e.g. {"tracks": "album"}. It does the same as a
 	// `recstore:"inverse=album"` tag on the field, for structs whose tags
 	// you cannot change. Declaring one side is enough for models related
-	// through *S or []*S fields; Key and []Key fields must declare both.
+	// through *S, []*S or interface fields; Key and []Key fields must
+	// declare both.
 	Inverses map[string]string
 
 	// Serializer reads this model's payloads in PushPayload and Normalize,
@@ -27,6 +28,19 @@ type ModelOptions struct {
 	// Adapter loads this model's records for Find and the other calls
 	// that may ask a backend. nil means the Store's Options.Adapter.
 	Adapter Adapter
+
+	// Tags gives struct tags to fields, for structs you cannot tag
+	// (generated code, another package's types): it maps a Go field name
+	// to the tag the field would carry, in the same syntax, e.g.
+	// {"ID": `jsonapi:"primary,album"`, "Cents": `jsonapi:"attr,price"
+	// recstore:"transform=cents"`}. Each key given (jsonapi, recstore)
+	// replaces the field's own; a key given as "" removes it, so
+	// `jsonapi:""` leaves the field out of the model. Register reads the
+	// result as it reads tags, so options can say whatever a tag can. A
+	// name that is not a field of the struct, a malformed tag or another
+	// key is a *ModelError, and so is an inverse here that Inverses
+	// contradicts (Inverses overrides only the field's own tag).
+	Tags map[string]string
 }
 
 // A Model is the typed handle to the records of one model type T in one
@@ -65,13 +79,27 @@ type ModelOptions struct {
 // The primary field is a string or an integer. Attributes may be strings,
 // booleans, any integer or float kind, time.Time (RFC 3339 strings or Unix
 // seconds), pointers to these (null gives nil), and any type encoding/json
-// decodes (slices, maps, structs, json.Unmarshaler). Relations are *S or
-// []*S for another model S, or [Key] / []Key. Reads fill *S and []*S one
-// level deep with the related records' current state: their own *S and []*S
-// fields are left nil, and related records the Store does not hold are left
-// out. Every filled pointer is a fresh copy: two reads never share one, and
-// a record related twice in one read is copied twice. Key and []Key fields
-// are always filled and cost no lookups.
+// decodes (slices, maps, structs, json.Unmarshaler). A relation field is
+// one of:
+//
+//   - *S or []*S, for another model S (or T itself): records of S only;
+//   - I or []I, for an interface type I with methods: records of every
+//     model S registered in the Store, now or later, whose *S implements I
+//     (polymorphic, as Ember's `polymorphic: true`). Each member read is a
+//     *S, whether S's methods have value or pointer receivers, so a type
+//     switch reads `case *GithubHandle:`;
+//   - [Key] or []Key: identifiers of any registered type.
+//
+// A push whose linkage names a type the field cannot hold fails with a
+// *DocumentError and changes nothing. Reads fill *S, []*S, I and []I one
+// level deep with the related records' current state: their own pointer
+// and interface relations are left nil, and related records the Store does
+// not hold are left out. Every filled pointer is a fresh copy: two reads
+// never share one, and a record related twice in one read is copied twice.
+// Key and []Key fields are always filled and cost no lookups.
+//
+// A struct that cannot carry tags (generated code, another package's type)
+// is given them through [ModelOptions].Tags.
 type Model[T any] struct {
 	s *Store
 	t *table
@@ -84,7 +112,9 @@ type Model[T any] struct {
 // two primary fields, has a field of an unsupported kind or a malformed
 // tag, reuses a member name, has an attribute holding hidden state a copy
 // would share (see [Model]), or when s already has a model of that type
-// name or Go type, or an inverse does not match.
+// name or Go type, or an inverse does not match. An interface relation's
+// inverse must be a relationship back to its model on every model that
+// implements the interface, whichever of them registers first.
 func Register[T any](s *Store, opts *ModelOptions) (*Model[T], error) {
 	rt := reflect.TypeFor[T]()
 	sc, err := buildSchema(rt, opts)
@@ -162,7 +192,7 @@ func linkModels(t *table, gos map[reflect.Type]*table) error {
 			return bad("inverse %q is not a relationship of %s", r.inverse, to.goType)
 		}
 		back := &to.rels[ii]
-		if !back.keyed && back.elem != from.goType {
+		if !back.keyed && !back.relatesTo(from.goType) {
 			return bad("inverse %s.%s does not relate to %s", to.goType, back.goName, from.goType)
 		}
 		if back.inverse != "" && back.inverse != r.name {
@@ -218,9 +248,9 @@ func linkModels(t *table, gos map[reflect.Type]*table) error {
 		switch {
 		case back.keyed && back.inverse != r.name:
 			return bad("its inverse %s.%s is a Key relation, so it must declare %q as its own inverse too", to.goType, back.goName, r.name)
-		case !back.keyed && back.elem == from.goType && back.inverse != "" && back.inverse != r.name:
+		case !back.keyed && back.relatesTo(from.goType) && back.inverse != "" && back.inverse != r.name:
 			return bad("inverse %s.%s names %q as its own inverse, not %q", to.goType, back.goName, back.inverse, r.name)
-		case !back.keyed && back.elem == from.goType && back.inverse == "":
+		case !back.keyed && back.relatesTo(from.goType) && back.inverse == "":
 			invs = append(invs, struct {
 				r   *relField
 				inv string
@@ -250,12 +280,30 @@ func linkModels(t *table, gos map[reflect.Type]*table) error {
 		}
 	}
 
+	// Polymorphic relations: their inverses are checked per model that
+	// implements the interface, once the checks above have implied theirs.
+	polys, implied, err := linkPoly(t, gos, func(r *relField) string {
+		for _, iv := range invs {
+			if iv.r == r {
+				return iv.inv
+			}
+		}
+		return r.inverse
+	})
+	if err != nil {
+		return err
+	}
+
 	for _, p := range sets {
 		p.r.target.Store(p.target)
 	}
+	addImpls(polys)
 	t.s.invMu.Lock()
 	for _, iv := range invs {
 		iv.r.inverse = iv.inv
+	}
+	for r, inv := range implied {
+		r.inverse = inv
 	}
 	t.s.invMu.Unlock()
 	return nil
@@ -279,8 +327,8 @@ func (m *Model[T]) Store() *Store { return m.s }
 
 // Peek returns a copy of the record id and true, or the zero T and false if
 // the Store does not hold it. It does no I/O and takes no lock. A model
-// with *S or []*S relations pays one lookup and one allocation per related
-// record it fills; a model with only attributes and Key relations
+// with *S, []*S, I or []I relations pays one lookup and one allocation per
+// related record it fills; a model with only attributes and Key relations
 // allocates nothing unless its attributes hold slices, maps or pointers,
 // which are deep-copied.
 func (m *Model[T]) Peek(id string) (out T, ok bool) {

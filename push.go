@@ -1005,12 +1005,8 @@ func (p *parser) identifier(r *relField) (Key, error) {
 			if t, err = p.typeMember(); err != nil {
 				return Key{}, err
 			}
-			if !r.keyed && r.elem != t.goType {
-				want := r.elem.String()
-				if tt := r.target.Load(); tt != nil {
-					want = strconv.Quote(tt.name)
-				}
-				return Key{}, p.fail(fmt.Errorf("relationship %q holds %s records, not %q", r.name, want, t.name))
+			if !r.keyed && r.elem != t.goType && !r.polyHolds(t) {
+				return Key{}, p.fail(r.wrongType(t))
 			}
 			p.out()
 		case "id":

@@ -330,12 +330,8 @@ func (p *parser) identifierValue(r *relField, k Key) (Key, error) {
 	if t == nil {
 		return Key{}, p.fail(unknownType(k.Type, p.tables))
 	}
-	if !r.keyed && r.elem != t.goType {
-		want := r.elem.String()
-		if tt := r.target.Load(); tt != nil {
-			want = strconv.Quote(tt.name)
-		}
-		return Key{}, p.fail(fmt.Errorf("relationship %q holds %s records, not %q", r.name, want, t.name))
+	if !r.keyed && r.elem != t.goType && !r.polyHolds(t) {
+		return Key{}, p.fail(r.wrongType(t))
 	}
 	p.out()
 	p.in("id")

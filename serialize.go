@@ -425,7 +425,7 @@ func (j *JSONSerializer) writeHash(s *Store, b *bytes.Buffer, snap *Snapshot, op
 		o.key(keys.rels[i])
 		// A Key relationship can hold any type, so its members are
 		// written as {"id", "type"} objects; others as bare ids.
-		keyed := t.rels[i].keyed
+		keyed := t.rels[i].mixed()
 		ref := func(k Key) { writeJSONString(b, k.ID) }
 		if keyed {
 			ref = func(k Key) { writeIdentifier(b, "id", k.ID, "type", k.Type) }

@@ -1055,7 +1055,7 @@ func (n *normalizer) record(j *JSONSerializer, t *table, h *Hash) (*Resource, er
 		found++
 		var rel *Relationship
 		var err error
-		if c := firstByte(raw); n.rest && rf.keyed && !rf.many && c != '{' && c != '[' && c != 'n' {
+		if c := firstByte(raw); n.rest && rf.mixed() && !rf.many && c != '{' && c != '[' && c != 'n' {
 			rel, err = n.polymorphic(j, rf, h, keys.rels[i], raw)
 		} else {
 			n.in(keys.rels[i])
@@ -1132,6 +1132,9 @@ func (n *normalizer) polymorphic(j *JSONSerializer, rf *relField, h *Hash, key s
 	if t == nil {
 		return nil, n.fail(fmt.Errorf("%w %q", ErrUnknownType, j.modelName(n.s, name)))
 	}
+	if rf.poly != nil && !rf.polyHolds(t) {
+		return nil, n.fail(fmt.Errorf("relationship %q cannot hold %q records", rf.name, t.name))
+	}
 	n.out()
 	n.in(key)
 	id, err := n.scalarID(raw)
@@ -1144,7 +1147,7 @@ func (n *normalizer) polymorphic(j *JSONSerializer, rf *relField, h *Hash, key s
 
 // relatedType is the model type a relationship's scalar ids refer to.
 func (n *normalizer) relatedType(j *JSONSerializer, rf *relField) (*table, error) {
-	if !rf.keyed {
+	if !rf.mixed() {
 		if t := rf.target.Load(); t != nil {
 			return t, nil
 		}
@@ -1152,6 +1155,9 @@ func (n *normalizer) relatedType(j *JSONSerializer, rf *relField) (*table, error
 	}
 	name := j.modelName(n.s, rf.name)
 	if t := n.s.lookupType(name); t != nil {
+		if rf.poly != nil && !rf.polyHolds(t) {
+			return nil, n.fail(fmt.Errorf("relationship %q cannot hold %q records", rf.name, t.name))
+		}
 		return t, nil
 	}
 	return nil, n.fail(fmt.Errorf("%w %q for relationship %q", ErrUnknownType, name, rf.name))
@@ -1239,7 +1245,7 @@ func (n *normalizer) relatedKey(j *JSONSerializer, rf *relField, raw []byte) (Ke
 			return Key{}, n.fail(fmt.Errorf("%w %q", ErrUnknownType, j.modelName(n.s, name)))
 		}
 		err = nil
-		if !rf.keyed && t.goType != rf.elem {
+		if !rf.keyed && t.goType != rf.elem && !rf.polyHolds(t) {
 			return Key{}, n.fail(fmt.Errorf("relationship %q cannot hold %q records", rf.name, t.name))
 		}
 	}

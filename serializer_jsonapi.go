@@ -449,7 +449,7 @@ func (j *JSONAPISerializer) identifier(n *normalizer, rf *relField, raw []byte) 
 		n.in("type")
 		return Key{}, n.fail(fmt.Errorf("%w %q", ErrUnknownType, payloadType))
 	}
-	if !rf.keyed && t.goType != rf.elem {
+	if !rf.keyed && t.goType != rf.elem && !rf.polyHolds(t) {
 		return Key{}, n.fail(fmt.Errorf("relationship %q cannot hold %q records", rf.name, t.name))
 	}
 	idRaw, ok := h.Raw("id")

@@ -249,7 +249,7 @@ type table struct {
 	newVersion func() *version               // a version with a fresh zero T
 	newValue   func() unsafe.Pointer         // a fresh zero T
 	copyValue  func(dst, src unsafe.Pointer) // *dst = *src as T
-	fills      bool                          // has *S or []*S relation fields
+	fills      bool                          // has *S, []*S or interface relation fields
 
 	// serializer and adapter are the model's own, from ModelOptions; nil
 	// means the Store's.
@@ -382,6 +382,8 @@ func (t *table) read(v *version, dst unsafe.Pointer, fill bool) {
 		r := &t.rels[i]
 		switch p := unsafe.Add(dst, r.off); {
 		case r.keyed:
+		case r.poly != nil:
+			t.s.fillPoly(r, v.rel(i), p)
 		case r.many:
 			*(*[]unsafe.Pointer)(p) = t.s.fillMany(r, v.rel(i).many)
 		default:

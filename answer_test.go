@@ -3,6 +3,7 @@ package recstore_test
 import (
 	"context"
 	"net/url"
+	"sync/atomic"
 	"testing"
 
 	"github.com/recstore/recstore"
@@ -132,5 +133,95 @@ func TestModel_QueryRecord_answerShape(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, recstore.Key{Type: "album", ID: tt.want}, k, "the Store's QueryRecord answers alike")
 		})
+	}
+}
+
+// embeddedREST is a serializer that embeds a RESTSerializer, as a user's
+// wrapper adding logging or a hook would.
+type embeddedREST struct{ *recstore.RESTSerializer }
+
+// overridingREST embeds a RESTSerializer and overrides its Normalize,
+// returning the RESTSerializer's Document after a look at the payload.
+type overridingREST struct {
+	*recstore.RESTSerializer
+	calls *atomic.Int64
+}
+
+func (o overridingREST) Normalize(s *recstore.Store, typ string, payload []byte) (*recstore.Document, error) {
+	o.calls.Add(1)
+	return o.RESTSerializer.Normalize(s, typ, payload)
+}
+
+// Whether an array may answer a Find or a QueryRecord follows from the
+// Document a RESTSerializer made, not from the serializer's Go type: a
+// RESTSerializer embedded in another type or wrapped in a SerializerFunc
+// keeps Ember's RESTSerializer rule, and JSON:API and JSON answers with
+// an array stay wrong answers, also behind a SerializerFunc.
+func TestFindAndQueryRecord_wrappedSerializers(t *testing.T) {
+	rest := &recstore.RESTSerializer{}
+	jsonapi := &recstore.JSONAPISerializer{}
+	json := &recstore.JSONSerializer{}
+	const (
+		restArray    = `{"albums": [{"id": "5", "title": "a"}, {"id": "6", "title": "b"}]}`
+		jsonapiArray = `{"data": [{"type": "albums", "id": "5", "attributes": {"title": "a"}}]}`
+		jsonArray    = `[{"id": "5", "title": "a"}]`
+	)
+	type test struct {
+		name    string
+		ser     recstore.Serializer
+		payload string
+		wantErr error
+		reason  string
+	}
+	// cases gives each op its own serializers, so that the override's
+	// count is that op's.
+	cases := func() []test {
+		return []test{
+			{name: "plain REST", ser: rest, payload: restArray},
+			{name: "embedded REST", ser: embeddedREST{rest}, payload: restArray,
+				reason: "a type embedding a RESTSerializer reads REST answers"},
+			{name: "REST with its Normalize overridden", ser: overridingREST{rest, new(atomic.Int64)}, payload: restArray,
+				reason: "the override returns the RESTSerializer's Document"},
+			{name: "SerializerFunc of REST", ser: recstore.SerializerFunc(rest.Normalize), payload: restArray,
+				reason: "the RESTSerializer's Document says it is REST"},
+			{name: "JSON:API", ser: jsonapi, payload: jsonapiArray, wantErr: recstore.ErrBadResponse},
+			{name: "SerializerFunc of JSON:API", ser: recstore.SerializerFunc(jsonapi.Normalize), payload: jsonapiArray,
+				wantErr: recstore.ErrBadResponse},
+			{name: "JSON", ser: json, payload: jsonArray, wantErr: recstore.ErrBadResponse},
+			{name: "SerializerFunc of JSON", ser: recstore.SerializerFunc(json.Normalize), payload: jsonArray,
+				wantErr: recstore.ErrBadResponse},
+			{name: "a Document made by hand", payload: restArray, wantErr: recstore.ErrBadResponse,
+				ser: recstore.SerializerFunc(func(*recstore.Store, string, []byte) (*recstore.Document, error) {
+					return &recstore.Document{Many: true, Data: []*recstore.Resource{{Type: "album", ID: "5"}}}, nil
+				}),
+				reason: "only a RESTSerializer's Document may answer with an array"},
+		}
+	}
+	for _, op := range []string{"Find", "QueryRecord"} {
+		for _, tt := range cases() {
+			t.Run(op+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
+				s, albums := answerStore(t, &answerAdapter{payload: tt.payload}, tt.ser)
+				before := recstore.Dump(s)
+				var a Album
+				var err error
+				if op == "Find" {
+					a, err = albums.Find(context.Background(), "5", noBackground)
+				} else {
+					a, err = albums.QueryRecord(context.Background(), url.Values{"q": {"x"}})
+				}
+				if tt.wantErr != nil {
+					require.ErrorIs(t, err, tt.wantErr, "%s of %s with %T: %s", op, tt.payload, tt.ser, tt.reason)
+					requireUnchanged(t, s, before)
+					return
+				}
+				require.NoError(t, err, "%s of %s with %T: %s", op, tt.payload, tt.ser, tt.reason)
+				assert.Equal(t, Album{ID: "5", Title: "a"}, a, "%s of %s with %T", op, tt.payload, tt.ser)
+				assert.True(t, albums.Has("6"), "%s with %T: the other record is a sideload", op, tt.ser)
+				if o, ok := tt.ser.(overridingREST); ok {
+					assert.Equal(t, int64(1), o.calls.Load(), "the override's Normalize read the answer")
+				}
+			})
+		}
 	}
 }

@@ -52,8 +52,9 @@ type flight struct {
 // cancelled, stops before its answer is pushed. The answer's primary data
 // must be the record asked for: null or no data is ErrNotFound, another
 // record ErrWrongRecord, and an array, even of that one record,
-// ErrBadResponse (a RESTSerializer's answer may be an array that holds
-// it, as Ember Data's RESTSerializer allows).
+// ErrBadResponse (an answer a RESTSerializer normalized, itself or through
+// a serializer that wraps it, may be an array that holds it, as Ember
+// Data's RESTSerializer allows).
 //
 // The adapter call runs on a goroutine the Store owns: a panic in it, or
 // in the Serializer or other user code that pushing its answer runs,
@@ -408,13 +409,12 @@ func (s *Store) load(ctx context.Context, t *table, ad Adapter, id string, inclu
 	if len(bytes.TrimSpace(payload)) == 0 {
 		return fail(fmt.Errorf("%w: the response is empty", ErrNotFound))
 	}
-	_, rest := s.SerializerFor(t.name).(*RESTSerializer)
 	err = s.pushAnswer(ctx, true, t, payload, func(doc *Document) error {
-		if rest && doc.Many {
+		if doc.rest && doc.Many {
 			pickPrimary(doc, t.name, id)
 		}
 		switch {
-		case doc.Many && !rest:
+		case doc.Many && !doc.rest:
 			return fmt.Errorf("%w: a Find answer's primary data must be one resource, not an array", ErrBadResponse)
 		case len(doc.Data) == 0:
 			return fmt.Errorf("%w: the response has no data", ErrNotFound)
@@ -834,9 +834,10 @@ func (m *Model[T]) Query(ctx context.Context, query url.Values) (*QueryResult[T]
 // is null is an error wrapping ErrNoMatch, which matches ErrNotFound too:
 // test for ErrNoMatch to tell it from the Adapter's 404. One whose data
 // is an array, even of one record, is an error wrapping ErrBadResponse
-// and pushes nothing, as Ember Data asserts; with a RESTSerializer the
-// first record of the array is the answer and the others are sideloads,
-// as in Ember Data's RESTSerializer.
+// and pushes nothing, as Ember Data asserts; when a RESTSerializer
+// normalized the answer (itself or through a serializer that wraps it and
+// returns its Document), the first record of the array is the answer and
+// the others are sideloads, as in Ember Data's RESTSerializer.
 func (m *Model[T]) QueryRecord(ctx context.Context, query url.Values) (T, error) {
 	var out []T
 	err := m.s.query(ctx, m.t, "QueryRecord", query, func(data []Key, _ *Document) { out = m.values(data) })
@@ -910,13 +911,12 @@ func (s *Store) query(ctx context.Context, t *table, op string, query url.Values
 	}
 	var check func(*Document) error
 	if op == "QueryRecord" {
-		_, rest := s.SerializerFor(t.name).(*RESTSerializer)
 		check = func(doc *Document) error {
-			if rest && doc.Many && len(doc.Data) > 0 {
+			if doc.rest && doc.Many && len(doc.Data) > 0 {
 				pickPrimary(doc, doc.Data[0].Type, doc.Data[0].ID) // as Ember's RESTSerializer does
 			}
 			switch {
-			case doc.Many && !rest:
+			case doc.Many && !doc.rest:
 				return fmt.Errorf("%w: a QueryRecord answer's primary data must be one resource or null, not an array", ErrBadResponse)
 			case len(doc.Data) == 0:
 				return ErrNoMatch // a success that found nothing, not a 404

@@ -57,6 +57,11 @@ type Document struct {
 	// reports holds what a built-in serializer's Normalize reports
 	// besides Skipped, for the Store to deliver (see docReports).
 	reports *reportSet
+	// rest reports that a RESTSerializer made the Document, whose array
+	// of primary data may answer a Find or a QueryRecord (see
+	// pickPrimary). It travels with the Document, so a serializer that
+	// wraps a RESTSerializer and returns its Document keeps the rule.
+	rest bool
 }
 
 // A Resource is one JSON:API resource object.

@@ -166,7 +166,7 @@ func (s *Store) normalize(typ string, payload any, record bool) (*Document, erro
 			return nil, fmt.Errorf("recstore: the serializer of %q (%T) cannot normalize single records", typ, ser)
 		}
 		doc, err = rn.NormalizeRecord(s, typ, buf)
-	} else if pn, ok := ser.(pushNormalizer); ok {
+	} else if pn := builtinPushNormalizer(ser); pn != nil {
 		doc, err = pn.normalizeForPush(s, typ, buf)
 	} else {
 		doc, err = ser.Normalize(s, typ, buf)
@@ -196,6 +196,22 @@ func (s *Store) normalize(typ string, payload any, record bool) (*Document, erro
 // Documents for PushPayload keep attributes raw.
 type pushNormalizer interface {
 	normalizeForPush(s *Store, typ string, payload []byte) (*Document, error)
+}
+
+// builtinPushNormalizer returns ser as a pushNormalizer when it is one of
+// the built-in serializers itself, else nil. A type that embeds one also
+// has normalizeForPush, promoted, but calling it would skip a Normalize
+// of its own: such a type is normalized through its Normalize.
+func builtinPushNormalizer(ser Serializer) pushNormalizer {
+	switch ser := ser.(type) {
+	case *JSONSerializer:
+		return ser
+	case *RESTSerializer:
+		return ser
+	case *JSONAPISerializer:
+		return ser
+	}
+	return nil
 }
 
 // payloadKeys lists the keys of doc's data, in order, as Push returns
@@ -406,6 +422,7 @@ func (rs *RESTSerializer) normalize(s *Store, typ string, payload []byte, fast b
 		return nil, err
 	}
 	n.rest = true
+	n.doc.rest = true
 	sc := &n.sc
 	if c := sc.next(); c != '{' {
 		return nil, n.wrong("a REST payload must be an object keyed by type, not %s", kindName(c))

@@ -3,6 +3,7 @@ package recstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"testing"
 
@@ -181,6 +182,33 @@ func TestModel_QueryRecord_noMatch(t *testing.T) {
 			requireUnchanged(t, s, before)
 		})
 	}
+}
+
+// ErrNoMatch says what it is, not "record not found", and still matches
+// ErrNotFound one way: a 404 is no ErrNoMatch.
+func TestErrNoMatch(t *testing.T) {
+	wrapped := &recstore.AdapterError{Op: "QueryRecord", Type: "album", Err: recstore.ErrNoMatch}
+	tests := []struct {
+		name   string
+		err    error
+		target error
+		want   bool
+	}{
+		{name: "ErrNoMatch is ErrNoMatch", err: recstore.ErrNoMatch, target: recstore.ErrNoMatch, want: true},
+		{name: "ErrNoMatch is ErrNotFound", err: recstore.ErrNoMatch, target: recstore.ErrNotFound, want: true},
+		{name: "ErrNotFound is no ErrNoMatch", err: recstore.ErrNotFound, target: recstore.ErrNoMatch},
+		{name: "a 404 is no ErrNoMatch", err: &recstore.BackendError{Status: 404}, target: recstore.ErrNoMatch},
+		{name: "wrapped ErrNoMatch is ErrNoMatch", err: wrapped, target: recstore.ErrNoMatch, want: true},
+		{name: "wrapped ErrNoMatch is ErrNotFound", err: fmt.Errorf("lookup: %w", wrapped), target: recstore.ErrNotFound, want: true},
+		{name: "ErrNoMatch is no ErrBadResponse", err: recstore.ErrNoMatch, target: recstore.ErrBadResponse},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, errors.Is(tt.err, tt.target), "errors.Is(%v, %v)", tt.err, tt.target)
+		})
+	}
+	assert.Equal(t, "recstore: no record matches the query", recstore.ErrNoMatch.Error())
+	assert.NotContains(t, wrapped.Error(), "not found", "ErrNoMatch reads as no 404")
 }
 
 // failingQuery fails every call with err.

@@ -323,10 +323,20 @@ type ErrorSource struct {
 }
 
 // ErrNoMatch reports a QueryRecord whose answer was a success with null
-// data: the backend found no record matching the query. It matches
-// ErrNotFound too, so code that treats both alike needs no change; test
-// for ErrNoMatch to tell "nothing matched" from a 404.
-var ErrNoMatch = fmt.Errorf("%w: no record matches the query", ErrNotFound)
+// data: the backend found no record matching the query. errors.Is
+// matches it to ErrNotFound too, so code that treats both alike needs no
+// change, but its text does not say "record not found", and ErrNotFound
+// does not match ErrNoMatch: test for ErrNoMatch to tell "nothing
+// matched" from a 404.
+var ErrNoMatch error = noMatchError{}
+
+// noMatchError is ErrNoMatch: its own text, matching ErrNotFound.
+type noMatchError struct{}
+
+func (noMatchError) Error() string { return "recstore: no record matches the query" }
+
+// Is makes errors.Is(ErrNoMatch, ErrNotFound) true.
+func (noMatchError) Is(target error) bool { return target == ErrNotFound }
 
 // A BackendError reports a request a backend refused, from an adapter of
 // any kind (recstoretest's MemoryAdapter, a gRPC or SQL adapter of your

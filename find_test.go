@@ -315,7 +315,7 @@ func TestFindFailuresLeaveNoTrace(t *testing.T) {
 		{"another id", `{"type": "album", "id": "2"}`, nil, []error{recstore.ErrWrongRecord}},
 		{"many records", `[{"type": "album", "id": "1"}, {"type": "album", "id": "2"}]`, nil, []error{recstore.ErrBadResponse}},
 		{"another type", `{"type": "label", "id": "1"}`, nil, []error{recstore.ErrWrongRecord}},
-		{"bad attribute", `{"type": "album", "id": "1", "attributes": {"song-count": {}}}`, nil, []error{recstore.ErrInvalidDocument, recstore.ErrInvalidAttribute}},
+		{"bad attribute", `{"type": "album", "id": "1", "attributes": {"song-count": 1.5}}`, nil, []error{recstore.ErrInvalidDocument, recstore.ErrInvalidAttribute}},
 		{"not JSON", `{`, nil, []error{recstore.ErrInvalidDocument}},
 	}
 	for _, tt := range tests {

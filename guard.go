@@ -184,7 +184,7 @@ func copyable(v reflect.Value, depth int) error {
 		}
 		if e.Type() != anyMapType && e.Type() != anySliceType {
 			if _, err := clonerFor(e.Type()); err != nil {
-				return fmt.Errorf("holds a %s, which a copy would share: %w", e.Type(), err)
+				return fmt.Errorf("holds a value of type %s, which a copy would share: %w", e.Type(), err)
 			}
 		}
 		return copyable(e, depth+1)

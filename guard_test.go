@@ -112,5 +112,6 @@ func TestUnmarshalerCannotSmuggleSharedState(t *testing.T) {
 	before := recstore.Dump(s)
 	_, err = s.Push(`{"data": {"type": "sneaky", "id": "1", "attributes": {"s": "hidden"}}}`)
 	require.ErrorIs(t, err, recstore.ErrInvalidAttribute)
+	assert.Contains(t, err.Error(), "holds a value of type *recstore_test.hiddenBox", "the message reads right for any type name")
 	requireUnchanged(t, s, before)
 }

@@ -97,6 +97,12 @@ const (
 	//     becomes null (the field's zero value);
 	//   - to a number: a value beyond float64 ("1e400", "Infinity"),
 	//     which becomes null;
+	//   - to a number: an object or array, which becomes null, as
+	//     Ember's Number(v) does for an object (it is NaN); unlike
+	//     JavaScript, which reads [] as 0 and [5] as 5, every array too;
+	//   - to a string: an object or array, which becomes null (""
+	//     or nil), where Ember's String(v) would give "[object Object]"
+	//     or the elements joined by commas;
 	//   - to a boolean: a number other than 0 and 1, which becomes false;
 	//   - to a boolean: a string other than "true", "t", "1", "false",
 	//     "f", "0" (in any case) and "", which becomes false;
@@ -111,8 +117,11 @@ const (
 	// ReportBackgroundError reports a failed background reload (Warn).
 	// Err is the error Options.OnBackgroundError gets.
 	ReportBackgroundError
-	// ReportPanic reports a panic of a report hook, such as
-	// Options.OnBackgroundError (Error). Err is the *PanicError.
+	// ReportPanic reports a panic of a report hook (Error). Err is the
+	// *PanicError. A panic of Options.OnBackgroundError is delivered as
+	// any report is, to Options.OnReport or else the Logger; the first
+	// panic of Options.OnReport itself is logged to the Logger, never
+	// handed to OnReport, and later ones are not logged.
 	ReportPanic
 )
 
@@ -153,12 +162,14 @@ var ErrLossyCoercion = errors.New("recstore: lossy coercion")
 
 // The reasons a coercion loses information, as Report messages.
 const (
-	lossNaN       = "lossy coercion: non-numeric string to number"
-	lossRange     = "lossy coercion: number beyond float64 to null"
-	lossBoolNum   = "lossy coercion: number other than 0 or 1 to boolean"
-	lossBoolStr   = "lossy coercion: string to boolean false"
-	lossBoolOther = "lossy coercion: object or array to boolean"
-	lossDate      = "lossy coercion: object, array or boolean to null date"
+	lossNaN          = "lossy coercion: non-numeric string to number"
+	lossRange        = "lossy coercion: number beyond float64 to null"
+	lossBoolNum      = "lossy coercion: number other than 0 or 1 to boolean"
+	lossBoolStr      = "lossy coercion: string to boolean false"
+	lossBoolOther    = "lossy coercion: object or array to boolean"
+	lossNumberObject = "lossy coercion: object or array to null number"
+	lossStringObject = "lossy coercion: object or array to null string"
+	lossDate         = "lossy coercion: object, array or boolean to null date"
 )
 
 const (

@@ -317,6 +317,12 @@ func TestStrict(t *testing.T) {
 		{"pb", `[]`, "an array, to a pointer"},
 		{"t", `{}`, "an object to a date"},
 		{"t", `true`, "a boolean to a date"},
+		{"n", `{}`, "an object to a number, NaN to Ember"},
+		{"f", `{"v": 1.5}`, "an object to a number"},
+		{"n", `[]`, "an empty array to a number, 0 to JavaScript but null here"},
+		{"f", `[5]`, "an array of a number to a number, 5 to JavaScript but null here"},
+		{"s", `{}`, "an object to a string, \"[object Object]\" to Ember"},
+		{"s", `["a", "b"]`, "an array to a string, \"a,b\" to Ember"},
 	}
 	lossless := []struct{ member, value string }{
 		{"n", `"12"`}, {"n", `" 7 "`}, {"n", `""`}, {"n", `true`}, {"n", `false`}, {"n", `1e3`},
@@ -356,6 +362,97 @@ func TestStrict(t *testing.T) {
 				_, err := s.PushPayload("coerced", sr.payload(tt.member, tt.value))
 				require.NoError(t, err, "%s is coerced without loss", tt.value)
 				assert.Empty(t, l.list())
+			})
+		}
+	}
+}
+
+// An object or array given for a number or a string attribute becomes
+// null (the field's zero value, or nil), as Ember's number transform
+// does with Number(v)'s NaN, and the loss is reported, where the payload
+// used to fail. (JavaScript reads [] as 0 and [5] as 5, and String(v)
+// gives "[object Object]" or joins an array; recstore takes null for
+// every object and array.)
+func TestPushPayload_objectOrArrayToScalar(t *testing.T) {
+	type Scalars struct {
+		ID int64    `jsonapi:"primary,scalars"`
+		N  int      `jsonapi:"attr,n"`
+		F  float64  `jsonapi:"attr,f"`
+		S  string   `jsonapi:"attr,s"`
+		PN *int     `jsonapi:"attr,pn"`
+		PS *string  `jsonapi:"attr,ps"`
+		PF *float32 `jsonapi:"attr,pf"`
+	}
+	const (
+		toNumber = "lossy coercion: object or array to null number"
+		toString = "lossy coercion: object or array to null string"
+	)
+	seven, text, half := 7, "text", float32(0.5)
+	full := Scalars{ID: 1, N: 7, F: 1.5, S: "text", PN: &seven, PS: &text, PF: &half}
+	tests := []struct {
+		name, member, value string
+		want                Scalars // the record after the push over full
+		reason              string
+	}{
+		{name: "object to int", member: "n", value: `{}`, want: Scalars{ID: 1, F: 1.5, S: "text", PN: &seven, PS: &text, PF: &half},
+			reason: "Number({}) is NaN, which Ember stores as null"},
+		{name: "empty array to int", member: "n", value: `[]`, want: Scalars{ID: 1, F: 1.5, S: "text", PN: &seven, PS: &text, PF: &half},
+			reason: "JavaScript's 0, but null here"},
+		{name: "array to float", member: "f", value: `[5]`, want: Scalars{ID: 1, N: 7, S: "text", PN: &seven, PS: &text, PF: &half},
+			reason: "JavaScript's 5, but null here"},
+		{name: "object to *int", member: "pn", value: `{"v": 1}`, want: Scalars{ID: 1, N: 7, F: 1.5, S: "text", PS: &text, PF: &half}},
+		{name: "array to *float32", member: "pf", value: `[[1], 2]`, want: Scalars{ID: 1, N: 7, F: 1.5, S: "text", PN: &seven, PS: &text}},
+		{name: "object to string", member: "s", value: `{}`, want: Scalars{ID: 1, N: 7, F: 1.5, PN: &seven, PS: &text, PF: &half},
+			reason: `String({}) is "[object Object]", no use to a Go string`},
+		{name: "array to *string", member: "ps", value: `["a", "b"]`, want: Scalars{ID: 1, N: 7, F: 1.5, S: "text", PN: &seven, PF: &half},
+			reason: `String(["a", "b"]) is "a,b"`},
+	}
+	sers := []struct {
+		name    string
+		ser     recstore.Serializer
+		payload func(member, value string) string
+		pointer func(member string) string
+	}{
+		{"JSON", &recstore.JSONSerializer{},
+			func(m, v string) string { return fmt.Sprintf(`{"id": 1, %q: %s}`, m, v) },
+			func(m string) string { return "/" + m }},
+		{"REST", &recstore.RESTSerializer{},
+			func(m, v string) string { return fmt.Sprintf(`{"scalars": {"id": 1, %q: %s}}`, m, v) },
+			func(m string) string { return "/scalars/" + m }},
+		{"JSON:API", &recstore.JSONAPISerializer{},
+			func(m, v string) string {
+				return fmt.Sprintf(`{"data": {"type": "scalars", "id": "1", "attributes": {%q: %s}}}`, m, v)
+			},
+			func(m string) string { return "/data/attributes/" + m }},
+	}
+	for _, sr := range sers {
+		for _, tt := range tests {
+			t.Run(sr.name+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
+				l := &reportLog{}
+				s := newSerializerStore(t, &recstore.Options{Serializer: sr.ser, OnReport: l.hook})
+				scalars := recstore.MustRegister[Scalars](s, nil)
+				_, err := scalars.Push(`{"data": {"type": "scalars", "id": "1", "attributes": ` +
+					`{"n": 7, "f": 1.5, "s": "text", "pn": 7, "ps": "text", "pf": 0.5}}}`)
+				require.NoError(t, err)
+				got, ok := scalars.Peek("1")
+				require.True(t, ok)
+				require.Equal(t, full, got)
+				payload := sr.payload(tt.member, tt.value)
+				_, err = s.PushPayload("scalars", payload)
+				require.NoError(t, err, "%s: %s", payload, tt.reason)
+				got, ok = scalars.Peek("1")
+				require.True(t, ok)
+				assert.Equal(t, tt.want, got, "%s: %s", payload, tt.reason)
+				message := toNumber
+				if tt.member == "s" || tt.member == "ps" {
+					message = toString
+				}
+				reps := l.list()
+				assert.Equal(t, []recstore.Report{{Kind: recstore.ReportLossyCoercion, Type: "scalars", Member: tt.member,
+					Pointer: sr.pointer(tt.member), Count: 1, Message: message}}, withoutErr(reps), "%s is reported", payload)
+				require.Len(t, reps, 1)
+				assert.ErrorIs(t, reps[0].Err, recstore.ErrLossyCoercion)
 			})
 		}
 	}

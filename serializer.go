@@ -1008,7 +1008,7 @@ func (n *normalizer) record(j *JSONSerializer, t *table, h *Hash) (*Resource, er
 	}
 	if j.NormalizeHash != nil {
 		if err := j.NormalizeHash(t.name, h); err != nil {
-			return nil, n.fail(fmt.Errorf("normalizing a %s hash: %w", t.name, err))
+			return nil, n.fail(fmt.Errorf("normalizing the %s hash: %w", t.name, err))
 		}
 	}
 	pk := j.PrimaryKey
@@ -1021,7 +1021,7 @@ func (n *normalizer) record(j *JSONSerializer, t *table, h *Hash) (*Resource, er
 	raw, ok := h.Raw(pk)
 	if !ok {
 		n.in(pk)
-		return nil, n.fail(fmt.Errorf("a %s hash has no %q member", t.name, pk))
+		return nil, n.fail(fmt.Errorf("the %s hash has no %q member", t.name, pk))
 	}
 	n.in(pk)
 	id, err := n.scalarID(raw)
@@ -1459,7 +1459,11 @@ func (n *normalizer) transform(custom map[string]Transform, t *table, id string,
 		case '"':
 			return keepRaw{}, nil
 		case '{', '[':
-			return nil, bad(errors.New("want a string"))
+			// Ember's String(v) gives "[object Object]", or an array's
+			// elements joined by commas: text no Go field wants. Take
+			// null, as for a number, and report the loss.
+			n.lost = lossStringObject
+			return nil, nil
 		}
 		return string(raw), nil // true, false or a number, as its text
 	case coerceBool:
@@ -1522,7 +1526,11 @@ func (n *normalizer) transform(custom map[string]Transform, t *table, id string,
 		case 'f':
 			return json.Number("0"), nil
 		case '{', '[':
-			return nil, bad(errors.New("want a number"))
+			// Ember's Number(v) is NaN for an object, which it stores as
+			// null; JavaScript reads [] as 0 and [5] as 5, but an array
+			// is no number to a Go field either: null, reported.
+			n.lost = lossNumberObject
+			return nil, nil
 		}
 		// A number such as 1e3 or 2.0 is an integer to a JavaScript
 		// backend; one with a fraction is not, and fails here, where the

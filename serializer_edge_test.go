@@ -2,6 +2,7 @@ package recstore_test
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -62,4 +63,34 @@ func TestPolymorphicTypeKeyIgnoresAttrs(t *testing.T) {
 	require.NoError(t, err)
 	h, _ := s.Peek(recstore.Key{Type: "github-handle", ID: "h1"})
 	assert.Equal(t, recstore.Key{Type: "person", ID: "1"}, h.(GithubHandle).Owner)
+}
+
+// Error messages that name a model type read right whatever the type's
+// first letter: "the album hash", never "a album hash".
+func TestSerializer_messagesNameTheType(t *testing.T) {
+	hookErr := errors.New("no thanks")
+	refuse := func(string, *recstore.Hash) error { return hookErr }
+	tests := []struct {
+		name, typ, payload string
+		ser                recstore.Serializer
+		want               string
+	}{
+		{name: "JSON hash without id", typ: "album", ser: &recstore.JSONSerializer{},
+			payload: `{"title": "x"}`, want: `the album hash has no "id" member`},
+		{name: "REST hash without its primary key", typ: "album", ser: &recstore.RESTSerializer{JSONSerializer: recstore.JSONSerializer{PrimaryKey: "_id"}},
+			payload: `{"albums": [{"id": 1}]}`, want: `the album hash has no "_id" member`},
+		{name: "JSON NormalizeHash error", typ: "album", ser: &recstore.JSONSerializer{NormalizeHash: refuse},
+			payload: `{"id": 1}`, want: "normalizing the album hash: no thanks"},
+		{name: "JSON:API NormalizeHash error", typ: "album", ser: &recstore.JSONAPISerializer{NormalizeHash: refuse},
+			payload: `{"data": {"type": "albums", "id": "1"}}`, want: "normalizing the album resource: no thanks"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSerializerStore(t, &recstore.Options{Serializer: tt.ser})
+			_, err := s.PushPayload(tt.typ, tt.payload)
+			require.ErrorIs(t, err, recstore.ErrInvalidDocument, "%s", tt.payload)
+			assert.Contains(t, err.Error(), tt.want, "%s", tt.payload)
+			assert.NotContains(t, err.Error(), "a album", "%s", tt.payload)
+		})
+	}
 }

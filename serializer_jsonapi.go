@@ -277,7 +277,7 @@ func (j *JSONAPISerializer) record(n *normalizer, t *table, h *Hash) (*Resource,
 	}
 	if j.NormalizeHash != nil {
 		if err := j.NormalizeHash(t.name, h); err != nil {
-			return nil, n.fail(fmt.Errorf("normalizing a %s resource: %w", t.name, err))
+			return nil, n.fail(fmt.Errorf("normalizing the %s resource: %w", t.name, err))
 		}
 	}
 	r := n.newResource(t.name)

@@ -412,7 +412,7 @@ func TestSerializerBadInput(t *testing.T) {
 		{"REST id of the wrong shape", &recstore.RESTSerializer{}, "post", `{"posts": [{"id": [1]}]}`, "/posts/0/id", nil},
 		{"REST relationship id of the wrong shape", &recstore.RESTSerializer{}, "post", `{"posts": [{"id": 1, "author": true}]}`, "/posts/0/author", nil},
 		{"REST to-many not an array", &recstore.RESTSerializer{}, "post", `{"posts": [{"id": 1, "comments": 4}]}`, "/posts/0/comments", nil},
-		{"REST transform cannot convert", &recstore.RESTSerializer{}, "post", `{"posts": [{"id": 1, "title": {"a": 1}}]}`, "/posts/0/title", recstore.ErrInvalidAttribute},
+		{"REST Strict, an object for a string", &recstore.RESTSerializer{JSONSerializer: recstore.JSONSerializer{Strict: true}}, "post", `{"posts": [{"id": 1, "title": {"a": 1}}]}`, "/posts/0/title", recstore.ErrLossyCoercion},
 		{"REST fraction for an integer", &recstore.RESTSerializer{}, "album", `{"albums": [{"id": 1, "songCount": 1.5}]}`, "/albums/0/songCount", recstore.ErrInvalidAttribute},
 		{"REST fractional string for an integer", &recstore.RESTSerializer{}, "album", `{"albums": [{"id": 1, "songCount": "1.5"}]}`, "/albums/0/songCount", recstore.ErrInvalidAttribute},
 		{"REST value the store rejects", &recstore.RESTSerializer{}, "album", `{"albums": [{"id": 1, "songCount": 99999999999999999999}]}`, "/albums/0/songCount", recstore.ErrInvalidAttribute},

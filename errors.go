@@ -74,6 +74,17 @@ var (
 	// in a *SyntaxError inside a *DocumentError whose Pointer names the
 	// repeated member.
 	ErrDuplicateMember = errors.New("recstore: repeated member name")
+
+	// ErrPageLoop matches a walk through a collection's pages that stopped
+	// because a next link led back to a page already walked (see
+	// PageLoopError).
+	ErrPageLoop = errors.New("recstore: pagination loops")
+
+	// ErrLossyCoercion is matched by the error of a Strict serializer that
+	// met a value it could only coerce with a loss (see
+	// [ReportLossyCoercion]). It comes inside an *AttributeError, itself
+	// inside a *DocumentError pointing at the payload's member.
+	ErrLossyCoercion = errors.New("recstore: lossy coercion")
 )
 
 // A PanicError carries a panic the Store recovered on a goroutine of its
@@ -145,6 +156,30 @@ func (e *AdapterError) Error() string {
 
 // Unwrap returns Err.
 func (e *AdapterError) Unwrap() error { return e.Err }
+
+// A PageLoopError reports a next link that leads back to a page walked
+// already: resolved (RFC 3986) against the URL of the page that sent it,
+// it names the URL of an earlier page, either the link that loaded that
+// page or its self link. Two links name one page when they resolve to one
+// URL, whatever their fragments, the case of their hosts, and the order
+// and escaping of their query parameters. The first page, which Query
+// asked for through the Adapter, is known by its self link only. Following
+// the link would walk the same pages for ever, so the walk stops before
+// asking for it. It matches ErrPageLoop.
+type PageLoopError struct {
+	// Type is the collection's type.
+	Type string
+	// Link is the next link, as the backend sent it.
+	Link string
+}
+
+// Error names the type and the link.
+func (e *PageLoopError) Error() string {
+	return fmt.Sprintf("recstore: %s pages: next link %q leads back to a page already walked", e.Type, shortText(e.Link, maxErrText))
+}
+
+// Is reports whether target is ErrPageLoop.
+func (e *PageLoopError) Is(target error) bool { return target == ErrPageLoop }
 
 // A DocumentError rejects a pushed document. Pointer is a JSON pointer
 // (RFC 6901) to the offending member, such as "/data/3/id", as used by

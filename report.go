@@ -145,12 +145,6 @@ func (k ReportKind) Level() slog.Level {
 	return slog.LevelWarn
 }
 
-// ErrLossyCoercion is matched by the error of a Strict serializer that
-// met a value it could only coerce with a loss (see
-// [ReportLossyCoercion]). It comes inside an *AttributeError, itself
-// inside a *DocumentError pointing at the payload's member.
-var ErrLossyCoercion = errors.New("recstore: lossy coercion")
-
 // The reasons a coercion loses information, as Report messages.
 const (
 	lossNaN       = "lossy coercion: non-numeric string to number"

@@ -23,6 +23,9 @@ import (
 // payload; past that, further ones of each kind merge into one Report
 // with empty Type and Member.
 type Report struct {
+	// Kind says what the report is about, and so which of the fields
+	// below it fills: a skipped member, an unknown type, a lossy coercion,
+	// a background error, ... (see the ReportKind constants).
 	Kind ReportKind
 	// Type is the model type the report is about: the record's type for a
 	// skipped member or a lossy coercion, the type the payload named for

@@ -161,8 +161,9 @@ func (e *AdapterError) Unwrap() error { return e.Err }
 // already: resolved (RFC 3986) against the URL of the page that sent it,
 // it names the URL of an earlier page, either the link that loaded that
 // page or its self link. Two links name one page when they resolve to one
-// URL, whatever their fragments, the case of their hosts, and the order
-// and escaping of their query parameters. The first page, which Query
+// URL, whatever their fragments, the case of their hosts, the escaping of
+// their query parameters and the order of different ones (one parameter's
+// values keep theirs). The first page, which Query
 // asked for through the Adapter, is known by its self link only. Following
 // the link would walk the same pages for ever, so the walk stops before
 // asking for it. It matches ErrPageLoop.

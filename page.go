@@ -61,7 +61,8 @@ func unknownPage() *url.URL {
 // URL it names (RFC 3986, as url.URL.ResolveReference does), and returns
 // that URL and the string the walk knows the page by: the URL without its
 // fragment (a server never sees it), with its host in lower case and the
-// query's parameters in one order and escaping ("?b=2&a=%31" is "?a=1&b=2").
+// query's parameters in one order and escaping ("?b=2&a=%31" is "?a=1&b=2";
+// one parameter's values keep their order).
 // So one page spelt two ways ("?page=1" and "/albums?page=1" from
 // /albums?page=2) is known as one. A link that does not parse, or a
 // relative one when base is nil, is known by its text as sent, and its
@@ -167,7 +168,7 @@ func (r *QueryResult[T]) HasNext() bool {
 // page, which Query asked for through the Adapter, is known only by its
 // self link: without one, a link back to it cannot be recognised, so it
 // is loaded again, and the walk stops at the first next link that names
-// a page walked since, which may be a pass over every page later. A
+// a page walked since, possibly after one more pass over the pages. A
 // backend that makes up new links for ever is not caught.
 //
 // Adapter failures are *AdapterError{Op: "FindLink"}. A QueryResult the

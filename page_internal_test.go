@@ -14,6 +14,8 @@ import (
 func TestPageLink(t *testing.T) {
 	abs, err := url.Parse("https://api.example.com/api/albums?page=2")
 	require.NoError(t, err)
+	rel, err := url.Parse("/albums?page=2")
+	require.NoError(t, err)
 	tests := []struct {
 		name   string
 		base   *url.URL
@@ -21,6 +23,8 @@ func TestPageLink(t *testing.T) {
 		same   bool
 		reason string
 	}{
+		{"README's first", rel, "?page=1", "/albums?page=1", true, "the README's example"},
+		{"README's second", rel, "?page=1", "/albums?page=%31#top", true, "the README's example"},
 		{"query-relative", abs, "?page=1", "/api/albums?page=1", true, "RFC 3986 against the page's URL"},
 		{"path-relative", abs, "albums?page=1", "https://api.example.com/api/albums?page=1", true, ""},
 		{"dot segments", abs, "../api/./albums?page=1", "/api/albums?page=1", true, ""},

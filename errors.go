@@ -74,6 +74,17 @@ var (
 	// in a *SyntaxError inside a *DocumentError whose Pointer names the
 	// repeated member.
 	ErrDuplicateMember = errors.New("recstore: repeated member name")
+
+	// ErrPageLoop matches a walk through a collection's pages that stopped
+	// because a next link led back to a page already walked (see
+	// PageLoopError).
+	ErrPageLoop = errors.New("recstore: pagination loops")
+
+	// ErrLossyCoercion is matched by the error of a Strict serializer that
+	// met a value it could only coerce with a loss (see
+	// [ReportLossyCoercion]). It comes inside an *AttributeError, itself
+	// inside a *DocumentError pointing at the payload's member.
+	ErrLossyCoercion = errors.New("recstore: lossy coercion")
 )
 
 // A PanicError carries a panic the Store recovered on a goroutine of its
@@ -92,9 +103,9 @@ var (
 // Stack is the panicking goroutine's stack. errors.Is matches ErrPanic,
 // and errors.As sees through to Value when it is an error.
 type PanicError struct {
-	Op    string
-	Value any
-	Stack []byte
+	Op    string // the user code that panicked, or "PushPayload"
+	Value any    // what was passed to panic
+	Stack []byte // the panicking goroutine's stack
 }
 
 // newPanicError captures the current goroutine's stack; call it from the
@@ -128,10 +139,10 @@ func (e *PanicError) Is(target error) bool { return target == ErrPanic }
 // the reason the Store rejected its response, such as a *DocumentError.
 // errors.Is and errors.As see through it to Err.
 type AdapterError struct {
-	Op   string
-	Type string
-	ID   string
-	Err  error
+	Op   string // the Adapter method: "FindRecord", "FindAll", "Query", "FindLink", ...
+	Type string // the type asked for
+	ID   string // the id asked for; empty for calls about a type
+	Err  error  // the Adapter's error, or why the Store rejected its response
 }
 
 // Error describes the failed call and its cause.
@@ -146,6 +157,31 @@ func (e *AdapterError) Error() string {
 // Unwrap returns Err.
 func (e *AdapterError) Unwrap() error { return e.Err }
 
+// A PageLoopError reports a next link that leads back to a page walked
+// already: resolved (RFC 3986) against the URL of the page that sent it,
+// it names the URL of an earlier page, either the link that loaded that
+// page or its self link. Two links name one page when they resolve to one
+// URL, whatever their fragments, the case of their hosts, the escaping of
+// their query parameters and the order of different ones (one parameter's
+// values keep theirs). The first page, which Query
+// asked for through the Adapter, is known by its self link only. Following
+// the link would walk the same pages for ever, so the walk stops before
+// asking for it. It matches ErrPageLoop.
+type PageLoopError struct {
+	// Type is the collection's type.
+	Type string
+	// Link is the next link, as the backend sent it.
+	Link string
+}
+
+// Error names the type and the link.
+func (e *PageLoopError) Error() string {
+	return fmt.Sprintf("recstore: %s pages: next link %q leads back to a page already walked", e.Type, shortText(e.Link, maxErrText))
+}
+
+// Is reports whether target is ErrPageLoop.
+func (e *PageLoopError) Is(target error) bool { return target == ErrPageLoop }
+
 // A DocumentError rejects a pushed document. Pointer is a JSON pointer
 // (RFC 6901) to the offending member, such as "/data/3/id", as used by
 // JSON:API's source.pointer; it is empty when the document as a whole is at
@@ -155,8 +191,8 @@ func (e *AdapterError) Unwrap() error { return e.Err }
 // Every *DocumentError matches ErrInvalidDocument with [errors.Is]. A push
 // that returns one has changed nothing in the Store.
 type DocumentError struct {
-	Pointer string
-	Err     error
+	Pointer string // a JSON pointer to the member at fault; empty for the whole document
+	Err     error  // what is wrong
 }
 
 // Error describes the problem in one line.
@@ -219,9 +255,9 @@ func errText(err error) string {
 // Offset is the byte offset in the document at which the problem was found.
 // Err is ErrDuplicateMember for a repeated member name, nil otherwise.
 type SyntaxError struct {
-	Offset int64
-	Msg    string
-	Err    error
+	Offset int64  // the byte offset in the document where the problem was found
+	Msg    string // what is wrong, in a few words
+	Err    error  // ErrDuplicateMember, or nil
 }
 
 // Error describes the problem in one line.
@@ -268,8 +304,8 @@ func (e *AttributeError) Is(target error) bool { return target == ErrInvalidAttr
 // [Options]. Limit names the option ("MaxDocumentBytes", "MaxDepth",
 // "MaxResources" or "MaxIDBytes") and Max its value. It matches ErrLimit.
 type LimitError struct {
-	Limit string
-	Max   int
+	Limit string // the option's name, such as "MaxDepth"
+	Max   int    // the option's value
 }
 
 // Error describes the problem in one line.
@@ -285,9 +321,9 @@ func (e *LimitError) Is(target error) bool { return target == ErrLimit }
 // tag, a duplicate type or member name. Field is the Go field at fault, if
 // any. It matches ErrInvalidModel.
 type ModelError struct {
-	GoType reflect.Type
-	Field  string
-	Msg    string
+	GoType reflect.Type // the type Register was given
+	Field  string       // the Go field at fault; empty when no one field is
+	Msg    string       // what is wrong
 }
 
 // Error describes the problem in one line.
@@ -310,7 +346,7 @@ type ErrorObject struct {
 	Title  string         `json:"title,omitempty"`  // a short summary, the same for every occurrence
 	Detail string         `json:"detail,omitempty"` // what went wrong this time
 	Source *ErrorSource   `json:"source,omitempty"` // the part of the request at fault
-	Meta   map[string]any `json:"meta,omitempty"`
+	Meta   map[string]any `json:"meta,omitempty"`   // anything else the backend says about it
 }
 
 // ErrorSource says which part of a request an ErrorObject is about.
@@ -352,9 +388,13 @@ func (noMatchError) Is(target error) bool { return target == ErrNotFound }
 // also a *BackendError to errors.As, so code that reads a refusal's
 // status and error objects works the same whatever the adapter.
 type BackendError struct {
+	// Status is the HTTP status of the refusal, such as 404 or 422, even
+	// from an adapter that does not speak HTTP; 0 if it has none.
 	Status int
+	// Errors are the JSON:API error objects the backend sent, if any.
 	Errors []ErrorObject
-	Err    error
+	// Err is the underlying cause, or nil.
+	Err error
 }
 
 // Error gives the status and what the backend said, in one line.

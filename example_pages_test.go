@@ -56,3 +56,44 @@ func ExampleModel_QueryPages() {
 	// [{5 Some Loud Thunder}] <nil>
 	// <nil> <nil>
 }
+
+// Pages walks on from a page already in hand: here the first page,
+// whose meta is read before the walk. It yields that page, then loads
+// the others one by one, as QueryPages does after its Query.
+func ExampleQueryResult_Pages() {
+	type Album struct {
+		ID    string `jsonapi:"primary,album"`
+		Title string `jsonapi:"attr,title"`
+	}
+	backend := recstoretest.NewMemoryAdapter(`{"data": [
+		{"type": "albums", "id": "1", "attributes": {"title": "Hospice"}},
+		{"type": "albums", "id": "2", "attributes": {"title": "Burst Apart"}},
+		{"type": "albums", "id": "3", "attributes": {"title": "Familiars"}},
+		{"type": "albums", "id": "4", "attributes": {"title": "Hope Six"}},
+		{"type": "albums", "id": "5", "attributes": {"title": "Some Loud Thunder"}}]}`)
+	store := recstore.New(&recstore.Options{Adapter: backend})
+	defer store.Close()
+	albums := recstore.MustRegister[Album](store, nil)
+
+	ctx := context.Background()
+	first, err := albums.Query(ctx, url.Values{"page[size]": {"2"}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(first.Meta["total"], "albums; more pages:", first.HasNext())
+	for page, err := range first.Pages(ctx) {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(page.Records, "more pages:", page.HasNext())
+	}
+	fmt.Println(backend.Calls("Query"), "query,", backend.Calls("FindLink"), "links followed")
+	// Output:
+	// 5 albums; more pages: true
+	// [{1 Hospice} {2 Burst Apart}] more pages: true
+	// [{3 Familiars} {4 Hope Six}] more pages: true
+	// [{5 Some Loud Thunder}] more pages: false
+	// 1 query, 2 links followed
+}

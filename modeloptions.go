@@ -2,6 +2,7 @@ package recstore
 
 import (
 	"errors"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
@@ -15,19 +16,32 @@ var tagKeys = []string{"jsonapi", "recstore"}
 // optionTags checks opts.Tags against rt and returns, per Go field name,
 // the tag buildSchema reads for it: the field's own jsonapi and recstore
 // keys with those the options give merged over them, key by key. A key
-// given an empty value is removed.
+// given an empty value is removed. The names are checked in sorted order,
+// so that of several faults Register always reports the same one.
 func optionTags(rt reflect.Type, opts *ModelOptions) (map[string]reflect.StructTag, error) {
 	if opts == nil || len(opts.Tags) == 0 {
 		return nil, nil
 	}
 	out := make(map[string]reflect.StructTag, len(opts.Tags))
-	for name, tag := range opts.Tags {
+	for _, name := range slices.Sorted(maps.Keys(opts.Tags)) {
+		tag := opts.Tags[name]
 		bad := func(msg string) error {
 			return &ModelError{GoType: rt, Field: name, Msg: "ModelOptions.Tags: " + msg}
 		}
 		f, ok := rt.FieldByName(name)
-		if !ok || len(f.Index) != 1 {
+		if !ok {
 			return nil, bad("the struct has no field " + strconv.Quote(name))
+		}
+		if len(f.Index) != 1 {
+			// buildSchema reads the struct's own fields only: a field of
+			// an embedded struct is not a member, whatever its tag.
+			emb := rt.Field(f.Index[0])
+			fix := "declare " + name + " in the struct"
+			if emb.IsExported() {
+				fix = "tag " + emb.Name + " (one attribute holding the whole struct) or " + fix
+			}
+			return nil, bad(strconv.Quote(name) + " is promoted from the embedded field " + emb.Name +
+				": Register reads the struct's own fields only, so " + fix)
 		}
 		pairs, err := parseTag(tag)
 		if err != nil {

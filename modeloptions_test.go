@@ -124,7 +124,8 @@ func TestModelOptions_Tags_Errors(t *testing.T) {
 		wantMsg   string
 	}{
 		{"unknown field", regWith[Tagged](tagOpts("Nope", `jsonapi:"attr,nope"`)), "Nope", `ModelOptions.Tags: the struct has no field "Nope"`},
-		{"promoted field", regWith[WithEmbedded](tagOpts("Promoted", `jsonapi:"attr,p"`)), "Promoted", "has no field"},
+		{"promoted field", regWith[WithEmbedded](tagOpts("Promoted", `jsonapi:"attr,p"`)), "Promoted",
+			`ModelOptions.Tags: "Promoted" is promoted from the embedded field Embedded: Register reads the struct's own fields only, so tag Embedded (one attribute holding the whole struct) or declare Promoted in the struct`},
 		{"unquoted value", regWith[Tagged](tagOpts("Other", `jsonapi:attr,other`)), "Other", "malformed tag"},
 		{"unclosed value", regWith[Tagged](tagOpts("Other", `jsonapi:"attr,other`)), "Other", "is not closed"},
 		{"no key", regWith[Tagged](tagOpts("Other", `"attr,other"`)), "Other", "malformed tag"},

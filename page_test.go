@@ -182,7 +182,8 @@ func TestModel_QueryPagesCancelled(t *testing.T) {
 }
 
 // loopServer serves pages of one album each, whose links the test
-// chooses: links[i] is page i's links object.
+// chooses: links[i] is page i's links object, in which "{srv}" stands for
+// the server's origin. Page i is /api/albums?p=i.
 func loopServer(t *testing.T, links []string) (*recstore.HTTPAdapter, *int) {
 	t.Helper()
 	var mu sync.Mutex
@@ -198,14 +199,15 @@ func loopServer(t *testing.T, links []string) (*recstore.HTTPAdapter, *int) {
 			return
 		}
 		w.Header().Set("Content-Type", "application/vnd.api+json")
-		fmt.Fprintf(w, `{"data": [{"type": "albums", "id": "%d"}], "links": %s}`, i+1, links[i])
+		fmt.Fprintf(w, `{"data": [{"type": "albums", "id": "%d"}], "links": %s}`, i+1, strings.ReplaceAll(links[i], "{srv}", "http://"+r.Host))
 	}))
 	t.Cleanup(srv.Close)
 	return &recstore.HTTPAdapter{Host: srv.URL, Namespace: "api"}, &calls
 }
 
 // A next link that leads back to a page already walked stops the walk
-// with a *PageLoopError before it is asked for.
+// with a *PageLoopError before it is asked for, however it spells the
+// page: links are compared once resolved against the page that sent them.
 func TestModel_QueryPagesLoop(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -217,13 +219,31 @@ func TestModel_QueryPagesLoop(t *testing.T) {
 		{name: "next is self", links: []string{`{"self": "/api/albums?p=0", "next": "/api/albums?p=0"}`},
 			wantPages: 1, wantLink: "/api/albums?p=0", reason: "a page that names itself as next"},
 		{name: "back to the first", links: []string{`{"self": "?p=0", "next": "?p=1"}`, `{"next": {"href": "?p=0"}}`},
-			wantPages: 2, wantLink: "?p=0", reason: "relative links, compared as sent"},
+			wantPages: 2, wantLink: "?p=0", reason: "relative links, relative to the first page's self link"},
 		{name: "cycle without self links", links: []string{`{"next": "?p=1"}`, `{"next": "?p=2"}`, `{"next": "?p=1"}`},
 			wantPages: 3, wantLink: "?p=1", reason: "the next links followed"},
+		{name: "query-relative back to a path self", links: []string{`{"self": "/api/albums?p=0", "next": "?p=1"}`, `{"next": "?p=0"}`},
+			wantPages: 2, wantLink: "?p=0", reason: "?p=0 from /api/albums?p=1 is /api/albums?p=0, the first page's self"},
+		{name: "path-relative", links: []string{`{"self": "/api/albums?p=0", "next": "albums?p=1"}`, `{"next": "albums?p=0"}`},
+			wantPages: 2, wantLink: "albums?p=0", reason: "albums?p=0 from /api/albums?p=1 is /api/albums?p=0"},
+		{name: "host-relative back to an absolute self", links: []string{`{"self": "{srv}/api/albums?p=0", "next": "?p=1"}`, `{"next": "/api/albums?p=0"}`},
+			wantPages: 2, wantLink: "/api/albums?p=0", reason: "/api/albums?p=0 on the first page's origin is its self"},
+		{name: "absolute back to a relative next", links: []string{`{"self": "{srv}/api/albums?p=0", "next": "?p=1"}`, `{"next": "?p=2"}`, `{"next": "{srv}/api/albums?p=1"}`},
+			wantPages: 3, wantLink: "{srv}/api/albums?p=1", reason: "the link that loaded the second page, resolved"},
+		{name: "fragment", links: []string{`{"self": "/api/albums?p=0", "next": "?p=1"}`, `{"next": "?p=0#albums"}`},
+			wantPages: 2, wantLink: "?p=0#albums", reason: "a fragment is never sent: the same page"},
+		{name: "query order and escaping", links: []string{`{"self": "/api/albums?p=0&size=1", "next": "?size=1&p=1"}`, `{"next": "?size=1&p=%30"}`},
+			wantPages: 2, wantLink: "?size=1&p=%30", reason: "the same parameters, in another order and escaping"},
+		{name: "a later page's self", links: []string{`{"next": "?p=1"}`, `{"self": "/api/albums?p=1", "next": "?p=2"}`, `{"next": "albums?p=1"}`},
+			wantPages: 3, wantLink: "albums?p=1", reason: "the second page's self link is its URL, which its next resolves against"},
+		{name: "first page without self", links: []string{`{"next": "?p=1"}`, `{"next": "/api/albums?p=0"}`},
+			wantPages: 4, wantLink: "/api/albums?p=0",
+			reason: "the first page's URL is unknown: it is loaded again, and the walk goes round until a link names a page walked since"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a, calls := loopServer(t, tt.links)
+			tt.wantLink = strings.ReplaceAll(tt.wantLink, "{srv}", a.Host)
 			s, albums := findStore(t, a, nil)
 			pages := 0
 			var errs []error

@@ -23,6 +23,9 @@ import (
 // payload; past that, further ones of each kind merge into one Report
 // with empty Type and Member.
 type Report struct {
+	// Kind says what the report is about, and so which of the fields
+	// below it fills: a skipped member, an unknown type, a lossy coercion,
+	// a background error, ... (see the ReportKind constants).
 	Kind ReportKind
 	// Type is the model type the report is about: the record's type for a
 	// skipped member or a lossy coercion, the type the payload named for
@@ -153,12 +156,6 @@ func (k ReportKind) Level() slog.Level {
 	}
 	return slog.LevelWarn
 }
-
-// ErrLossyCoercion is matched by the error of a Strict serializer that
-// met a value it could only coerce with a loss (see
-// [ReportLossyCoercion]). It comes inside an *AttributeError, itself
-// inside a *DocumentError pointing at the payload's member.
-var ErrLossyCoercion = errors.New("recstore: lossy coercion")
 
 // The reasons a coercion loses information, as Report messages.
 const (

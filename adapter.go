@@ -30,6 +30,12 @@ type Request struct {
 	// related link Link is. It is "" when Link is a collection's
 	// pagination link; Type is then the collection's type.
 	Relationship string
+
+	// store is the Store making the request, or nil for a Request made
+	// elsewhere. The built-in adapters take its inflection rules (see
+	// Options.Inflector) for their default paths, so that paths and
+	// payloads name a type alike.
+	store *Store
 }
 
 // An Adapter loads records the Store lacks, from a backend: usually over

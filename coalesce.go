@@ -135,7 +135,7 @@ func (s *Store) send(b *batch) {
 		// This runs on a timer's goroutine or one of ours: a panic must
 		// reach the batch's callers, not end the process.
 		err := recovering("GroupForFindMany", func() error {
-			groups = append(groups, grouper.GroupForFindMany(b.t.name, chunk)...)
+			groups = append(groups, s.groupForFindMany(grouper, b.t.name, chunk)...)
 			return nil
 		})
 		if err != nil {
@@ -271,7 +271,7 @@ func (s *Store) loadMany(ctx context.Context, t *table, mf ManyFinder, ids []str
 	}
 	var payload []byte
 	err := recovering("FindMany", func() (err error) {
-		payload, err = mf.FindMany(ctx, &Request{Type: t.name, IDs: ids})
+		payload, err = mf.FindMany(ctx, &Request{Type: t.name, IDs: ids, store: s})
 		return err
 	})
 	if err = s.answered(ctx, err); err != nil {

@@ -14,7 +14,8 @@ import (
 
 // A Store reads its models' plurals whatever the English rules make of
 // them, and Options.Inflector adds an application's own words, for this
-// Store only. HTTPAdapter.Inflector gives the adapter's paths the same.
+// Store only. The Store's HTTPAdapter or RESTAdapter builds its paths with
+// the same words: set them once, in Options.
 func ExampleOptions_inflector() {
 	type Cactus struct {
 		ID   string `jsonapi:"primary,cactus"`
@@ -24,36 +25,40 @@ func ExampleOptions_inflector() {
 		ID     string `jsonapi:"primary,wave"`
 		Height int    `jsonapi:"attr,height"`
 	}
-	rules := inflect.English()
-	rules.Irregular("cactus", "cacti")
-	s := recstore.New(&recstore.Options{Inflector: rules, Serializer: &recstore.RESTSerializer{}})
-	defer s.Close()
-	recstore.MustRegister[Cactus](s, nil)
-	recstore.MustRegister[Wave](s, nil)
-
-	keys, err := s.PushPayload("", `{"cacti": [{"id": 1, "name": "saguaro"}], "waves": [{"id": 2, "height": 3}]}`)
-	fmt.Println(keys, err)
-	fmt.Println(s.ModelNameFromPayloadKey("waves"), recstore.ModelNameFromPayloadKey("waves"))
-
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Println(r.Method, r.URL.Path)
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"cactus": {"id": 3, "name": "barrel"}}`)
 	}))
 	defer srv.Close()
-	a := &recstore.RESTAdapter{HTTPAdapter: recstore.HTTPAdapter{Host: srv.URL, Inflector: rules}}
-	_, err = a.FindRecord(context.Background(), &recstore.Request{Type: "cactus", ID: "3"})
-	fmt.Println(err)
+
+	rules := inflect.English()
+	rules.Irregular("cactus", "cacti")
+	s := recstore.New(&recstore.Options{
+		Inflector:  rules,
+		Serializer: &recstore.RESTSerializer{},
+		Adapter:    &recstore.RESTAdapter{HTTPAdapter: recstore.HTTPAdapter{Host: srv.URL}},
+	})
+	defer s.Close()
+	cacti := recstore.MustRegister[Cactus](s, nil)
+	recstore.MustRegister[Wave](s, nil)
+
+	keys, err := s.PushPayload("", `{"cacti": [{"id": 1, "name": "saguaro"}], "waves": [{"id": 2, "height": 3}]}`)
+	fmt.Println(keys, err)
+	fmt.Println(s.ModelNameFromPayloadKey("waves"), recstore.ModelNameFromPayloadKey("waves"))
+
+	c, err := cacti.Find(context.Background(), "3", nil)
+	fmt.Println(c.Name, err)
 	// Output:
 	// [cactus:1 wave:2] <nil>
 	// wave wafe
 	// GET /cacti/3
-	// <nil>
+	// barrel <nil>
 }
 
 // A server that takes several ids in the path, with no filter[id], gets
-// /albums/1,2 from IDsInPath; a Store that coalesces Finds sends them so.
-func ExampleIDsInPath() {
+// /albums/1,2 from CommaIDsURL; a Store that coalesces Finds sends them so.
+func ExampleCommaIDsURL() {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Println(r.Method, r.URL.EscapedPath())
 		var data []string
@@ -65,7 +70,7 @@ func ExampleIDsInPath() {
 	}))
 	defer srv.Close()
 
-	a := &recstore.HTTPAdapter{Host: srv.URL, Namespace: "api", URLForFindMany: recstore.IDsInPath}
+	a := &recstore.HTTPAdapter{Host: srv.URL, Namespace: "api", URLForFindMany: recstore.CommaIDsURL}
 	body, err := a.FindMany(context.Background(), &recstore.Request{Type: "album", IDs: []string{"1", "2", "a/b"}})
 	fmt.Println(len(body) > 0, err)
 	// Output:

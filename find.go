@@ -400,7 +400,7 @@ func (s *Store) load(ctx context.Context, t *table, ad Adapter, id string, inclu
 	fail := func(err error) error { return &AdapterError{Op: "FindRecord", Type: t.name, ID: id, Err: err} }
 	var payload []byte
 	err := recovering("FindRecord", func() (err error) {
-		payload, err = ad.FindRecord(ctx, &Request{Type: t.name, ID: id, Include: include})
+		payload, err = ad.FindRecord(ctx, &Request{Type: t.name, ID: id, Include: include, store: s})
 		return err
 	})
 	if err = s.answered(ctx, err); err != nil {
@@ -710,7 +710,7 @@ func (s *Store) findAll(ctx context.Context, t *table, opts *FindOptions, read f
 	load := func(ctx context.Context, owned bool) error {
 		var payload []byte
 		call := func() (err error) {
-			payload, err = af.FindAll(ctx, &Request{Type: t.name, Include: o.Include})
+			payload, err = af.FindAll(ctx, &Request{Type: t.name, Include: o.Include, store: s})
 			return err
 		}
 		var err error
@@ -927,7 +927,7 @@ func (s *Store) query(ctx context.Context, t *table, op string, query url.Values
 		}
 	}
 	return s.foreground(ctx, func(ctx context.Context) error {
-		payload, err := call(ctx, &Request{Type: t.name, Query: query})
+		payload, err := call(ctx, &Request{Type: t.name, Query: query, store: s})
 		if err = s.answered(ctx, err); err == nil {
 			err = s.pushAnswer(ctx, false, t, payload, check, read)
 		}

@@ -18,8 +18,13 @@ import (
 	"github.com/recstore/recstore/inflect"
 )
 
-// Errors of HTTP adapters. Every *HTTPError matches the one for its status
-// with errors.Is; ErrNotFound matches a 404.
+// Errors of a backend's refusals and of requests that got no usable
+// answer. The status sentinels (ErrInvalid to ErrServer, and ErrNotFound
+// for a 404) are matched by every *BackendError, from any adapter, and so
+// by every *HTTPError with a status, by that status. The others are what
+// HTTPAdapter and RESTAdapter report for a request that got no usable
+// answer (an *HTTPError with status 0); an adapter of another kind may
+// wrap them too.
 var (
 	ErrInvalid      = errors.New("recstore: the backend rejected the request as invalid") // 400, 422
 	ErrUnauthorized = errors.New("recstore: unauthorized")                                // 401
@@ -116,8 +121,9 @@ type HTTPAdapter struct {
 	// the call.
 	Prepare func(*http.Request) error
 	// PathForType maps a model type to its path segment; nil means
-	// pluralized with Inflector and dasherized ("github-handle" →
-	// "github-handles"). A path of "" adds no segment (/api/1).
+	// pluralized with the Store's inflection rules (or Inflector) and
+	// dasherized ("github-handle" → "github-handles"). A path of "" adds
+	// no segment (/api/1).
 	PathForType func(typ string) string
 	// MaxResponseBytes caps a response body; <= 0 means
 	// DefaultMaxResponseBytes.
@@ -130,40 +136,57 @@ type HTTPAdapter struct {
 	// port may be left out), that a redirect may lead to. A request
 	// redirected there carries none of the app's headers (Header, what
 	// Prepare set, Authorization, Cookie, the Client's Jar cookies, the
-	// Referer): only Accept, and Content-Type with a body. Its answer is
-	// used as the backend's. Nil means redirects are followed only within
-	// the origin of the request (Host's, or what Prepare made it); any
-	// other fails with ErrCrossOriginRedirect before a request is sent.
+	// Referer): only Accept, and Content-Type with a body. A
+	// Client.Transport that adds credentials itself (such as an oauth2
+	// one) still adds them: list only origins it may send them to. Its
+	// answer is used as the backend's. Nil means redirects are followed
+	// only within the origin of the request (Host's, or what Prepare made
+	// it); any other fails with ErrCrossOriginRedirect before a request
+	// is sent.
 	// The Client's own CheckRedirect, if any, is called after these checks.
 	RedirectOrigins []string
 	// URLForFindMany, if not nil, builds the URL of a FindMany call, as
 	// Ember Data's urlForFindMany does, for servers that take several ids
 	// in another form than filter[id]=1,2 (or REST's ids[]=1&ids[]=2):
-	// [IDsInPath] builds /albums/1,2. It is given base, the URL of typ's
+	// [CommaIDsURL] builds /albums/1,2. It is given base, the URL of typ's
 	// collection (Host, Namespace and PathForType, with no query, such as
 	// "https://api.example.com/api/albums"), and the ids, which it must
 	// escape itself and must not keep or modify. A request's Include is
 	// added to the URL it returns as include=a,b. GroupForFindMany calls
 	// it to measure candidate groups against MaxURLLength, so it must be
-	// cheap and have no side effects, and a group with more ids should
-	// not give a shorter URL. nil means filter[id] (REST: ids[]).
+	// cheap and have no side effects, and a group with more ids must not
+	// give a shorter URL: GroupForFindMany searches for each group's size
+	// (O(log n) calls per group), so a hook that breaks this gets groups
+	// that fit, but not always the largest. FindMany never calls it with
+	// no ids or an empty one. nil means filter[id] (REST: ids[]).
 	URLForFindMany func(base, typ string, ids []string) string
-	// Inflector pluralizes types for the default PathForType. Give it the
-	// Rules given to the Store's Options.Inflector, so that a word the app
-	// added there ("cactus" → "cacti") names the same collection in paths
-	// as in payloads. nil means inflect.English().
+	// Inflector, if not nil, overrides the rules the default PathForType
+	// pluralizes types with. Leave it nil and set the Store's
+	// Options.Inflector: on the requests a Store makes, and when it
+	// groups ids for FindMany, the adapter uses that Store's own copy of
+	// those rules, so a word the app added there ("cactus" → "cacti")
+	// names the same collection in paths as in payloads, and words added
+	// after New reach neither. An Inflector that is the very Rules given
+	// to the Store's Options.Inflector stands for the Store's copy too.
+	// Any other Inflector is used as it is, on every request: add its
+	// words before the adapter is first used, and not after (inflect.Rules
+	// are safe for concurrent use, so that would change paths midway, not
+	// race). Outside a Store (a Request made elsewhere, a direct
+	// GroupForFindMany call) nil means inflect.English().
 	Inflector *inflect.Rules
 
 	rest bool // RESTAdapter's flavour
 }
 
-// IDsInPath is an [HTTPAdapter.URLForFindMany] for servers that take
-// several ids as one path segment: GET /albums/1,2. Each id is escaped as
-// a path segment, "." and ".." and commas included (a%2Cb); as servers
-// may decode the path before splitting it, GroupForFindMany still gives
-// an id holding a comma a group of its own, which the Store finds with
-// FindRecord.
-func IDsInPath(base, typ string, ids []string) string {
+// CommaIDsURL is an [HTTPAdapter.URLForFindMany] for servers that take
+// several ids as one path segment, joined by commas: GET /albums/1,2.
+// Each id is escaped as a path segment, "." and ".." and commas included
+// (a%2Cb); as servers may decode the path before splitting it,
+// GroupForFindMany still gives an id holding a comma a group of its own,
+// which the Store finds with FindRecord. With no ids, or an empty one, it
+// would name the collection (/albums/) or a wrong path: FindMany refuses
+// such a call before calling it.
+func CommaIDsURL(base, typ string, ids []string) string {
 	var b strings.Builder
 	b.WriteString(base)
 	b.WriteByte('/')
@@ -205,15 +228,16 @@ var (
 
 // FindRecord gets the record req.Type/req.ID, with req.Include.
 func (a *HTTPAdapter) FindRecord(ctx context.Context, req *Request) ([]byte, error) {
+	rules := a.rules(req.store)
 	if req.ID == "" {
-		return nil, a.noID(http.MethodGet, req.Type)
+		return nil, a.noID(http.MethodGet, req.Type, rules)
 	}
-	return a.do(ctx, http.MethodGet, a.url(req.Type, req.ID, a.includeQuery(req.Include, nil)), nil)
+	return a.do(ctx, http.MethodGet, a.url(req.Type, req.ID, a.includeQuery(req.Include, nil), rules), nil)
 }
 
 // FindAll gets every record of req.Type, with req.Include.
 func (a *HTTPAdapter) FindAll(ctx context.Context, req *Request) ([]byte, error) {
-	return a.do(ctx, http.MethodGet, a.url(req.Type, "", a.includeQuery(req.Include, nil)), nil)
+	return a.do(ctx, http.MethodGet, a.url(req.Type, "", a.includeQuery(req.Include, nil), a.rules(req.store)), nil)
 }
 
 // FindMany gets the records req.IDs of req.Type with one request:
@@ -223,9 +247,23 @@ func (a *HTTPAdapter) FindAll(ctx context.Context, req *Request) ([]byte, error)
 // refuses it with ErrNotSupported (with URLForFindMany, the hook decides),
 // and GroupForFindMany puts such an id in a group of its own, which the
 // Store finds with FindRecord.
+//
+// A call with no ids, or with an empty id, sends nothing: its URL would
+// name the whole collection, as FindAll's does. It fails with an
+// *HTTPError (status 0) wrapping ErrNotFound, as FindRecord does for an
+// empty id. The Store never makes such a call, as Ember Data never calls
+// findMany without ids.
 func (a *HTTPAdapter) FindMany(ctx context.Context, req *Request) ([]byte, error) {
+	rules := a.rules(req.store)
+	if len(req.IDs) == 0 {
+		return nil, &HTTPError{Method: http.MethodGet, URL: redactURL(a.url(req.Type, "", nil, rules)),
+			Err: fmt.Errorf("%w: FindMany without ids", ErrNotFound)}
+	}
+	if slices.Contains(req.IDs, "") {
+		return nil, a.noID(http.MethodGet, req.Type, rules)
+	}
 	if a.URLForFindMany != nil {
-		return a.do(ctx, http.MethodGet, a.hookURL(req.Type, req.IDs, req.Include), nil)
+		return a.do(ctx, http.MethodGet, a.hookURL(req.Type, req.IDs, req.Include, rules), nil)
 	}
 	q := url.Values{}
 	if a.rest {
@@ -233,19 +271,19 @@ func (a *HTTPAdapter) FindMany(ctx context.Context, req *Request) ([]byte, error
 	} else {
 		for _, id := range req.IDs {
 			if strings.Contains(id, idSep) {
-				return nil, &HTTPError{Method: http.MethodGet, URL: a.url(req.Type, "", nil),
+				return nil, &HTTPError{Method: http.MethodGet, URL: redactURL(a.url(req.Type, "", nil, rules)),
 					Err: fmt.Errorf("%w: id %q holds the filter[id] separator %q", ErrNotSupported, id, idSep)}
 			}
 		}
 		q.Set("filter[id]", strings.Join(req.IDs, idSep))
 	}
-	return a.do(ctx, http.MethodGet, a.url(req.Type, "", a.includeQuery(req.Include, q)), nil)
+	return a.do(ctx, http.MethodGet, a.url(req.Type, "", a.includeQuery(req.Include, q), rules), nil)
 }
 
 // Query gets the records of req.Type matching req.Query, whose parameters
 // are sent sorted by key.
 func (a *HTTPAdapter) Query(ctx context.Context, req *Request) ([]byte, error) {
-	return a.do(ctx, http.MethodGet, a.url(req.Type, "", a.includeQuery(req.Include, req.Query)), nil)
+	return a.do(ctx, http.MethodGet, a.url(req.Type, "", a.includeQuery(req.Include, req.Query), a.rules(req.store)), nil)
 }
 
 // QueryRecord gets the one record of req.Type matching req.Query.
@@ -255,7 +293,7 @@ func (a *HTTPAdapter) QueryRecord(ctx context.Context, req *Request) ([]byte, er
 
 // CreateRecord posts req.Body to the type's collection.
 func (a *HTTPAdapter) CreateRecord(ctx context.Context, req *Request) ([]byte, error) {
-	return a.do(ctx, http.MethodPost, a.url(req.Type, "", nil), req.Body)
+	return a.do(ctx, http.MethodPost, a.url(req.Type, "", nil, a.rules(req.store)), req.Body)
 }
 
 // UpdateRecord sends req.Body to the record: PATCH for JSON:API, PUT for
@@ -265,25 +303,27 @@ func (a *HTTPAdapter) UpdateRecord(ctx context.Context, req *Request) ([]byte, e
 	if a.rest {
 		method = http.MethodPut
 	}
+	rules := a.rules(req.store)
 	if req.ID == "" {
-		return nil, a.noID(method, req.Type)
+		return nil, a.noID(method, req.Type, rules)
 	}
-	return a.do(ctx, method, a.url(req.Type, req.ID, nil), req.Body)
+	return a.do(ctx, method, a.url(req.Type, req.ID, nil, rules), req.Body)
 }
 
 // DeleteRecord deletes the record.
 func (a *HTTPAdapter) DeleteRecord(ctx context.Context, req *Request) error {
+	rules := a.rules(req.store)
 	if req.ID == "" {
-		return a.noID(http.MethodDelete, req.Type)
+		return a.noID(http.MethodDelete, req.Type, rules)
 	}
-	_, err := a.do(ctx, http.MethodDelete, a.url(req.Type, req.ID, nil), nil)
+	_, err := a.do(ctx, http.MethodDelete, a.url(req.Type, req.ID, nil, rules), nil)
 	return err
 }
 
 // noID refuses a record call without an id, whose URL would name the
 // whole collection: DELETE /albums.
-func (a *HTTPAdapter) noID(method, typ string) error {
-	return &HTTPError{Method: method, URL: a.url(typ, "", nil), Err: fmt.Errorf("%w: empty id", ErrNotFound)}
+func (a *HTTPAdapter) noID(method, typ string, rules *inflect.Rules) error {
+	return &HTTPError{Method: method, URL: redactURL(a.url(typ, "", nil, rules)), Err: fmt.Errorf("%w: empty id", ErrNotFound)}
 }
 
 // FindMany gets several records with ids[]=1&ids[]=2.
@@ -327,29 +367,55 @@ func (a *RESTAdapter) DeleteRecord(ctx context.Context, req *Request) error {
 }
 
 // GroupForFindMany splits ids into groups whose FindMany URLs stay within
-// MaxURLLength. For JSON:API, and with URLForFindMany, an id holding a
-// comma gets a group of its own (see FindMany). With URLForFindMany, each
-// candidate group's URL is measured as the hook builds it (with no
-// include, as coalesced Finds have none).
+// MaxURLLength. An empty id, and for JSON:API or with URLForFindMany an id
+// holding a comma, gets a group of its own (see FindMany), which the
+// Store sends with FindRecord. With URLForFindMany, each candidate
+// group's URL is measured as the hook builds it (with no include, as
+// coalesced Finds have none); each group's size is found by a galloping
+// search, with O(log n) hook calls for a group of n ids. A Store that
+// coalesces Finds for an *HTTPAdapter or *RESTAdapter has it measure
+// paths with the Store's inflection rules, as its FindMany calls build
+// them (see Inflector); called directly, or through a type that embeds
+// the adapter, it uses Inflector, else English.
 func (a *HTTPAdapter) GroupForFindMany(typ string, ids []string) [][]string {
+	return a.groupForFindMany(typ, ids, a.rules(nil))
+}
+
+// groupForFindMany calls g.GroupForFindMany; for the built-in adapters
+// themselves, it measures their URLs with s's inflection rules, as their
+// FindMany calls from s build them.
+func (s *Store) groupForFindMany(g ManyGrouper, typ string, ids []string) [][]string {
+	switch a := g.(type) {
+	case *HTTPAdapter:
+		return a.groupForFindMany(typ, ids, a.rules(s))
+	case *RESTAdapter:
+		h := a.flavoured()
+		return h.groupForFindMany(typ, ids, h.rules(s))
+	}
+	return g.GroupForFindMany(typ, ids)
+}
+
+// groupForFindMany is GroupForFindMany with the rules for the paths.
+func (a *HTTPAdapter) groupForFindMany(typ string, ids []string, rules *inflect.Rules) [][]string {
 	limit := a.MaxURLLength
 	if limit <= 0 {
 		limit = 2048
 	}
 	if a.URLForFindMany != nil {
-		return a.groupByHook(typ, ids, limit)
+		return a.groupByHook(typ, ids, limit, rules)
 	}
-	base := len(a.url(typ, "", nil)) + 1 // and "?"
+	base := len(a.url(typ, "", nil, rules)) + 1 // and "?"
 	var groups [][]string
 	var cur []string
 	size := base
 	for _, id := range ids {
-		if !a.rest && strings.Contains(id, idSep) {
-			// Alone, it is found at /albums/a%2Cb, whose one path segment
-			// every server decodes to one id. Percent-encoding the comma
-			// inside filter[id] would not help: servers decode the query
-			// first and split after, and a second encoding would reach
-			// them as part of the id.
+		if id == "" || !a.rest && strings.Contains(id, idSep) {
+			// Alone, a comma id is found at /albums/a%2Cb, whose one path
+			// segment every server decodes to one id. Percent-encoding the
+			// comma inside filter[id] would not help: servers decode the
+			// query first and split after, and a second encoding would
+			// reach them as part of the id. An empty id, which FindMany
+			// refuses, fails alone.
 			groups = append(groups, []string{id})
 			continue
 		}
@@ -377,36 +443,92 @@ func (a *HTTPAdapter) GroupForFindMany(typ string, ids []string) [][]string {
 	return groups
 }
 
-// groupByHook splits ids as GroupForFindMany does, measuring the URL
-// URLForFindMany builds for each group as it grows: an id joins the
-// current group unless that makes the URL longer than limit.
-func (a *HTTPAdapter) groupByHook(typ string, ids []string, limit int) [][]string {
-	base := a.collection(typ)
+// groupByHook splits ids as GroupForFindMany does, measuring the URLs
+// URLForFindMany builds. It gives the groups that adding ids one by one
+// would (an id joins the current group unless that makes the URL longer
+// than limit), in the same order, but finds each group's size by
+// galloping and then bisecting, which the hook's promise allows (a larger
+// group never gives a shorter URL): O(log k) hook calls for a group of k
+// ids, not k calls with a URL each as long as the group.
+func (a *HTTPAdapter) groupByHook(typ string, ids []string, limit int, rules *inflect.Rules) [][]string {
+	base := a.collection(typ, rules)
+	alone := func(id string) bool { return id == "" || strings.Contains(id, idSep) }
+	// The ids that may share a group, and where each stands in ids.
+	var shared []string
+	var at []int
+	for i, id := range ids {
+		if !alone(id) {
+			shared = append(shared, id)
+			at = append(at, i)
+		}
+	}
+	// The hook gets a copy, refilled for each call: it must not keep or
+	// change the ids, but the groups must survive it if it does.
+	scratch := make([]string, len(shared))
+	fits := func(g []string) bool {
+		n := copy(scratch, g)
+		return len(a.URLForFindMany(base, typ, scratch[:n:n])) <= limit
+	}
 	var groups [][]string
-	var cur []string
-	for _, id := range ids {
-		if strings.Contains(id, idSep) {
-			groups = append(groups, []string{id}) // as in GroupForFindMany
-			continue
+	placed := 0 // ids[:placed] that go alone are in groups
+	placeAlone := func(upTo int) {
+		for ; placed < upTo; placed++ {
+			if alone(ids[placed]) {
+				groups = append(groups, []string{ids[placed]})
+			}
 		}
-		// The hook gets its own copy: it must not keep or change ids, but
-		// cur must survive it if it does.
-		if len(cur) > 0 && len(a.URLForFindMany(base, typ, append(slices.Clone(cur), id))) > limit {
-			groups = append(groups, cur)
-			cur = nil
+	}
+	for start := 0; start < len(shared); {
+		n := groupSize(shared[start:], fits)
+		// Added one by one, the group would close on reaching the id
+		// that does not fit: those going alone before that come first.
+		upTo := len(ids)
+		if start+n < len(shared) {
+			upTo = at[start+n]
 		}
-		cur = append(cur, id)
+		placeAlone(upTo)
+		groups = append(groups, slices.Clone(shared[start:start+n]))
+		start += n
 	}
-	if len(cur) > 0 {
-		groups = append(groups, cur)
-	}
+	placeAlone(len(ids))
 	return groups
+}
+
+// groupSize returns how many of ids, from the first, make the largest
+// group that fits, at least 1, for a fits that holds for every group
+// smaller than one it holds for. It gallops (2, 4, 8, ... ids) to the
+// first size that does not fit, then bisects: O(log k) calls of fits for
+// a result of k. Every size it returns above 1 is one fits held for.
+func groupSize(ids []string, fits func([]string) bool) int {
+	lo, hi := 1, len(ids)+1 // lo fits (one id always makes a group); hi does not
+	for n := 2; n <= len(ids); n *= 2 {
+		if !fits(ids[:n]) {
+			hi = n
+			break
+		}
+		lo = n
+	}
+	if hi == len(ids)+1 && lo < len(ids) {
+		if fits(ids) {
+			return len(ids)
+		}
+		hi = len(ids)
+	}
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if fits(ids[:mid]) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo
 }
 
 // hookURL is the URL of a FindMany call built by URLForFindMany, with
 // include added to its query.
-func (a *HTTPAdapter) hookURL(typ string, ids, include []string) string {
-	u := a.URLForFindMany(a.collection(typ), typ, slices.Clone(ids))
+func (a *HTTPAdapter) hookURL(typ string, ids, include []string, rules *inflect.Rules) string {
+	u := a.URLForFindMany(a.collection(typ, rules), typ, slices.Clone(ids))
 	if len(include) > 0 {
 		sep := "?"
 		if strings.Contains(u, "?") {
@@ -434,9 +556,9 @@ const idSep = ","
 
 // url builds host/namespace/path[/id][?query], with the path and id
 // escaped as single segments.
-func (a *HTTPAdapter) url(typ, id string, q url.Values) string {
+func (a *HTTPAdapter) url(typ, id string, q url.Values, rules *inflect.Rules) string {
 	var b strings.Builder
-	c := a.collection(typ)
+	c := a.collection(typ, rules)
 	b.WriteString(c)
 	if id != "" {
 		b.WriteByte('/')
@@ -455,7 +577,7 @@ func (a *HTTPAdapter) url(typ, id string, q url.Values) string {
 // Empty parts add no segment: no Namespace, empty segments in it ("a//b")
 // or a PathForType that returns "" leave no "//" behind (/api/1, not
 // /api//1), as Ember's buildURL joins only the parts it has.
-func (a *HTTPAdapter) collection(typ string) string {
+func (a *HTTPAdapter) collection(typ string, rules *inflect.Rules) string {
 	var b strings.Builder
 	b.WriteString(strings.TrimRight(a.Host, "/"))
 	for seg := range strings.SplitSeq(a.Namespace, "/") {
@@ -464,7 +586,7 @@ func (a *HTTPAdapter) collection(typ string) string {
 			b.WriteString(seg)
 		}
 	}
-	if p := a.pathFor(typ); p != "" {
+	if p := a.pathFor(typ, rules); p != "" {
 		b.WriteByte('/')
 		b.WriteString(escapeSegment(p))
 	}
@@ -486,11 +608,9 @@ func escapeSegment(s string) string {
 	return url.PathEscape(s)
 }
 
-func (a *HTTPAdapter) pathFor(typ string) string {
-	rules := a.Inflector
-	if rules == nil {
-		rules = inflector
-	}
+// pathFor is typ's path segment, unescaped: PathForType's, or typ
+// pluralized with rules.
+func (a *HTTPAdapter) pathFor(typ string, rules *inflect.Rules) string {
 	switch {
 	case a.PathForType != nil:
 		return a.PathForType(typ)
@@ -498,6 +618,21 @@ func (a *HTTPAdapter) pathFor(typ string) string {
 		return rules.Plural(inflect.Camelize(typ))
 	}
 	return rules.Plural(inflect.Dasherize(typ))
+}
+
+// rules returns the inflection rules for the default paths of a request
+// the Store s makes (s nil: a request made elsewhere): s's own, unless
+// Inflector overrides them. An Inflector that is the very Rules given to
+// s's Options.Inflector does not: it stands for s's copy of them, so that
+// words added to it after New reach neither.
+func (a *HTTPAdapter) rules(s *Store) *inflect.Rules {
+	switch {
+	case s != nil && (a.Inflector == nil || a.Inflector == s.givenRules):
+		return s.inflector()
+	case a.Inflector != nil:
+		return a.Inflector
+	}
+	return inflector
 }
 
 // includeQuery adds include=a,b to q (a copy), if there is any.
@@ -522,7 +657,7 @@ func (a *HTTPAdapter) mediaType() string {
 
 // do sends one request and returns the body of a successful response.
 func (a *HTTPAdapter) do(ctx context.Context, method, u string, body []byte) ([]byte, error) {
-	sent := u // what HTTPError.URL reports: the URL as sent, once there is a request
+	sent := redactURL(u) // what HTTPError.URL reports: the URL as sent, once there is a request
 	fail := func(status int, err error, objs []ErrorObject) error {
 		return &HTTPError{Method: method, URL: sent, Status: status, Err: err, Errors: objs}
 	}
@@ -532,7 +667,7 @@ func (a *HTTPAdapter) do(ctx context.Context, method, u string, body []byte) ([]
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return nil, fail(0, err, nil)
+		return nil, fail(0, redactParseError(err), nil)
 	}
 	sent = req.URL.Redacted()
 	for k, v := range a.Header {
@@ -776,21 +911,25 @@ var (
 // Host's fails with an *HTTPError matching ErrCrossOriginLink before
 // anything is sent, unless RedirectOrigins lists that origin. Even then
 // it is sent as a redirect there would be: with Accept only, without
-// Header, without calling Prepare, and without the Client's Jar. A link
-// that is empty, unparsable or not http(s) fails with ErrBadResponse.
+// Header, without calling Prepare, and without the Client's Jar; a
+// Client.Transport that adds credentials itself still adds them, as on a
+// redirect. A link that is empty, unparsable or not http(s) fails with
+// ErrBadResponse. No error shows a password the link or Host holds.
 func (a *HTTPAdapter) FindLink(ctx context.Context, req *Request) ([]byte, error) {
 	u, err := a.linkURL(req)
 	if err != nil {
+		// The link is the backend's, and a password in it is no less
+		// secret than one in Host: errors show neither.
 		shown := req.Link
 		if u != nil {
 			shown = u.String()
 		}
-		return nil, &HTTPError{Method: http.MethodGet, URL: shown, Err: err}
+		return nil, &HTTPError{Method: http.MethodGet, URL: redactURL(shown), Err: err}
 	}
 	home, _ := url.Parse(a.Host)
 	if home == nil || origin(u) != origin(home) {
 		if !a.redirectAllowed(origin(u)) {
-			return nil, &HTTPError{Method: http.MethodGet, URL: u.String(),
+			return nil, &HTTPError{Method: http.MethodGet, URL: redactURL(u.String()),
 				Err: fmt.Errorf("%w: %s", ErrCrossOriginLink, origin(u))}
 		}
 		// Another origin the app trusts with its data, not its
@@ -815,15 +954,17 @@ func (a *RESTAdapter) FindLink(ctx context.Context, req *Request) ([]byte, error
 }
 
 // linkURL resolves req.Link as FindLink describes. On an error it returns
-// the URL it got to, if any, for the error to name.
+// the URL it got to, if any, for the error to name (redacted). Its errors
+// show no password from the link or Host.
 func (a *HTTPAdapter) linkURL(req *Request) (*url.URL, error) {
 	link := req.Link
 	if strings.TrimSpace(link) == "" {
 		return nil, fmt.Errorf("%w: empty link", ErrBadResponse)
 	}
+	rules := a.rules(req.store)
 	ref, err := url.Parse(link)
 	if err != nil {
-		return nil, fmt.Errorf("%w: link: %w", ErrBadResponse, err)
+		return nil, fmt.Errorf("%w: link: %w", ErrBadResponse, redactParseError(err))
 	}
 	host := strings.TrimRight(a.Host, "/")
 	var u *url.URL
@@ -833,7 +974,7 @@ func (a *HTTPAdapter) linkURL(req *Request) (*url.URL, error) {
 	case strings.HasPrefix(link, "//"):
 		base, err := url.Parse(host)
 		if err != nil {
-			return nil, fmt.Errorf("%w: Host: %w", ErrBadResponse, err)
+			return nil, fmt.Errorf("%w: Host: %w", ErrBadResponse, redactParseError(err))
 		}
 		u = base.ResolveReference(ref)
 	case strings.HasPrefix(link, "/"):
@@ -844,19 +985,59 @@ func (a *HTTPAdapter) linkURL(req *Request) (*url.URL, error) {
 		if req.ID == "" {
 			return nil, fmt.Errorf("%w: a relative related link needs the record's id", ErrNotFound)
 		}
-		u, err = url.Parse(a.url(req.Type, req.ID, nil) + "/" + link)
+		u, err = url.Parse(a.url(req.Type, req.ID, nil, rules) + "/" + link)
 	default:
 		var base *url.URL
-		base, err = url.Parse(a.url(req.Type, "", a.includeQuery(req.Include, req.Query)))
+		base, err = url.Parse(a.url(req.Type, "", a.includeQuery(req.Include, req.Query), rules))
 		if err == nil {
 			u = base.ResolveReference(ref)
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: link: %w", ErrBadResponse, err)
+		return nil, fmt.Errorf("%w: link: %w", ErrBadResponse, redactParseError(err))
 	}
 	if s := strings.ToLower(u.Scheme); s != "http" && s != "https" || u.Host == "" {
-		return u, fmt.Errorf("%w: link %q is not an http(s) URL", ErrBadResponse, shortText(link, maxErrText))
+		return u, fmt.Errorf("%w: link %q is not an http(s) URL", ErrBadResponse, shortText(redactURL(link), maxErrText))
 	}
 	return u, nil
+}
+
+// redactURL returns s with any password in it masked, as URL.Redacted
+// masks it. In a URL that does not parse, or whose userinfo URL.Redacted
+// would not see (the opaque "http:u:pw@host"), what follows the first ":"
+// of what stands before an "@" in its would-be authority is masked.
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil && u.Opaque == "" {
+		return u.Redacted()
+	}
+	start := 0
+	if i := strings.Index(s, "//"); i >= 0 {
+		start = i + len("//")
+	} else if i := strings.Index(s, ":"); i >= 0 {
+		start = i + len(":")
+	}
+	rest := s[start:]
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	at := strings.LastIndex(rest[:end], "@")
+	if at < 0 {
+		return s
+	}
+	user, _, ok := strings.Cut(rest[:at], ":")
+	if !ok {
+		return s // a user name, which URL.Redacted shows too
+	}
+	return s[:start] + user + ":xxxxx@" + rest[at+1:]
+}
+
+// redactParseError masks any password in the URL a *url.Error names, as
+// url.Parse's errors quote the whole URL.
+func redactParseError(err error) error {
+	ue, ok := err.(*url.Error)
+	if !ok {
+		return err
+	}
+	return &url.Error{Op: ue.Op, URL: redactURL(ue.URL), Err: ue.Err}
 }

@@ -36,14 +36,14 @@ func TestHTTPAdapter_URLForFindMany(t *testing.T) {
 			wantPath: "/api/albums", wantRaw: "filter%5Bid%5D=1%2C2"},
 		{name: "REST default stays ids[]", rest: true, req: recstore.Request{Type: "album", IDs: []string{"1", "2"}},
 			wantPath: "/api/albums", wantRaw: "ids%5B%5D=1&ids%5B%5D=2"},
-		{name: "ids in the path", hook: recstore.IDsInPath, req: recstore.Request{Type: "album", IDs: []string{"1", "2"}},
+		{name: "ids in the path", hook: recstore.CommaIDsURL, req: recstore.Request{Type: "album", IDs: []string{"1", "2"}},
 			wantPath: "/api/albums/1,2"},
-		{name: "ids in the path, REST", rest: true, hook: recstore.IDsInPath,
+		{name: "ids in the path, REST", rest: true, hook: recstore.CommaIDsURL,
 			req: recstore.Request{Type: "github-handle", IDs: []string{"1", "2"}}, wantPath: "/api/githubHandles/1,2"},
-		{name: "ids in the path are escaped", hook: recstore.IDsInPath,
+		{name: "ids in the path are escaped", hook: recstore.CommaIDsURL,
 			req:      recstore.Request{Type: "album", IDs: []string{".", "a/b", "..", "c,d", "é"}},
 			wantPath: "/api/albums/%2E,a%2Fb,%2E%2E,c%2Cd,%C3%A9"},
-		{name: "ids in the path with include", hook: recstore.IDsInPath,
+		{name: "ids in the path with include", hook: recstore.CommaIDsURL,
 			req:      recstore.Request{Type: "album", IDs: []string{"1", "2"}, Include: []string{"label", "tracks"}},
 			wantPath: "/api/albums/1,2", wantRaw: "include=label%2Ctracks"},
 		{name: "a hook's own query keeps it, include appended", hook: idsBrackets,
@@ -89,22 +89,22 @@ func TestHTTPAdapter_GroupForFindManyMeasuresHook(t *testing.T) {
 		wantGroups [][]string // nil: check only that groups fit
 		wantAlone  []string   // ids that must be in groups of their own
 	}{
-		{name: "path form, all fit", hook: recstore.IDsInPath, limit: 2048, ids: []string{"1", "2", "3"},
+		{name: "path form, all fit", hook: recstore.CommaIDsURL, limit: 2048, ids: []string{"1", "2", "3"},
 			wantGroups: [][]string{{"1", "2", "3"}}},
-		{name: "path form, split exactly", hook: recstore.IDsInPath,
+		{name: "path form, split exactly", hook: recstore.CommaIDsURL,
 			limit: len(host + "/albums/1,2"), ids: []string{"1", "2", "3", "4", "5"},
 			wantGroups: [][]string{{"1", "2"}, {"3", "4"}, {"5"}}},
-		{name: "path form, many", hook: recstore.IDsInPath, limit: 60, ids: many},
+		{name: "path form, many", hook: recstore.CommaIDsURL, limit: 60, ids: many},
 		{name: "brackets form, many", hook: idsBrackets, limit: 60, ids: many},
-		{name: "REST with a hook", rest: true, hook: recstore.IDsInPath, limit: 40, ids: many},
-		{name: "escaped ids are measured escaped", hook: recstore.IDsInPath,
+		{name: "REST with a hook", rest: true, hook: recstore.CommaIDsURL, limit: 40, ids: many},
+		{name: "escaped ids are measured escaped", hook: recstore.CommaIDsURL,
 			limit: len(host + "/albums/%C3%A9,%C3%A9"), ids: []string{"é", "é", "é"},
 			wantGroups: [][]string{{"é", "é"}, {"é"}}},
-		{name: "a comma id goes alone", hook: recstore.IDsInPath, limit: 2048, ids: []string{"1", "a,b", "2"},
+		{name: "a comma id goes alone", hook: recstore.CommaIDsURL, limit: 2048, ids: []string{"1", "a,b", "2"},
 			wantAlone: []string{"a,b"}},
 		{name: "a comma id goes alone, REST too", rest: true, hook: idsBrackets, limit: 2048,
 			ids: []string{"1", "a,b", "2"}, wantAlone: []string{"a,b"}},
-		{name: "an id too long alone still gets a group", hook: recstore.IDsInPath, limit: 30,
+		{name: "an id too long alone still gets a group", hook: recstore.CommaIDsURL, limit: 30,
 			ids: []string{"1", strings.Repeat("x", 50), "2"}, wantAlone: []string{strings.Repeat("x", 50)}},
 	}
 	for _, tt := range tests {
@@ -137,14 +137,14 @@ func TestHTTPAdapter_GroupForFindManyMeasuresHook(t *testing.T) {
 	}
 	// The longer form needs more groups under the same limit.
 	h := recstore.HTTPAdapter{Host: host, MaxURLLength: 60}
-	h.URLForFindMany = recstore.IDsInPath
+	h.URLForFindMany = recstore.CommaIDsURL
 	path := len(h.GroupForFindMany("album", many))
 	h.URLForFindMany = idsBrackets
 	brackets := len(h.GroupForFindMany("album", many))
 	assert.Greater(t, brackets, path, "ids[]= is longer than a comma")
 }
 
-// A Store coalescing Finds sends them as /albums/1,2 with IDsInPath, to a
+// A Store coalescing Finds sends them as /albums/1,2 with CommaIDsURL, to a
 // server that knows no filter[id].
 func TestHTTPAdapter_FindManyInPathThroughStore(t *testing.T) {
 	var mu sync.Mutex
@@ -193,7 +193,7 @@ func TestHTTPAdapter_FindManyInPathThroughStore(t *testing.T) {
 			paths = nil
 			mu.Unlock()
 			// A full batch is sent at once, so the window never matters.
-			_, albums := findStore(t, &recstore.HTTPAdapter{Host: srv.URL, Namespace: "api", URLForFindMany: recstore.IDsInPath},
+			_, albums := findStore(t, &recstore.HTTPAdapter{Host: srv.URL, Namespace: "api", URLForFindMany: recstore.CommaIDsURL},
 				&recstore.Options{Coalesce: &recstore.CoalesceOptions{MaxBatch: len(tt.ids), Window: time.Minute}})
 			for id, err := range findAtOnce(t, albums, context.Background(), tt.ids) {
 				require.NoError(t, err, id)
@@ -236,7 +236,7 @@ func TestHTTPAdapter_NoEmptySegments(t *testing.T) {
 			return err
 		}, "/api"},
 		{"empty path, ids in the path", "api", func(string) string { return "" }, func(ctx context.Context, a *recstore.HTTPAdapter) error {
-			a.URLForFindMany = recstore.IDsInPath
+			a.URLForFindMany = recstore.CommaIDsURL
 			_, err := a.FindMany(ctx, &recstore.Request{Type: "album", IDs: []string{"1", "2"}})
 			return err
 		}, "/api/1,2"},
@@ -347,7 +347,7 @@ func TestHTTPAdapter_URLForFindManyPanics(t *testing.T) {
 				if n == tt.panicAt {
 					panic("hook bug")
 				}
-				return recstore.IDsInPath(base, typ, ids)
+				return recstore.CommaIDsURL(base, typ, ids)
 			}
 			_, albums := findStore(t, &recstore.HTTPAdapter{Host: srv.URL, URLForFindMany: hook},
 				&recstore.Options{Coalesce: &recstore.CoalesceOptions{MaxBatch: 2, Window: time.Minute}})

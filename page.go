@@ -298,7 +298,7 @@ func (s *Store) followPage(ctx context.Context, t *table, query url.Values, link
 		return fail(ErrNotSupported)
 	}
 	return s.foreground(ctx, func(ctx context.Context) error {
-		payload, err := lf.FindLink(ctx, &Request{Type: t.name, Query: query, Link: link})
+		payload, err := lf.FindLink(ctx, &Request{Type: t.name, Query: query, Link: link, store: s})
 		if err = s.answered(ctx, err); err == nil {
 			err = s.pushAnswer(ctx, false, t, payload, nil, read)
 		}

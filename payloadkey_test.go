@@ -248,8 +248,10 @@ func TestStore_InflectorPerStore(t *testing.T) {
 	assert.Contains(t, string(out), `"type":"cacti"`)
 }
 
-// HTTPAdapter.Inflector gives the default paths the Store's words, so a
-// Find goes to /cacti/1 and reads the cacti answer.
+// An HTTPAdapter.Inflector that is the Store's Options.Inflector gives the
+// default paths the Store's words, so a Find goes to /cacti/1 and reads
+// the cacti answer (see TestHTTPAdapter_StoreRules for an adapter without
+// one).
 func TestHTTPAdapter_InflectorPaths(t *testing.T) {
 	var mu sync.Mutex
 	var paths []string

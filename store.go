@@ -97,11 +97,12 @@ type Options struct {
 	// its own models' names and plurals (see
 	// [Store.ModelNameFromPayloadKey]), and to pluralize the types a
 	// JSONAPISerializer writes. Add an application's irregular and
-	// uncountable words to an inflect.English() and pass it here and to
-	// HTTPAdapter.Inflector, so that payloads and paths agree. nil means
-	// inflect.English(). New takes a copy (Rules.Clone): words added
-	// later do not reach the Store, and one Store's words never reach
-	// another.
+	// uncountable words to an inflect.English() and pass it here: the
+	// Store gives the same words to HTTPAdapter and RESTAdapter for the
+	// paths of the requests it makes, so payloads and paths agree (see
+	// HTTPAdapter.Inflector). nil means inflect.English(). New takes a
+	// copy (Rules.Clone): words added later reach neither the Store nor
+	// its adapters' paths, and one Store's words never reach another.
 	Inflector *inflect.Rules
 
 	// OnReport, if not nil, receives what the Store reports but does not
@@ -184,6 +185,10 @@ type Store struct {
 	// payloadKeyTable); Register replaces it, never changes it, under mu.
 	rules       *inflect.Rules
 	payloadKeys atomic.Pointer[map[string]*table]
+	// givenRules is Options.Inflector as given to New. It is only
+	// compared, never read: an HTTPAdapter.Inflector that is this very
+	// pointer stands for the Store's rules (see HTTPAdapter.Inflector).
+	givenRules *inflect.Rules
 
 	// hookPanics counts panics of Options.OnReport; only the first is
 	// logged.
@@ -224,6 +229,7 @@ func New(opts *Options) *Store {
 	s.tables.Store(&map[string]*table{})
 	s.goTypes.Store(&map[reflect.Type]*table{})
 	s.rules = s.opts.Inflector.Clone()
+	s.givenRules = s.opts.Inflector
 	s.opts.Inflector = nil // s.rules is the Store's; nothing else may change it
 	return s
 }

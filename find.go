@@ -806,9 +806,14 @@ func (s *Store) background(ctx context.Context, k Key, load func(context.Context
 // records pushed later do not join it. A paginated answer is one page:
 // [QueryResult.Next] loads the next, and QueryPages walks them all.
 type QueryResult[T any] struct {
+	// Records are the primary records, as the Store held them once the
+	// page was pushed.
 	Records []T
-	Meta    map[string]any
-	Links   map[string]any
+	// Meta is the response's top-level meta object, or nil.
+	Meta map[string]any
+	// Links is the response's top-level links object, or nil: "next"
+	// (read with [Href]) is what Next follows.
+	Links map[string]any
 
 	pages *pager[T] // loads the next page; nil if the Store did not make r
 }

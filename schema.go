@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -229,7 +230,10 @@ func buildSchema(rt reflect.Type, opts *ModelOptions) (*schema, error) {
 		return nil, bad("", "no field is tagged `jsonapi:\"primary,TYPE\"`")
 	}
 	if opts != nil {
-		for rel, inv := range opts.Inverses {
+		// In name order, so that with several faults Register reports the
+		// same one every run.
+		for _, rel := range slices.Sorted(maps.Keys(opts.Inverses)) {
+			inv := opts.Inverses[rel]
 			i, ok := sc.relIdx[rel]
 			if !ok {
 				return nil, bad("", "ModelOptions.Inverses names %q, which is not a relationship", rel)

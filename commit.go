@@ -330,6 +330,9 @@ func (c *commit) apply(st *staged, rels *chunked[stagedRel]) error {
 			}
 		}
 	}
+	if st.v.more != nil {
+		c.setMore(d, st.v.more)
+	}
 	for i := st.relLo; i < st.relHi; i++ {
 		sr := rels.at(int(i))
 		var err error

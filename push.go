@@ -524,6 +524,8 @@ func (p *parser) resource(incl bool, idx int) (staged, error) {
 	idEsc, haveID := false, false
 	relStart := p.rels.len()
 	haveAttrs, haveRels := false, false // (a second "type" finds st.t set)
+	var lm linksMeta                    // the resource's links and meta
+	haveLinks, haveMeta := false, false
 	for first := true; ; first = false {
 		key, err := p.key(first)
 		if err != nil {
@@ -590,6 +592,18 @@ func (p *parser) resource(incl bool, idx int) (staged, error) {
 				}
 				return st, err
 			}
+		case "links", "meta":
+			have, dst := &haveLinks, &lm.links
+			if key[0] == 'm' {
+				have, dst = &haveMeta, &lm.meta
+			}
+			if *have {
+				return st, p.repeated(key)
+			}
+			*have = true
+			if *dst, err = p.linksObject(string(key)); err != nil {
+				return st, err
+			}
 		default:
 			if err := p.skipOther(key); err != nil {
 				return st, err
@@ -604,6 +618,9 @@ func (p *parser) resource(incl bool, idx int) (staged, error) {
 	}
 	if err := p.setID(&st, idRaw, idEsc); err != nil {
 		return st, err
+	}
+	if lm != (linksMeta{}) {
+		st.moreOf().linksMeta = lm
 	}
 	for _, d := range []*deferred{attrs, rels} {
 		if d == nil {
@@ -879,6 +896,8 @@ func (p *parser) relationships(st *staged) error {
 			return p.fail(err)
 		}
 		haveData := false
+		var lm linksMeta // the relationship's links and meta
+		haveLinks, haveMeta := false, false
 		for first := true; ; first = false {
 			key, err := p.key(first)
 			if err != nil {
@@ -888,7 +907,7 @@ func (p *parser) relationships(st *staged) error {
 				break
 			}
 			if string(key) != "data" {
-				if err := p.skipOther(key); err != nil {
+				if err := p.relMember(key, &lm, &haveLinks, &haveMeta); err != nil {
 					return err
 				}
 				continue
@@ -906,8 +925,29 @@ func (p *parser) relationships(st *staged) error {
 			sr.ri = ri
 			p.rels.add(sr)
 		}
+		st.addRelMore(ri, lm)
 		p.out()
 	}
+}
+
+// relMember reads a member of a relationship object other than data:
+// links and meta into lm, the others skipped.
+func (p *parser) relMember(key []byte, lm *linksMeta, haveLinks, haveMeta *bool) error {
+	have, dst := haveLinks, &lm.links
+	switch string(key) {
+	case "links":
+	case "meta":
+		have, dst = haveMeta, &lm.meta
+	default:
+		return p.skipOther(key)
+	}
+	if *have {
+		return p.repeated(key)
+	}
+	*have = true
+	var err error
+	*dst, err = p.linksObject(string(key))
+	return err
 }
 
 // linkage reads a relationship's data member.

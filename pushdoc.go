@@ -132,6 +132,13 @@ func (p *parser) resourceValue(r *Resource, incl bool, idx int) (staged, error) 
 		p.out()
 	}
 
+	if r.Links != nil || r.Meta != nil {
+		lm, err := p.linksMetaValue(r.Links, r.Meta)
+		if err != nil {
+			return st, err
+		}
+		st.moreOf().linksMeta = lm
+	}
 	relStart := p.rels.len()
 	if r.Relationships != nil {
 		p.in("relationships")
@@ -154,6 +161,13 @@ func (p *parser) resourceValue(r *Resource, incl bool, idx int) (staged, error) 
 				sr.ri = ri
 				p.rels.add(sr)
 				p.out()
+			}
+			if rel.Links != nil || rel.Meta != nil {
+				lm, err := p.linksMetaValue(rel.Links, rel.Meta)
+				if err != nil {
+					return st, err
+				}
+				st.addRelMore(ri, lm)
 			}
 			p.out()
 		}

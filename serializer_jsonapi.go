@@ -285,6 +285,9 @@ func (j *JSONAPISerializer) record(n *normalizer, t *table, h *Hash) (*Resource,
 	}
 	r.ID = id
 	n.out()
+	if err := linksMetaOf(n, h, &r.Links, &r.Meta); err != nil {
+		return nil, err
+	}
 	if raw, ok := h.Raw("attributes"); ok {
 		n.in("attributes")
 		if c := firstByte(raw); c != '{' { // null too, as Push says

@@ -243,6 +243,9 @@ type version struct {
 	// not a slot per relationship of the model. When all are set, rels[i]
 	// is relationship i, and finding one costs no search.
 	rels []relState
+	// more holds the links and meta the record and its relationships
+	// carried, or is nil: most records have none (see linksmeta.go).
+	more *more
 }
 
 // rel returns the state of relationship ri, for reading only: it points
@@ -502,6 +505,13 @@ type Related struct {
 	// to-many.
 	Inverse     string
 	InverseMany bool
+	// Links and Meta are the relationship object's links (such as
+	// "related" and "self") and meta, as the last push that carried each
+	// had them, or nil. A push that omits them keeps the previous ones.
+	// The maps are the caller's own. [Store.LoadRelated] follows the
+	// related link.
+	Links map[string]any
+	Meta  map[string]any
 }
 
 // Empty reports whether the relationship is known to be null or [].
@@ -519,6 +529,7 @@ func (s *Store) Related(k Key, name string) (Related, bool) {
 		return Related{}, false
 	}
 	var out Related
+	var lm linksMeta
 	found := false
 	s.consistent(func() {
 		v := t.loaded(k.ID)
@@ -538,7 +549,9 @@ func (s *Store) Related(k Key, name string) (Related, bool) {
 				out.NotLoaded = append(out.NotLoaded, rk)
 			}
 		}
+		lm = v.more.rel(ri)
 	})
+	out.Links, out.Meta = decodeObject(lm.links), decodeObject(lm.meta)
 	if found && t.rels[ri].inverse != "" {
 		s.invMu.RLock()
 		out.Inverse = t.rels[ri].inverse

@@ -1,0 +1,235 @@
+package recstore
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// This file keeps the links and meta objects of resources and of their
+// relationships. They are kept as the JSON text the push carried (a copy),
+// not as maps: text costs one byte per byte of the document, a decoded
+// map[string]any up to twenty, and every reader decodes its own maps, so
+// no reader shares one with the Store or with another reader. A version
+// holds them behind one pointer, nil for the many records that have none.
+
+// more is what a resource and its relationships carried besides
+// attributes and data: links and meta, as JSON objects. A published more
+// is never written again.
+type more struct {
+	linksMeta
+	rels []relMore // relationships that carried links or meta, in no order
+}
+
+// linksMeta holds one links and one meta object as JSON text; "" means
+// none. A push that carries one replaces it; null counts as absent.
+type linksMeta struct {
+	links, meta string
+}
+
+// relMore is the links and meta of relationship ri.
+type relMore struct {
+	linksMeta
+	ri int32
+}
+
+// rel returns the links and meta of relationship ri.
+func (m *more) rel(ri int) linksMeta {
+	if m == nil {
+		return linksMeta{}
+	}
+	for i := range m.rels {
+		if int(m.rels[i].ri) == ri {
+			return m.rels[i].linksMeta
+		}
+	}
+	return linksMeta{}
+}
+
+// over returns lm with the objects that next carries put in place of its
+// own.
+func (lm linksMeta) over(next linksMeta) linksMeta {
+	if next.links != "" {
+		lm.links = next.links
+	}
+	if next.meta != "" {
+		lm.meta = next.meta
+	}
+	return lm
+}
+
+// merge returns a new more: old with what next carries put over it.
+func mergeMore(old, next *more) *more {
+	if old == nil {
+		return next
+	}
+	m := &more{linksMeta: old.linksMeta.over(next.linksMeta)}
+	m.rels = make([]relMore, len(old.rels), len(old.rels)+len(next.rels))
+	copy(m.rels, old.rels)
+	for _, nr := range next.rels {
+		found := false
+		for i := range m.rels {
+			if m.rels[i].ri == nr.ri {
+				m.rels[i].linksMeta = m.rels[i].linksMeta.over(nr.linksMeta)
+				found = true
+				break
+			}
+		}
+		if !found {
+			m.rels = append(m.rels, nr)
+		}
+	}
+	return m
+}
+
+// setMore puts what a staged resource carried besides attributes and data
+// over d's. Called by apply, under Store.mu.
+func (c *commit) setMore(d *draft, m *more) {
+	if d.v.more == m {
+		return // d adopted the staged version itself
+	}
+	c.header(d)
+	d.v.more = mergeMore(d.v.more, m)
+}
+
+// moreOf returns the staged resource's links and meta, making them on
+// first use.
+func (st *staged) moreOf() *more {
+	if st.v.more == nil {
+		st.v.more = &more{}
+	}
+	return st.v.more
+}
+
+// addRelMore records that relationship ri of st carried links or meta.
+func (st *staged) addRelMore(ri int, lm linksMeta) {
+	if lm == (linksMeta{}) {
+		return
+	}
+	m := st.moreOf()
+	m.rels = append(m.rels, relMore{linksMeta: lm, ri: int32(ri)})
+}
+
+// linksObject reads the value of a links or meta member at the cursor:
+// an object, returned as its JSON text (a copy), or null, returned as "".
+// Any other value is an error: JSON:API says both are objects.
+func (p *parser) linksObject(name string) (string, error) {
+	s := &p.sc
+	p.in(name)
+	defer p.out()
+	switch c := s.next(); c {
+	case 'n':
+		if err := s.literal("null"); err != nil {
+			return "", p.fail(err)
+		}
+		return "", nil
+	case '{':
+		start := s.pos
+		raw, err := s.skip()
+		if err != nil {
+			return "", p.failIn(err, start)
+		}
+		return string(raw), nil
+	default:
+		return "", p.wrong("%s must be an object, not %s", name, kindName(c))
+	}
+}
+
+// linksValue renders a Document's links or meta map as JSON text; nil
+// gives "".
+func (p *parser) linksValue(name string, m map[string]any) (string, error) {
+	if m == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		p.in(name)
+		defer p.out()
+		return "", p.fail(fmt.Errorf("encoding %s as JSON: %w", name, err))
+	}
+	return string(b), nil
+}
+
+// linksMetaValue renders a Document's links and meta maps.
+func (p *parser) linksMetaValue(links, meta map[string]any) (linksMeta, error) {
+	var lm linksMeta
+	var err error
+	if lm.links, err = p.linksValue("links", links); err != nil {
+		return lm, err
+	}
+	lm.meta, err = p.linksValue("meta", meta)
+	return lm, err
+}
+
+// decodeObject decodes JSON text the Store kept into a fresh map: every
+// reader gets its own. "" gives nil. Numbers are float64, as
+// encoding/json gives them, unless one is too large for a float64: then
+// every number of the object is a json.Number, so that nothing is lost.
+func decodeObject(text string) map[string]any {
+	if text == "" {
+		return nil
+	}
+	var m map[string]any
+	if json.Unmarshal([]byte(text), &m) == nil {
+		return m
+	}
+	// The push checked the text's syntax; only a number can fail.
+	d := json.NewDecoder(strings.NewReader(text))
+	d.UseNumber()
+	m = nil
+	_ = d.Decode(&m)
+	return m
+}
+
+// Links returns the links object of the record k as its last push that
+// carried one had it, or nil when the Store does not hold k or no push
+// carried links. A push without links keeps the previous ones, as it
+// keeps attributes it omits. The map is the caller's own. Use [Href] to
+// read one link.
+func (s *Store) Links(k Key) map[string]any {
+	return decodeObject(s.linksMeta(k).links)
+}
+
+// Meta returns the meta object of the record k as [Store.Links] returns
+// its links.
+func (s *Store) Meta(k Key) map[string]any {
+	return decodeObject(s.linksMeta(k).meta)
+}
+
+func (s *Store) linksMeta(k Key) linksMeta {
+	t := s.lookupType(k.Type)
+	if t == nil {
+		return linksMeta{}
+	}
+	return t.linksMeta(k.ID)
+}
+
+func (t *table) linksMeta(id string) linksMeta {
+	if v := t.loaded(id); v != nil && v.more != nil {
+		return v.more.linksMeta
+	}
+	return linksMeta{}
+}
+
+// Links returns the links object of the record id as [Store.Links] does.
+func (m *Model[T]) Links(id string) map[string]any { return decodeObject(m.t.linksMeta(id).links) }
+
+// Meta returns the meta object of the record id as [Store.Meta] does.
+func (m *Model[T]) Meta(id string) map[string]any { return decodeObject(m.t.linksMeta(id).meta) }
+
+// linksMetaOf reads the links and meta members of the resource hash h
+// into Resource fields, as the JSON:API serializer reads a relationship's.
+func linksMetaOf(n *normalizer, h *Hash, links, meta *map[string]any) error {
+	for _, m := range []struct {
+		name string
+		dst  *map[string]any
+	}{{"links", links}, {"meta", meta}} {
+		if v, ok := h.Raw(m.name); ok {
+			if err := json.Unmarshal(v, m.dst); err != nil {
+				n.in(m.name)
+				return n.fail(fmt.Errorf("%s must be an object: %w", m.name, err))
+			}
+		}
+	}
+	return nil
+}

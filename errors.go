@@ -73,6 +73,11 @@ var (
 	// in a *SyntaxError inside a *DocumentError whose Pointer names the
 	// repeated member.
 	ErrDuplicateMember = errors.New("recstore: repeated member name")
+
+	// ErrUnknownRelationship reports a relationship name that the
+	// record's model does not define, given to a call such as
+	// [Store.LoadRelated].
+	ErrUnknownRelationship = errors.New("recstore: unknown relationship")
 )
 
 // A PanicError carries a panic the Store recovered on a goroutine of its

@@ -78,6 +78,11 @@ func (s *Store) push(doc any, only *table, read func(keys []Key)) (_ []Key, err 
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if d, ok := doc.(*Document); ok && d.guard != nil {
+		if err := d.guard(); err != nil {
+			return nil, err
+		}
+	}
 	c := newCommit(s)
 	// Whatever panics before publish (a library bug, or user code such as
 	// a Clone method that copies an attribute), the commit is undone and

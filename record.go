@@ -54,6 +54,10 @@ type Document struct {
 	raws *rawStore
 	// norm made the Document for a push and is released after it.
 	norm *normalizer
+	// guard, if not nil, runs under the Store's lock before the push
+	// commits, and fails the push if it returns an error: it checks what
+	// must still hold when the push lands (see followLink).
+	guard func() error
 }
 
 // A Resource is one JSON:API resource object.

@@ -144,6 +144,10 @@ type Store struct {
 	// Both are replaced, never changed, by Register under mu.
 	tables  atomic.Pointer[map[string]*table]
 	goTypes atomic.Pointer[map[reflect.Type]*table]
+
+	// relFlights maps relationships to the link loads under way for them
+	// (see LoadRelated); guarded by flightMu.
+	relFlights map[relKey]*flight
 }
 
 // New returns an empty Store. A nil opts means the defaults.

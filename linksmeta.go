@@ -10,8 +10,13 @@ import (
 // relationships. They are kept as the JSON text the push carried (a copy),
 // not as maps: text costs one byte per byte of the document, a decoded
 // map[string]any up to twenty, and every reader decodes its own maps, so
-// no reader shares one with the Store or with another reader. A version
-// holds them behind one pointer, nil for the many records that have none.
+// no reader shares one with the Store or with another reader. They are
+// kept per entry in a map of the table (table.more), not in versions:
+// most records have none, and a version's size is paid by every record on
+// every push (eight more bytes cost up to 11% of the bytes a push of
+// small records allocates). A commit publishes a record's new links and
+// meta with its version, between the two increments of Store.seq, so
+// readers that read both inside Store.consistent see them in step.
 
 // more is what a resource and its relationships carried besides
 // attributes and data: links and meta, as JSON objects. A published more
@@ -82,32 +87,82 @@ func mergeMore(old, next *more) *more {
 	return m
 }
 
-// setMore puts what a staged resource carried besides attributes and data
-// over d's. Called by apply, under Store.mu.
-func (c *commit) setMore(d *draft, m *more) {
-	if d.v.more == m {
-		return // d adopted the staged version itself
-	}
-	c.header(d)
-	d.v.more = mergeMore(d.v.more, m)
+// stagedAt names a staged resource by its place in the document: its
+// section and its index there (0 for a single data resource).
+type stagedAt struct {
+	incl bool
+	idx  int32
 }
 
-// moreOf returns the staged resource's links and meta, making them on
-// first use.
-func (st *staged) moreOf() *more {
-	if st.v.more == nil {
-		st.v.more = &more{}
+func posOf(st *staged) stagedAt { return stagedAt{st.inIncl, max(st.idx, 0)} }
+
+// moreOf returns the links and meta of the staged resource st, making
+// them on first use. They are kept beside the staged resources, in a map
+// the commit reads, so that a push carrying none costs nothing.
+func (p *parser) moreOf(st *staged) *more {
+	pos := posOf(st)
+	m := p.more[pos]
+	if m == nil {
+		if p.more == nil {
+			p.more = map[stagedAt]*more{}
+		}
+		m = &more{}
+		p.more[pos] = m
 	}
-	return st.v.more
+	return m
 }
 
 // addRelMore records that relationship ri of st carried links or meta.
-func (st *staged) addRelMore(ri int, lm linksMeta) {
+func (p *parser) addRelMore(st *staged, ri int, lm linksMeta) {
 	if lm == (linksMeta{}) {
 		return
 	}
-	m := st.moreOf()
+	m := p.moreOf(st)
 	m.rels = append(m.rels, relMore{linksMeta: lm, ri: int32(ri)})
+}
+
+// setMore puts the links and meta the staged resource st carried, if
+// any, over those of its draft d. Called by apply, under Store.mu, for
+// pushes that carry some.
+func (c *commit) setMore(d *draft, st *staged) {
+	m := c.staged[posOf(st)]
+	if m == nil {
+		return
+	}
+	old, ok := c.more[d]
+	if !ok && d.base != nil && d.base.val != nil {
+		old = d.t.moreOf(d.e) // a record known only by reference has none
+	}
+	if c.more == nil {
+		c.more = map[*draft]*more{}
+	}
+	c.more[d] = mergeMore(old, m)
+}
+
+// publishMore publishes d's new links and meta, or forgets those of a
+// record being unloaded. Called by publish, under Store.mu, while
+// Store.seq is odd.
+func (c *commit) publishMore(d *draft) {
+	t := d.t
+	if d.drop {
+		t.more.Delete(d.e)
+		return
+	}
+	if m, ok := c.more[d]; ok {
+		t.hasMore.Store(true)
+		t.more.Store(d.e, m)
+	}
+}
+
+// moreOf returns the links and meta of e's record as last published, or
+// nil. e may be nil.
+func (t *table) moreOf(e *entry) *more {
+	if e == nil || !t.hasMore.Load() {
+		return nil
+	}
+	m, _ := t.more.Load(e)
+	p, _ := m.(*more)
+	return p
 }
 
 // linksObject reads the value of a links or meta member at the cursor:
@@ -205,10 +260,29 @@ func (s *Store) linksMeta(k Key) linksMeta {
 }
 
 func (t *table) linksMeta(id string) linksMeta {
-	if v := t.loaded(id); v != nil && v.more != nil {
-		return v.more.linksMeta
+	return t.relLinksMeta(id, -1)
+}
+
+// relLinksMeta returns the links and meta of relationship ri of the record
+// id, or the record's own for ri < 0, as one state of the Store has them.
+func (t *table) relLinksMeta(id string, ri int) (lm linksMeta) {
+	if !t.hasMore.Load() {
+		return linksMeta{}
 	}
-	return linksMeta{}
+	t.s.consistent(func() {
+		lm = linksMeta{}
+		e := t.entry(id)
+		if e == nil || !e.loaded() {
+			return
+		}
+		switch m := t.moreOf(e); {
+		case ri < 0 && m != nil:
+			lm = m.linksMeta
+		case ri >= 0:
+			lm = m.rel(ri) // nil-safe
+		}
+	})
+	return lm
 }
 
 // Links returns the links object of the record id as [Store.Links] does.

@@ -69,7 +69,9 @@ type ModelOptions struct {
 // []*S for another model S, or [Key] / []Key. Reads fill *S and []*S one
 // level deep with the related records' current state: their own *S and []*S
 // fields are left nil, and related records the Store does not hold are left
-// out. Every filled pointer is a fresh copy: two reads never share one, and
+// out (a *S is nil, a []*S shorter than the relationship) without an error:
+// [Model.Related] lists them in Related.NotLoaded, and [Model.LoadRelated]
+// loads them, or the relationship's related link. Every filled pointer is a fresh copy: two reads never share one, and
 // a record related twice in one read is copied twice. Key and []Key fields
 // are always filled and cost no lookups.
 type Model[T any] struct {

@@ -84,6 +84,7 @@ func (s *Store) push(doc any, only *table, read func(keys []Key)) (_ []Key, err 
 		}
 	}
 	c := newCommit(s)
+	c.staged = p.more
 	// Whatever panics before publish (a library bug, or user code such as
 	// a Clone method that copies an attribute), the commit is undone and
 	// the lock released before the panic goes on to the caller.
@@ -288,6 +289,7 @@ type parser struct {
 	ids      map[string]string  // linkage ids seen, so repeats share one string
 	scratch  []byte             // renders Go attribute values as JSON text
 	raws     *rawStore          // the pushed Document's raw attributes
+	more     map[stagedAt]*more // links and meta staged resources carried
 }
 
 // seg is one JSON pointer reference token: a member name (name, or raw
@@ -625,7 +627,7 @@ func (p *parser) resource(incl bool, idx int) (staged, error) {
 		return st, err
 	}
 	if lm != (linksMeta{}) {
-		st.moreOf().linksMeta = lm
+		p.moreOf(&st).linksMeta = lm
 	}
 	for _, d := range []*deferred{attrs, rels} {
 		if d == nil {
@@ -930,7 +932,7 @@ func (p *parser) relationships(st *staged) error {
 			sr.ri = ri
 			p.rels.add(sr)
 		}
-		st.addRelMore(ri, lm)
+		p.addRelMore(st, ri, lm)
 		p.out()
 	}
 }

@@ -137,7 +137,7 @@ func (p *parser) resourceValue(r *Resource, incl bool, idx int) (staged, error) 
 		if err != nil {
 			return st, err
 		}
-		st.moreOf().linksMeta = lm
+		p.moreOf(&st).linksMeta = lm
 	}
 	relStart := p.rels.len()
 	if r.Relationships != nil {
@@ -167,7 +167,7 @@ func (p *parser) resourceValue(r *Resource, incl bool, idx int) (staged, error) 
 				if err != nil {
 					return st, err
 				}
-				st.addRelMore(ri, lm)
+				p.addRelMore(&st, ri, lm)
 			}
 			p.out()
 		}

@@ -122,7 +122,7 @@ func (s *Store) loadRelated(ctx context.Context, t *table, id string, ri int) er
 		return fmt.Errorf("load %s of %v: %w", r.name, k, ErrNotLoaded)
 	}
 	href := ""
-	if lm := v.more.rel(ri); lm.links != "" {
+	if lm := t.relLinksMeta(id, ri); lm.links != "" {
 		href = Href(decodeObject(lm.links), "related")
 	}
 	ad := s.adapterFor(t)

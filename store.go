@@ -215,6 +215,13 @@ type table struct {
 	adapter    Adapter
 	// serKeys caches payload keys per serializer: see cachedKeys.
 	serKeys sync.Map
+
+	// more maps entries to the links and meta their records carried
+	// (*entry to *more), changed only as a commit publishes; hasMore is
+	// set once any record of the table has had some. Most records have
+	// none, so they live beside the versions rather than in them.
+	more    sync.Map
+	hasMore atomic.Bool
 }
 
 // An entry is the identity of one (type, id) in the store.
@@ -247,9 +254,6 @@ type version struct {
 	// not a slot per relationship of the model. When all are set, rels[i]
 	// is relationship i, and finding one costs no search.
 	rels []relState
-	// more holds the links and meta the record and its relationships
-	// carried, or is nil: most records have none (see linksmeta.go).
-	more *more
 }
 
 // rel returns the state of relationship ri, for reading only: it points
@@ -553,7 +557,7 @@ func (s *Store) Related(k Key, name string) (Related, bool) {
 				out.NotLoaded = append(out.NotLoaded, rk)
 			}
 		}
-		lm = v.more.rel(ri)
+		lm = t.moreOf(t.entry(k.ID)).rel(ri)
 	})
 	out.Links, out.Meta = decodeObject(lm.links), decodeObject(lm.meta)
 	if found && t.rels[ri].inverse != "" {

@@ -2,6 +2,8 @@ package recstore_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/recstore/recstore"
@@ -228,4 +230,49 @@ func TestStore_LinksDocumentUnencodable(t *testing.T) {
 	require.ErrorAs(t, err, &de)
 	assert.Equal(t, "/data/relationships/tracks/meta", de.Pointer)
 	requireUnchanged(t, s, before)
+}
+
+// A reader of Related sees a relationship's data and links from one push,
+// never one push's data with another's links.
+func TestStore_RelatedLinksConsistent(t *testing.T) {
+	s, _, _, _, _ := newStore(t, nil)
+	k := recstore.Key{Type: "album", ID: "1"}
+	push := func(i int) error {
+		_, err := s.Push(fmt.Sprintf(`{"data": {"type": "album", "id": "1", "links": {"self": "/%d"},
+			"relationships": {"label": {"data": {"type": "label", "id": "%d"}, "links": {"related": "/%d"}}}}}`, i, i, i))
+		return err
+	}
+	require.NoError(t, push(0))
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Go(func() {
+		defer close(stop)
+		for i := 1; i <= 2000; i++ {
+			if err := push(i); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	for range 2 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				r, ok := s.Related(k, "label")
+				if !ok || len(r.Keys) != 1 || "/"+r.Keys[0].ID != recstore.Href(r.Links, "related") {
+					t.Errorf("data and links from different pushes: %+v", r)
+					return
+				}
+				if s.Links(k) == nil {
+					t.Error("links missing")
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

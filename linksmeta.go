@@ -1,7 +1,9 @@
 package recstore
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -299,11 +301,26 @@ func linksMetaOf(n *normalizer, h *Hash, links, meta *map[string]any) error {
 		dst  *map[string]any
 	}{{"links", links}, {"meta", meta}} {
 		if v, ok := h.Raw(m.name); ok {
-			if err := json.Unmarshal(v, m.dst); err != nil {
+			if err := unmarshalObject(v, m.dst); err != nil {
 				n.in(m.name)
 				return n.fail(fmt.Errorf("%s must be an object: %w", m.name, err))
 			}
 		}
 	}
 	return nil
+}
+
+// unmarshalObject decodes a links or meta object for a Document as
+// decodeObject does for readers: numbers are float64 unless one does not
+// fit, so that what Push keeps PushPayload keeps too.
+func unmarshalObject(raw []byte, dst *map[string]any) error {
+	err := json.Unmarshal(raw, dst)
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) || te.Value != "number" && !strings.HasPrefix(te.Value, "number ") {
+		return err
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	*dst = nil
+	return d.Decode(dst)
 }

@@ -169,12 +169,19 @@ func TestStore_LinksNotHeld(t *testing.T) {
 	assert.Nil(t, s.Links(recstore.Key{Type: "track", ID: "1"}))
 }
 
-// A number too large for a float64 is kept and read as a json.Number.
+// A number too large for a float64 is kept and read as a json.Number, by
+// Push and PushPayload alike.
 func TestStore_MetaHugeNumber(t *testing.T) {
-	s, albums, _, _, _ := newStore(t, nil)
-	_, err := s.Push(`{"data": {"type": "album", "id": "1", "meta": {"big": 1e400, "small": 1}}}`)
-	require.NoError(t, err)
-	assert.Equal(t, map[string]any{"big": json.Number("1e400"), "small": json.Number("1")}, albums.Meta("1"))
+	for _, via := range []string{"text", "payload"} {
+		t.Run(via, func(t *testing.T) {
+			s, albums, _, _, _ := newStore(t, nil)
+			require.NoError(t, pushVia(t, s, via, `{"data": {"type": "album", "id": "1", "meta": {"big": 1e400, "small": 1},
+				"relationships": {"tracks": {"meta": {"big": -1e400}}}}}`))
+			assert.Equal(t, map[string]any{"big": json.Number("1e400"), "small": json.Number("1")}, albums.Meta("1"))
+			r, _ := albums.Related("1", "tracks")
+			assert.Equal(t, map[string]any{"big": json.Number("-1e400")}, r.Meta)
+		})
+	}
 }
 
 func TestStore_LinksInvalid(t *testing.T) {

@@ -32,7 +32,10 @@ import (
 // for pointers), and members the model does not define are ignored. A
 // relationship's data replaces the relationship; null or [] clears it; an
 // absent relationship, or one with only links or meta, is left as it is.
-// Declared inverses are kept in step on both sides. When a document holds
+// A resource's links and meta, and each relationship's, replace those the
+// Store holds when the document carries them, and are kept when it omits
+// them or sends null (see [Store.Links] and [Related]); either must be an
+// object. Declared inverses are kept in step on both sides. When a document holds
 // the same resource twice, later copies merge over earlier ones, included
 // before data.
 //

@@ -122,7 +122,8 @@ type Relationship struct {
 	Many bool
 	// LinksOnly reports that the object has no data member, only links or
 	// meta; Data and Many are then ignored. Pushing it leaves the
-	// relationship as the Store holds it.
+	// relationship's data as the Store holds it, and replaces the links
+	// and meta it carries; [Store.LoadRelated] loads its data.
 	LinksOnly bool
 	Links     map[string]any
 	Meta      map[string]any

@@ -359,7 +359,7 @@ func (j *JSONAPISerializer) relationship(n *normalizer, rf *relField, raw []byte
 		dst  *map[string]any
 	}{{"links", &rel.Links}, {"meta", &rel.Meta}} {
 		if v, ok := obj.Raw(m.name); ok {
-			if err := json.Unmarshal(v, m.dst); err != nil {
+			if err := unmarshalObject(v, m.dst); err != nil {
 				n.in(m.name)
 				return nil, n.fail(fmt.Errorf("%s must be an object: %w", m.name, err))
 			}

@@ -71,9 +71,10 @@ type ModelOptions struct {
 // fields are left nil, and related records the Store does not hold are left
 // out (a *S is nil, a []*S shorter than the relationship) without an error:
 // [Model.Related] lists them in Related.NotLoaded, and [Model.LoadRelated]
-// loads them, or the relationship's related link. Every filled pointer is a fresh copy: two reads never share one, and
-// a record related twice in one read is copied twice. Key and []Key fields
-// are always filled and cost no lookups.
+// loads them, or the relationship's related link. Every filled pointer is
+// a fresh copy: two reads never share one, and a record related twice in
+// one read is copied twice. Key and []Key fields are always filled and
+// cost no lookups.
 type Model[T any] struct {
 	s *Store
 	t *table

@@ -35,9 +35,9 @@ import (
 // A resource's links and meta, and each relationship's, replace those the
 // Store holds when the document carries them, and are kept when it omits
 // them or sends null (see [Store.Links] and [Related]); either must be an
-// object. Declared inverses are kept in step on both sides. When a document holds
-// the same resource twice, later copies merge over earlier ones, included
-// before data.
+// object. Declared inverses are kept in step on both sides. When a
+// document holds the same resource twice, later copies merge over earlier
+// ones, included before data.
 //
 // A push is all or nothing. When doc is not a valid document for this
 // Store, Push returns a *DocumentError (see its doc for the families it

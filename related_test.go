@@ -578,3 +578,25 @@ func TestStore_LoadRelatedKeyRelation(t *testing.T) {
 	assert.Equal(t, []recstore.Key{{Type: "label", ID: "7"}, {Type: "track", ID: "2"}}, r.Keys)
 	assert.Empty(t, r.NotLoaded)
 }
+
+// Member loads go out as coalesced batches do: FindMany calls of at most
+// MaxBatch ids (a group of one by FindRecord), per member type.
+func TestStore_LoadRelatedBatches(t *testing.T) {
+	b := &relBackend{links: relLinks, records: relRecords}
+	s, _ := relStore(t, b, &recstore.Options{Coalesce: &recstore.CoalesceOptions{MaxBatch: 2}})
+	_, err := s.Push(`{"data": [
+		{"type": "album", "id": "1", "relationships": {"tracks": {"data": [{"type": "track", "id": "1"}, {"type": "track", "id": "2"}, {"type": "track", "id": "3"}]}}},
+		{"type": "kinds", "id": "5", "relationships": {"refs": {"data": [{"type": "track", "id": "1"}, {"type": "label", "id": "7"}, {"type": "track", "id": "1"}]}}}]}`)
+	require.NoError(t, err)
+	r, err := s.LoadRelated(context.Background(), recstore.Key{Type: "album", ID: "1"}, "tracks")
+	require.NoError(t, err)
+	assert.Empty(t, r.NotLoaded)
+	assert.ElementsMatch(t, []string{"FindMany track 1,2", "FindRecord track 3"}, b.Calls())
+
+	require.True(t, s.Unload(recstore.Key{Type: "track", ID: "1"}))
+	r, err = s.LoadRelated(context.Background(), recstore.Key{Type: "kinds", ID: "5"}, "refs")
+	require.NoError(t, err)
+	assert.Empty(t, r.NotLoaded)
+	assert.ElementsMatch(t, []string{"FindMany track 1,2", "FindRecord track 3", "FindRecord track 1", "FindRecord label 7"}, b.Calls(),
+		"a []Key relation loads each type with its own calls, each member once")
+}

@@ -294,20 +294,94 @@ func (m *Model[T]) Links(id string) map[string]any { return decodeObject(m.t.lin
 func (m *Model[T]) Meta(id string) map[string]any { return decodeObject(m.t.linksMeta(id).meta) }
 
 // linksMetaOf reads the links and meta members of the resource hash h
-// into Resource fields, as the JSON:API serializer reads a relationship's.
-func linksMetaOf(n *normalizer, h *Hash, links, meta *map[string]any) error {
-	for _, m := range []struct {
-		name string
-		dst  *map[string]any
-	}{{"links", links}, {"meta", meta}} {
-		if v, ok := h.Raw(m.name); ok {
-			if err := unmarshalObject(v, m.dst); err != nil {
-				n.in(m.name)
-				return n.fail(fmt.Errorf("%s must be an object: %w", m.name, err))
-			}
+// into r: as maps for a Document its caller sees, and as JSON text in the
+// Document's rawStore for one that goes straight to a push (n.fast),
+// which would only turn the maps back into the text it keeps.
+func linksMetaOf(n *normalizer, h *Hash, r *Resource) error {
+	lm, err := n.linksMetaMembers(h, &r.Links, &r.Meta)
+	if err == nil && lm != (linksMeta{}) {
+		n.fastMore(r).linksMeta = lm
+	}
+	return err
+}
+
+// relLinksMeta reads a relationship object's links and meta: into rel's
+// maps, or, when fast, as JSON text into n.relMore, which record keeps
+// with keepRelMore.
+func (n *normalizer) relLinksMeta(obj *Hash, rel *Relationship) (err error) {
+	n.relMore, err = n.linksMetaMembers(obj, &rel.Links, &rel.Meta)
+	return err
+}
+
+// linksMetaMembers reads the links and meta members of the object h into
+// links and meta, or, when fast, returns them as JSON text.
+func (n *normalizer) linksMetaMembers(h *Hash, links, meta *map[string]any) (lm linksMeta, err error) {
+	if v, ok := h.Raw("links"); ok {
+		if lm.links, err = n.linksMember("links", v, links); err != nil {
+			return lm, err
 		}
 	}
-	return nil
+	if v, ok := h.Raw("meta"); ok {
+		lm.meta, err = n.linksMember("meta", v, meta)
+	}
+	return lm, err
+}
+
+// keepRelMore keeps what relLinksMeta read, fast, for relationship ri of r.
+func (n *normalizer) keepRelMore(r *Resource, ri int) {
+	if n.relMore != (linksMeta{}) {
+		m := n.fastMore(r)
+		m.rels = append(m.rels, relMore{linksMeta: n.relMore, ri: int32(ri)})
+		n.relMore = linksMeta{}
+	}
+}
+
+// linksMember reads the value v of a links or meta member: into *dst as
+// a map, or, when fast, returned as JSON text (a copy). null is absent.
+func (n *normalizer) linksMember(name string, v []byte, dst *map[string]any) (string, error) {
+	if n.fast {
+		switch c := firstByte(v); c {
+		case 'n':
+			return "", nil
+		case '{':
+			return string(v), nil
+		default:
+			n.in(name)
+			return "", n.fail(fmt.Errorf("%s must be an object, not %s", name, kindName(c)))
+		}
+	}
+	if err := unmarshalObject(v, dst); err != nil {
+		n.in(name)
+		return "", n.fail(fmt.Errorf("%s must be an object: %w", name, err))
+	}
+	return "", nil
+}
+
+// fastMore returns the links and meta kept as text for r, making them on
+// first use.
+func (n *normalizer) fastMore(r *Resource) *more {
+	rs := n.doc.raws
+	if rs.more == nil {
+		rs.more = map[*Resource]*more{}
+	}
+	m := rs.more[r]
+	if m == nil {
+		m = &more{}
+		rs.more[r] = m
+	}
+	return m
+}
+
+// setMore makes m, if not nil, the links and meta of the staged resource
+// st.
+func (p *parser) setMore(st *staged, m *more) {
+	if m == nil {
+		return
+	}
+	if p.more == nil {
+		p.more = map[stagedAt]*more{}
+	}
+	p.more[posOf(st)] = m
 }
 
 // unmarshalObject decodes a links or meta object for a Document as

@@ -139,6 +139,9 @@ func (p *parser) resourceValue(r *Resource, incl bool, idx int) (staged, error) 
 		}
 		p.moreOf(&st).linksMeta = lm
 	}
+	if p.raws != nil && p.raws.more != nil {
+		p.setMore(&st, p.raws.more[r])
+	}
 	relStart := p.rels.len()
 	if r.Relationships != nil {
 		p.in("relationships")

@@ -100,6 +100,9 @@ type rawStore struct {
 	payload []byte
 	extra   [][]byte
 	values  []any
+	// more holds the Resources' links and meta, and their relationships',
+	// as JSON text instead of their Links and Meta maps (see linksMetaOf).
+	more map[*Resource]*more
 }
 
 // bytes returns the JSON text of a rawAttr of kind other than rawValue.

@@ -687,6 +687,9 @@ type normalizer struct {
 	// skips sums up what a push's Document skipped, in place of listing
 	// each in Document.Skipped, which the caller never sees.
 	skips skipReport
+	// relMore is the links and meta of the relationship object last read,
+	// as JSON text, when fast (see relLinksMeta).
+	relMore linksMeta
 }
 
 // skip records a member left out of the Document on purpose, at the

@@ -56,7 +56,7 @@ func (o *CoalesceOptions) window() time.Duration {
 }
 
 func (o *CoalesceOptions) maxBatch() int {
-	if o.MaxBatch <= 0 {
+	if o == nil || o.MaxBatch <= 0 { // nil: a LoadRelated batch without Coalesce
 		return 100
 	}
 	return o.MaxBatch

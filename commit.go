@@ -21,6 +21,12 @@ type commit struct {
 	// index finds members of the long to-many lists the commit edits.
 	index map[memberKey]int
 	done  bool // published or aborted
+	// more holds the links and meta records will have once the commit
+	// is published, for those whose push carried some; staged finds
+	// what each staged resource carried (see linksmeta.go). Both are nil
+	// for the many pushes that carry none.
+	more   map[*draft]*more
+	staged map[stagedAt]*more
 }
 
 type draft struct {
@@ -330,6 +336,9 @@ func (c *commit) apply(st *staged, rels *chunked[stagedRel]) error {
 			}
 		}
 	}
+	if c.staged != nil {
+		c.setMore(d, st)
+	}
 	for i := st.relLo; i < st.relHi; i++ {
 		sr := rels.at(int(i))
 		var err error
@@ -537,6 +546,9 @@ func (c *commit) publish() {
 			t.byID.del(e.id)
 		} else if d.v != d.base {
 			e.cur.Store(d.v)
+		}
+		if c.more != nil || d.drop && t.hasMore.Load() {
+			c.publishMore(d)
 		}
 		switch {
 		case !wasLoaded && isLoaded:

@@ -85,6 +85,11 @@ var (
 	// [ReportLossyCoercion]). It comes inside an *AttributeError, itself
 	// inside a *DocumentError pointing at the payload's member.
 	ErrLossyCoercion = errors.New("recstore: lossy coercion")
+
+	// ErrUnknownRelationship reports a relationship name that the
+	// record's model does not define, given to a call such as
+	// [Store.LoadRelated].
+	ErrUnknownRelationship = errors.New("recstore: unknown relationship")
 )
 
 // A PanicError carries a panic the Store recovered on a goroutine of its

@@ -40,6 +40,20 @@ func Dump(s *Store) string {
 				st := *v.rel(i)
 				fmt.Fprintf(&b, " %s(known=%v one=%v many=%v)", r.name, st.known, st.one, st.many)
 			}
+			if m := t.moreOf(e); m != nil {
+				// As readers see them: JSON text is kept as pushed, and
+				// a Document's maps are rendered with sorted keys.
+				canon := func(lm linksMeta) string {
+					return fmt.Sprintf("links=%v meta=%v", decodeObject(lm.links), decodeObject(lm.meta))
+				}
+				fmt.Fprintf(&b, " more(%s", canon(m.linksMeta))
+				rels := slices.Clone(m.rels)
+				slices.SortFunc(rels, func(a, b relMore) int { return int(a.ri - b.ri) })
+				for _, r := range rels {
+					fmt.Fprintf(&b, " %s(%s)", t.rels[r.ri].name, canon(r.linksMeta))
+				}
+				b.WriteString(")")
+			}
 			b.WriteString("\n")
 		}
 		b.WriteString("  order:")

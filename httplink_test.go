@@ -206,3 +206,41 @@ func TestHTTPAdapter_FindLinkOnTestServer(t *testing.T) {
 		require.NoError(t, err, "the related document pushes: %s", b)
 	}
 }
+
+// LoadRelated follows a related link the test server sent, over HTTP on
+// loopback: the relationship becomes what the link answered, and its
+// records are pushed.
+func TestLoadRelatedOverHTTP(t *testing.T) {
+	m := recstoretest.NewMemoryAdapter(`{"data": {"type": "albums", "id": "1", "attributes": {"title": "a"},
+		"relationships": {"label": {"data": {"type": "labels", "id": "7"}}, "tracks": {"data": [{"type": "tracks", "id": "3"}, {"type": "tracks", "id": "4"}]}}},
+		"included": [{"type": "labels", "id": "7", "attributes": {"name": "Undertow"}},
+		{"type": "tracks", "id": "3", "attributes": {"title": "t3"}, "relationships": {"album": {"data": {"type": "albums", "id": "1"}}}},
+		{"type": "tracks", "id": "4", "attributes": {"title": "t4"}, "relationships": {"album": {"data": {"type": "albums", "id": "1"}}}}]}`)
+	m.RelationshipLinks = true
+	srv := recstoretest.NewServer(m)
+	t.Cleanup(srv.Close)
+	s, albums := findStore(t, &recstore.HTTPAdapter{Host: srv.URL}, nil)
+	ctx := context.Background()
+
+	got, err := albums.Find(ctx, "1", &recstore.FindOptions{BackgroundReload: recstore.ReloadNever})
+	require.NoError(t, err)
+	assert.Empty(t, got.Tracks, "the tracks were not included")
+	rel, ok := albums.Related("1", "tracks")
+	require.True(t, ok)
+	require.NotEmpty(t, recstore.Href(rel.Links, "related"), "the server sent a related link: %v", rel.Links)
+	assert.Len(t, rel.NotLoaded, 2)
+
+	for _, name := range []string{"tracks", "label"} {
+		r, err := s.LoadRelated(ctx, recstore.Key{Type: "album", ID: "1"}, name)
+		require.NoError(t, err, name)
+		assert.True(t, r.Known, name)
+		assert.Empty(t, r.NotLoaded, name)
+	}
+	got, err = albums.LoadRelated(ctx, "1", "tracks")
+	require.NoError(t, err)
+	require.Len(t, got.Tracks, 2)
+	assert.Equal(t, "t3", got.Tracks[0].Title)
+	require.NotNil(t, got.Label)
+	assert.Equal(t, "Undertow", got.Label.Name)
+	assert.GreaterOrEqual(t, m.Calls("FindLink"), 3, "every load went through the related link")
+}

@@ -173,6 +173,18 @@ func TestMemoryBound(t *testing.T) {
 		}), nil, false, "wide"},
 		{"math/big numbers of 1,000 digits", memDoc(size, `{"data":{"type":"ledger","id":"1","attributes":{"bigs":[`, `]}}}`, func(int) string { return "1" + strings.Repeat("9", 999) }),
 			func(s *recstore.Store) any { v, _ := s.Peek(recstore.Key{Type: "ledger", ID: "1"}); return v }, false, ""},
+		{"records with empty links and meta", memDoc(size, `{"data":[`, `]}`, func(i int) string {
+			return `{"type":"label","id":"` + id(i) + `","links":{},"meta":{}}`
+		}), nil, false, ""},
+		{"relationships with only empty links or meta", memDoc(size, `{"data":[`, `]}`, func(i int) string {
+			return `{"type":"album","id":"` + id(i) + `","relationships":{"label":{"meta":{}},"tracks":{"links":{}}}}`
+		}), nil, false, ""},
+		{"PushPayload: records with empty links and meta", memDoc(size, `{"data":[`, `]}`, func(i int) string {
+			return `{"type":"label","id":"` + id(i) + `","links":{},"meta":{},"relationships":{}}`
+		}), nil, true, ""},
+		{"PushPayload: relationships with only empty links or meta", memDoc(size, `{"data":[`, `]}`, func(i int) string {
+			return `{"type":"album","id":"` + id(i) + `","relationships":{"label":{"meta":{}},"tracks":{"links":{}}}}`
+		}), nil, true, ""},
 		{"skipped members", memDoc(size, `{"data":{"type":"album","id":"1","attributes":{`, `}}}`, func(i int) string { return `"` + id(i) + `":{}` }), nil, false, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

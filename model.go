@@ -94,7 +94,10 @@ type ModelOptions struct {
 // *DocumentError and changes nothing. Reads fill *S, []*S, I and []I one
 // level deep with the related records' current state: their own pointer
 // and interface relations are left nil, and related records the Store does
-// not hold are left out. Every filled pointer is a fresh copy: two reads
+// not hold are left out (a *S is nil, a []*S shorter than the relationship)
+// without an error: [Model.Related] lists them in Related.NotLoaded, and
+// [Model.LoadRelated] loads them, or the relationship's related link.
+// Every filled pointer is a fresh copy: two reads
 // never share one, and a record related twice in one read is copied twice.
 // Key and []Key fields are always filled and cost no lookups.
 //

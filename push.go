@@ -32,9 +32,12 @@ import (
 // for pointers), and members the model does not define are ignored. A
 // relationship's data replaces the relationship; null or [] clears it; an
 // absent relationship, or one with only links or meta, is left as it is.
-// Declared inverses are kept in step on both sides. When a document holds
-// the same resource twice, later copies merge over earlier ones, included
-// before data.
+// A resource's links and meta, and each relationship's, replace those the
+// Store holds when the document carries them, and are kept when it omits
+// them or sends null (see [Store.Links] and [Related]); either must be an
+// object. Declared inverses are kept in step on both sides. When a
+// document holds the same resource twice, later copies merge over earlier
+// ones, included before data.
 //
 // A push is all or nothing. When doc is not a valid document for this
 // Store, Push returns a *DocumentError (see its doc for the families it
@@ -88,7 +91,13 @@ func (s *Store) push(doc any, only *table, read func(keys []Key)) (_ []Key, err 
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if d, ok := doc.(*Document); ok && d.guard != nil {
+		if err := d.guard(); err != nil {
+			return nil, err
+		}
+	}
 	c := newCommit(s)
+	c.staged = p.more
 	// Whatever panics before publish (a library bug, or user code such as
 	// a Clone method that copies an attribute), the commit is undone and
 	// the lock released before the panic goes on to the caller.
@@ -296,6 +305,8 @@ type parser struct {
 	raws     *rawStore          // the pushed Document's raw attributes
 	members  bool               // report members the model does not define
 	reports  reportSet          // what the push reports (see report.go)
+
+	more map[stagedAt]*more // links and meta staged resources carried
 }
 
 // seg is one JSON pointer reference token: a member name (name, or raw
@@ -537,6 +548,8 @@ func (p *parser) resource(incl bool, idx int) (staged, error) {
 	idEsc, haveID := false, false
 	relStart := p.rels.len()
 	haveAttrs, haveRels := false, false // (a second "type" finds st.t set)
+	var lm linksMeta                    // the resource's links and meta
+	haveLinks, haveMeta := false, false
 	for first := true; ; first = false {
 		key, err := p.key(first)
 		if err != nil {
@@ -603,6 +616,18 @@ func (p *parser) resource(incl bool, idx int) (staged, error) {
 				}
 				return st, err
 			}
+		case "links", "meta":
+			have, dst := &haveLinks, &lm.links
+			if key[0] == 'm' {
+				have, dst = &haveMeta, &lm.meta
+			}
+			if *have {
+				return st, p.repeated(key)
+			}
+			*have = true
+			if *dst, err = p.linksObject(string(key)); err != nil {
+				return st, err
+			}
 		default:
 			if err := p.skipOther(key); err != nil {
 				return st, err
@@ -620,6 +645,9 @@ func (p *parser) resource(incl bool, idx int) (staged, error) {
 	}
 	if err := p.setID(&st, idRaw, idEsc); err != nil {
 		return st, err
+	}
+	if lm != (linksMeta{}) {
+		p.moreOf(&st).linksMeta = lm
 	}
 	for _, d := range []*deferred{attrs, rels} {
 		if d == nil {
@@ -901,6 +929,8 @@ func (p *parser) relationships(st *staged) error {
 			return p.fail(err)
 		}
 		haveData := false
+		var lm linksMeta // the relationship's links and meta
+		haveLinks, haveMeta := false, false
 		for first := true; ; first = false {
 			key, err := p.key(first)
 			if err != nil {
@@ -910,7 +940,7 @@ func (p *parser) relationships(st *staged) error {
 				break
 			}
 			if string(key) != "data" {
-				if err := p.skipOther(key); err != nil {
+				if err := p.relMember(key, &lm, &haveLinks, &haveMeta); err != nil {
 					return err
 				}
 				continue
@@ -928,8 +958,29 @@ func (p *parser) relationships(st *staged) error {
 			sr.ri = ri
 			p.rels.add(sr)
 		}
+		p.addRelMore(st, ri, lm)
 		p.out()
 	}
+}
+
+// relMember reads a member of a relationship object other than data:
+// links and meta into lm, the others skipped.
+func (p *parser) relMember(key []byte, lm *linksMeta, haveLinks, haveMeta *bool) error {
+	have, dst := haveLinks, &lm.links
+	switch string(key) {
+	case "links":
+	case "meta":
+		have, dst = haveMeta, &lm.meta
+	default:
+		return p.skipOther(key)
+	}
+	if *have {
+		return p.repeated(key)
+	}
+	*have = true
+	var err error
+	*dst, err = p.linksObject(string(key))
+	return err
 }
 
 // linkage reads a relationship's data member.

@@ -139,6 +139,16 @@ func (p *parser) resourceValue(r *Resource, incl bool, idx int) (staged, error) 
 		p.out()
 	}
 
+	if r.Links != nil || r.Meta != nil {
+		lm, err := p.linksMetaValue(r.Links, r.Meta)
+		if err != nil {
+			return st, err
+		}
+		p.moreOf(&st).linksMeta = lm
+	}
+	if p.raws != nil && p.raws.more != nil {
+		p.setMore(&st, p.raws.more[r])
+	}
 	relStart := p.rels.len()
 	if r.Relationships != nil {
 		p.in("relationships")
@@ -164,6 +174,13 @@ func (p *parser) resourceValue(r *Resource, incl bool, idx int) (staged, error) 
 				sr.ri = ri
 				p.rels.add(sr)
 				p.out()
+			}
+			if rel.Links != nil || rel.Meta != nil {
+				lm, err := p.linksMetaValue(rel.Links, rel.Meta)
+				if err != nil {
+					return st, err
+				}
+				p.addRelMore(&st, ri, lm)
 			}
 			p.out()
 		}

@@ -62,6 +62,11 @@ type Document struct {
 	// pickPrimary). It travels with the Document, so a serializer that
 	// wraps a RESTSerializer and returns its Document keeps the rule.
 	rest bool
+
+	// guard, if not nil, runs under the Store's lock before the push
+	// commits, and fails the push if it returns an error: it checks what
+	// must still hold when the push lands (see followLink).
+	guard func() error
 }
 
 // A Resource is one JSON:API resource object.
@@ -104,6 +109,9 @@ type rawStore struct {
 	payload []byte
 	extra   [][]byte
 	values  []any
+	// more holds the Resources' links and meta, and their relationships',
+	// as JSON text instead of their Links and Meta maps (see linksMetaOf).
+	more map[*Resource]*more
 }
 
 // bytes returns the JSON text of a rawAttr of kind other than rawValue.
@@ -126,7 +134,8 @@ type Relationship struct {
 	Many bool
 	// LinksOnly reports that the object has no data member, only links or
 	// meta; Data and Many are then ignored. Pushing it leaves the
-	// relationship as the Store holds it.
+	// relationship's data as the Store holds it, and replaces the links
+	// and meta it carries; [Store.LoadRelated] loads its data.
 	LinksOnly bool
 	Links     map[string]any
 	Meta      map[string]any

@@ -631,6 +631,9 @@ type normalizer struct {
 	// the reason the last transform lost information, if it did.
 	members bool
 	lost    string
+	// relMore is the links and meta of the relationship object last read,
+	// as JSON text, when fast (see relLinksMeta).
+	relMore linksMeta
 }
 
 // skip records a member left out of the Document on purpose, at the

@@ -295,6 +295,9 @@ func (j *JSONAPISerializer) record(n *normalizer, t *table, h *Hash) (*Resource,
 	}
 	r.ID = id
 	n.out()
+	if err := linksMetaOf(n, h, r); err != nil {
+		return nil, err
+	}
 	if raw, ok := h.Raw("attributes"); ok {
 		n.in("attributes")
 		if c := firstByte(raw); c != '{' { // null too, as Push says
@@ -353,6 +356,7 @@ func (j *JSONAPISerializer) record(n *normalizer, t *table, h *Hash) (*Resource,
 			if err != nil {
 				return nil, err
 			}
+			n.keepRelMore(r, i)
 			n.out()
 			if r.Relationships == nil {
 				r.Relationships = make(map[string]*Relationship, len(t.rels))
@@ -376,16 +380,8 @@ func (j *JSONAPISerializer) relationship(n *normalizer, rf *relField, raw []byte
 	}
 	defer n.putHash(obj)
 	rel := &Relationship{Many: rf.many}
-	for _, m := range []struct {
-		name string
-		dst  *map[string]any
-	}{{"links", &rel.Links}, {"meta", &rel.Meta}} {
-		if v, ok := obj.Raw(m.name); ok {
-			if err := json.Unmarshal(v, m.dst); err != nil {
-				n.in(m.name)
-				return nil, n.fail(fmt.Errorf("%s must be an object: %w", m.name, err))
-			}
-		}
+	if err := n.relLinksMeta(obj, rel); err != nil {
+		return nil, err
 	}
 	data, ok := obj.Raw("data")
 	if !ok {

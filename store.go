@@ -193,6 +193,10 @@ type Store struct {
 	// hookPanics counts panics of Options.OnReport; only the first is
 	// logged.
 	hookPanics atomic.Int64
+
+	// relFlights maps relationships to the link loads under way for them
+	// (see LoadRelated); guarded by flightMu.
+	relFlights map[relKey]*flight
 }
 
 // New returns an empty Store. A nil opts means the defaults.
@@ -263,6 +267,13 @@ type table struct {
 	adapter    Adapter
 	// serKeys caches payload keys per serializer: see cachedKeys.
 	serKeys sync.Map
+
+	// more maps entries to the links and meta their records carried
+	// (*entry to *more), changed only as a commit publishes; hasMore is
+	// set once any record of the table has had some. Most records have
+	// none, so they live beside the versions rather than in them.
+	more    sync.Map
+	hasMore atomic.Bool
 }
 
 // An entry is the identity of one (type, id) in the store.
@@ -556,6 +567,13 @@ type Related struct {
 	// to-many.
 	Inverse     string
 	InverseMany bool
+	// Links and Meta are the relationship object's links (such as
+	// "related" and "self") and meta, as the last push that carried each
+	// had them, or nil. A push that omits them keeps the previous ones.
+	// The maps are the caller's own. [Store.LoadRelated] follows the
+	// related link.
+	Links map[string]any
+	Meta  map[string]any
 }
 
 // Empty reports whether the relationship is known to be null or [].
@@ -573,6 +591,7 @@ func (s *Store) Related(k Key, name string) (Related, bool) {
 		return Related{}, false
 	}
 	var out Related
+	var lm linksMeta
 	found := false
 	s.consistent(func() {
 		v := t.loaded(k.ID)
@@ -592,7 +611,9 @@ func (s *Store) Related(k Key, name string) (Related, bool) {
 				out.NotLoaded = append(out.NotLoaded, rk)
 			}
 		}
+		lm = t.moreOf(t.entry(k.ID)).rel(ri)
 	})
+	out.Links, out.Meta = decodeObject(lm.links), decodeObject(lm.meta)
 	if found && t.rels[ri].inverse != "" {
 		s.invMu.RLock()
 		out.Inverse = t.rels[ri].inverse

@@ -1,0 +1,400 @@
+package recstore
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// This file keeps the links and meta objects of resources and of their
+// relationships. They are kept as the JSON text the push carried (a copy),
+// not as maps: text costs one byte per byte of the document, a decoded
+// map[string]any up to twenty, and every reader decodes its own maps, so
+// no reader shares one with the Store or with another reader. They are
+// kept per entry in a map of the table (table.more), not in versions:
+// most records have none, and a version's size is paid by every record on
+// every push (eight more bytes cost up to 11% of the bytes a push of
+// small records allocates). A commit publishes a record's new links and
+// meta with its version, between the two increments of Store.seq, so
+// readers that read both inside Store.consistent see them in step.
+
+// more is what a resource and its relationships carried besides
+// attributes and data: links and meta, as JSON objects. A published more
+// is never written again.
+type more struct {
+	linksMeta
+	rels []relMore // relationships that carried links or meta, in no order
+}
+
+// linksMeta holds one links and one meta object as JSON text; "" means
+// none. A push that carries one replaces it; null counts as absent.
+type linksMeta struct {
+	links, meta string
+}
+
+// relMore is the links and meta of relationship ri.
+type relMore struct {
+	linksMeta
+	ri int32
+}
+
+// rel returns the links and meta of relationship ri.
+func (m *more) rel(ri int) linksMeta {
+	if m == nil {
+		return linksMeta{}
+	}
+	for i := range m.rels {
+		if int(m.rels[i].ri) == ri {
+			return m.rels[i].linksMeta
+		}
+	}
+	return linksMeta{}
+}
+
+// over returns lm with the objects that next carries put in place of its
+// own.
+func (lm linksMeta) over(next linksMeta) linksMeta {
+	if next.links != "" {
+		lm.links = next.links
+	}
+	if next.meta != "" {
+		lm.meta = next.meta
+	}
+	return lm
+}
+
+// merge returns a new more: old with what next carries put over it.
+func mergeMore(old, next *more) *more {
+	if old == nil {
+		return next
+	}
+	m := &more{linksMeta: old.linksMeta.over(next.linksMeta)}
+	m.rels = make([]relMore, len(old.rels), len(old.rels)+len(next.rels))
+	copy(m.rels, old.rels)
+	for _, nr := range next.rels {
+		found := false
+		for i := range m.rels {
+			if m.rels[i].ri == nr.ri {
+				m.rels[i].linksMeta = m.rels[i].linksMeta.over(nr.linksMeta)
+				found = true
+				break
+			}
+		}
+		if !found {
+			m.rels = append(m.rels, nr)
+		}
+	}
+	return m
+}
+
+// stagedAt names a staged resource by its place in the document: its
+// section and its index there (0 for a single data resource).
+type stagedAt struct {
+	incl bool
+	idx  int32
+}
+
+func posOf(st *staged) stagedAt { return stagedAt{st.inIncl, max(st.idx, 0)} }
+
+// moreOf returns the links and meta of the staged resource st, making
+// them on first use. They are kept beside the staged resources, in a map
+// the commit reads, so that a push carrying none costs nothing.
+func (p *parser) moreOf(st *staged) *more {
+	pos := posOf(st)
+	m := p.more[pos]
+	if m == nil {
+		if p.more == nil {
+			p.more = map[stagedAt]*more{}
+		}
+		m = &more{}
+		p.more[pos] = m
+	}
+	return m
+}
+
+// addRelMore records that relationship ri of st carried links or meta.
+func (p *parser) addRelMore(st *staged, ri int, lm linksMeta) {
+	if lm == (linksMeta{}) {
+		return
+	}
+	m := p.moreOf(st)
+	m.rels = append(m.rels, relMore{linksMeta: lm, ri: int32(ri)})
+}
+
+// setMore puts the links and meta the staged resource st carried, if
+// any, over those of its draft d. Called by apply, under Store.mu, for
+// pushes that carry some.
+func (c *commit) setMore(d *draft, st *staged) {
+	m := c.staged[posOf(st)]
+	if m == nil {
+		return
+	}
+	old, ok := c.more[d]
+	if !ok && d.base != nil && d.base.val != nil {
+		old = d.t.moreOf(d.e) // a record known only by reference has none
+	}
+	if c.more == nil {
+		c.more = map[*draft]*more{}
+	}
+	c.more[d] = mergeMore(old, m)
+}
+
+// publishMore publishes d's new links and meta, or forgets those of a
+// record being unloaded. Called by publish, under Store.mu, while
+// Store.seq is odd.
+func (c *commit) publishMore(d *draft) {
+	t := d.t
+	if d.drop {
+		t.more.Delete(d.e)
+		return
+	}
+	if m, ok := c.more[d]; ok {
+		t.hasMore.Store(true)
+		t.more.Store(d.e, m)
+	}
+}
+
+// moreOf returns the links and meta of e's record as last published, or
+// nil. e may be nil.
+func (t *table) moreOf(e *entry) *more {
+	if e == nil || !t.hasMore.Load() {
+		return nil
+	}
+	m, _ := t.more.Load(e)
+	p, _ := m.(*more)
+	return p
+}
+
+// linksObject reads the value of a links or meta member at the cursor:
+// an object, returned as its JSON text (a copy), or null, returned as "".
+// Any other value is an error: JSON:API says both are objects.
+func (p *parser) linksObject(name string) (string, error) {
+	s := &p.sc
+	p.in(name)
+	defer p.out()
+	switch c := s.next(); c {
+	case 'n':
+		if err := s.literal("null"); err != nil {
+			return "", p.fail(err)
+		}
+		return "", nil
+	case '{':
+		start := s.pos
+		raw, err := s.skip()
+		if err != nil {
+			return "", p.failIn(err, start)
+		}
+		return string(raw), nil
+	default:
+		return "", p.wrong("%s must be an object, not %s", name, kindName(c))
+	}
+}
+
+// linksValue renders a Document's links or meta map as JSON text; nil
+// gives "".
+func (p *parser) linksValue(name string, m map[string]any) (string, error) {
+	if m == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		p.in(name)
+		defer p.out()
+		return "", p.fail(fmt.Errorf("encoding %s as JSON: %w", name, err))
+	}
+	return string(b), nil
+}
+
+// linksMetaValue renders a Document's links and meta maps.
+func (p *parser) linksMetaValue(links, meta map[string]any) (linksMeta, error) {
+	var lm linksMeta
+	var err error
+	if lm.links, err = p.linksValue("links", links); err != nil {
+		return lm, err
+	}
+	lm.meta, err = p.linksValue("meta", meta)
+	return lm, err
+}
+
+// decodeObject decodes JSON text the Store kept into a fresh map: every
+// reader gets its own. "" gives nil. Numbers are float64, as
+// encoding/json gives them, unless one is too large for a float64: then
+// every number of the object is a json.Number, so that nothing is lost.
+func decodeObject(text string) map[string]any {
+	if text == "" {
+		return nil
+	}
+	var m map[string]any
+	if json.Unmarshal([]byte(text), &m) == nil {
+		return m
+	}
+	// The push checked the text's syntax; only a number can fail.
+	d := json.NewDecoder(strings.NewReader(text))
+	d.UseNumber()
+	m = nil
+	_ = d.Decode(&m)
+	return m
+}
+
+// Links returns the links object of the record k as its last push that
+// carried one had it, or nil when the Store does not hold k or no push
+// carried links. A push without links keeps the previous ones, as it
+// keeps attributes it omits. The map is the caller's own. Use [Href] to
+// read one link.
+func (s *Store) Links(k Key) map[string]any {
+	return decodeObject(s.linksMeta(k).links)
+}
+
+// Meta returns the meta object of the record k as [Store.Links] returns
+// its links.
+func (s *Store) Meta(k Key) map[string]any {
+	return decodeObject(s.linksMeta(k).meta)
+}
+
+func (s *Store) linksMeta(k Key) linksMeta {
+	t := s.lookupType(k.Type)
+	if t == nil {
+		return linksMeta{}
+	}
+	return t.linksMeta(k.ID)
+}
+
+func (t *table) linksMeta(id string) linksMeta {
+	return t.relLinksMeta(id, -1)
+}
+
+// relLinksMeta returns the links and meta of relationship ri of the record
+// id, or the record's own for ri < 0, as one state of the Store has them.
+func (t *table) relLinksMeta(id string, ri int) (lm linksMeta) {
+	if !t.hasMore.Load() {
+		return linksMeta{}
+	}
+	t.s.consistent(func() {
+		lm = linksMeta{}
+		e := t.entry(id)
+		if e == nil || !e.loaded() {
+			return
+		}
+		switch m := t.moreOf(e); {
+		case ri < 0 && m != nil:
+			lm = m.linksMeta
+		case ri >= 0:
+			lm = m.rel(ri) // nil-safe
+		}
+	})
+	return lm
+}
+
+// Links returns the links object of the record id as [Store.Links] does.
+func (m *Model[T]) Links(id string) map[string]any { return decodeObject(m.t.linksMeta(id).links) }
+
+// Meta returns the meta object of the record id as [Store.Meta] does.
+func (m *Model[T]) Meta(id string) map[string]any { return decodeObject(m.t.linksMeta(id).meta) }
+
+// linksMetaOf reads the links and meta members of the resource hash h
+// into r: as maps for a Document its caller sees, and as JSON text in the
+// Document's rawStore for one that goes straight to a push (n.fast),
+// which would only turn the maps back into the text it keeps.
+func linksMetaOf(n *normalizer, h *Hash, r *Resource) error {
+	lm, err := n.linksMetaMembers(h, &r.Links, &r.Meta)
+	if err == nil && lm != (linksMeta{}) {
+		n.fastMore(r).linksMeta = lm
+	}
+	return err
+}
+
+// relLinksMeta reads a relationship object's links and meta: into rel's
+// maps, or, when fast, as JSON text into n.relMore, which record keeps
+// with keepRelMore.
+func (n *normalizer) relLinksMeta(obj *Hash, rel *Relationship) (err error) {
+	n.relMore, err = n.linksMetaMembers(obj, &rel.Links, &rel.Meta)
+	return err
+}
+
+// linksMetaMembers reads the links and meta members of the object h into
+// links and meta, or, when fast, returns them as JSON text.
+func (n *normalizer) linksMetaMembers(h *Hash, links, meta *map[string]any) (lm linksMeta, err error) {
+	if v, ok := h.Raw("links"); ok {
+		if lm.links, err = n.linksMember("links", v, links); err != nil {
+			return lm, err
+		}
+	}
+	if v, ok := h.Raw("meta"); ok {
+		lm.meta, err = n.linksMember("meta", v, meta)
+	}
+	return lm, err
+}
+
+// keepRelMore keeps what relLinksMeta read, fast, for relationship ri of r.
+func (n *normalizer) keepRelMore(r *Resource, ri int) {
+	if n.relMore != (linksMeta{}) {
+		m := n.fastMore(r)
+		m.rels = append(m.rels, relMore{linksMeta: n.relMore, ri: int32(ri)})
+		n.relMore = linksMeta{}
+	}
+}
+
+// linksMember reads the value v of a links or meta member: into *dst as
+// a map, or, when fast, returned as JSON text (a copy). null is absent.
+func (n *normalizer) linksMember(name string, v []byte, dst *map[string]any) (string, error) {
+	if n.fast {
+		switch c := firstByte(v); c {
+		case 'n':
+			return "", nil
+		case '{':
+			return string(v), nil
+		default:
+			n.in(name)
+			return "", n.fail(fmt.Errorf("%s must be an object, not %s", name, kindName(c)))
+		}
+	}
+	if err := unmarshalObject(v, dst); err != nil {
+		n.in(name)
+		return "", n.fail(fmt.Errorf("%s must be an object: %w", name, err))
+	}
+	return "", nil
+}
+
+// fastMore returns the links and meta kept as text for r, making them on
+// first use.
+func (n *normalizer) fastMore(r *Resource) *more {
+	rs := n.doc.raws
+	if rs.more == nil {
+		rs.more = map[*Resource]*more{}
+	}
+	m := rs.more[r]
+	if m == nil {
+		m = &more{}
+		rs.more[r] = m
+	}
+	return m
+}
+
+// setMore makes m, if not nil, the links and meta of the staged resource
+// st.
+func (p *parser) setMore(st *staged, m *more) {
+	if m == nil {
+		return
+	}
+	if p.more == nil {
+		p.more = map[stagedAt]*more{}
+	}
+	p.more[posOf(st)] = m
+}
+
+// unmarshalObject decodes a links or meta object for a Document as
+// decodeObject does for readers: numbers are float64 unless one does not
+// fit, so that what Push keeps PushPayload keeps too.
+func unmarshalObject(raw []byte, dst *map[string]any) error {
+	err := json.Unmarshal(raw, dst)
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) || te.Value != "number" && !strings.HasPrefix(te.Value, "number ") {
+		return err
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	*dst = nil
+	return d.Decode(dst)
+}

@@ -32,7 +32,7 @@ func BenchmarkCoercion(b *testing.B) {
 		for _, c := range cases {
 			payload := fmt.Sprintf(`{"id": 1, %q: "%s%s"}`, c.attr, c.prefix, strings.Repeat(c.digit, size-len(c.prefix)))
 			b.Run(fmt.Sprintf("%s/MiB=%d", c.name, size>>20), func(b *testing.B) {
-				s := recstore.New(&recstore.Options{Serializer: &recstore.JSONSerializer{}, MaxDocumentBytes: 8 << 20})
+				s := recstore.New(&recstore.Options{Serializer: &recstore.JSONSerializer{}, MaxDocumentBytes: 8 << 20, OnReport: func(recstore.Report) {}})
 				m := recstore.MustRegister[Coerced](s, &recstore.ModelOptions{Serializer: &recstore.JSONSerializer{
 					Transforms: map[string]recstore.Transform{"fahrenheit": fahrenheit{}}}})
 				b.SetBytes(int64(len(payload)))

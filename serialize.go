@@ -3,7 +3,6 @@ package recstore
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"iter"
 	"reflect"
@@ -34,10 +33,6 @@ var (
 	_ RecordSerializer = (*RESTSerializer)(nil)
 	_ RecordSerializer = (*JSONAPISerializer)(nil)
 )
-
-// ErrNotSerializable reports a Serialize call for a type whose serializer
-// is not a RecordSerializer.
-var ErrNotSerializable = errors.New("recstore: serializer cannot serialize records")
 
 // A Snapshot is one record as the Store held it at one moment: its
 // attributes and relationships, consistent with each other. It is the

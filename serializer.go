@@ -1341,10 +1341,6 @@ func (f TransformFuncs) Serialize(v any) (any, error) {
 	return f.SerializeFunc(v)
 }
 
-// ErrUnknownTransform reports an attribute naming a transform that the
-// serializer reading it does not have.
-var ErrUnknownTransform = errors.New("recstore: unknown transform")
-
 // rawAttrs returns an empty slice with room for n attributes, carved
 // from a slab so that a payload's records share a few allocations.
 func (n *normalizer) rawAttrs(size int) []rawAttr {

@@ -43,7 +43,7 @@ var (
 // The Snapshots given to a ReloadPolicy are taken when first read, so
 // that a policy that does not look at them costs nothing.
 type Snapshot struct {
-	Key  Key
+	Key  Key // the record's type and id
 	t    *table
 	val  unsafe.Pointer // a private deep copy of the T
 	rels []Related

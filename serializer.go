@@ -1314,15 +1314,17 @@ func (n *normalizer) relatedKey(j *JSONSerializer, rf *relField, raw []byte) (Ke
 // returns a value whose JSON form the field accepts. Serialize is given
 // the field's Go value and returns a value to write with encoding/json.
 type Transform interface {
+	// Deserialize turns a payload's value into the model's form.
 	Deserialize(v any) (any, error)
+	// Serialize turns a field's Go value into the backend's form.
 	Serialize(v any) (any, error)
 }
 
 // TransformFuncs adapts two ordinary functions to the Transform
 // interface. A nil function passes values through unchanged.
 type TransformFuncs struct {
-	DeserializeFunc func(v any) (any, error)
-	SerializeFunc   func(v any) (any, error)
+	DeserializeFunc func(v any) (any, error) // Transform.Deserialize; nil passes v through
+	SerializeFunc   func(v any) (any, error) // Transform.Serialize; nil passes v through
 }
 
 // Deserialize calls f.DeserializeFunc(v).

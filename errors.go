@@ -370,7 +370,8 @@ func (e *AttributeError) Is(target error) bool { return target == ErrInvalidAttr
 
 // A LimitError reports a document that exceeds one of the limits in
 // [Options]. Limit names the option ("MaxDocumentBytes", "MaxDepth",
-// "MaxResources" or "MaxIDBytes") and Max its value. It matches ErrLimit.
+// "MaxResources", "MaxLinkages" or "MaxIDBytes") and Max its value. It
+// matches ErrLimit.
 type LimitError struct {
 	Limit string // the option's name, such as "MaxDepth"
 	Max   int    // the option's value

@@ -81,20 +81,41 @@
 //
 // # Errors
 //
-// Failed pushes return a *[DocumentError] with a JSON pointer to the bad
-// member. It matches [ErrInvalidDocument] with errors.Is, and wraps the
-// cause: a *[SyntaxError] ([ErrSyntax], and [ErrDuplicateMember] for an
-// object that repeats a member name, which every entry point rejects), an
-// *[AttributeError] ([ErrInvalidAttribute]), a *[LimitError] ([ErrLimit]) or
-// [ErrUnknownType]. Limits on document size, depth, resource count, linkage
-// count and id length are set in [Options]; within them, the memory a push
-// retains per document byte is bounded (see the README).
+// Errors come in families: branch on a family's sentinel with errors.Is,
+// and read the details with errors.As on its typed error, which matches
+// the sentinel too.
+//
+// A push that fails (Push, PushPayload) changes nothing and returns a
+// *[DocumentError] ([ErrInvalidDocument]) with a JSON pointer to the bad
+// member. It wraps the cause: a *[SyntaxError] ([ErrSyntax], and
+// [ErrDuplicateMember] for an object that repeats a member name, which
+// every entry point rejects), an *[AttributeError] ([ErrInvalidAttribute];
+// it may wrap [ErrLossyCoercion] from a Strict serializer or
+// [ErrUnknownTransform]), a *[LimitError] ([ErrLimit]) or
+// [ErrUnknownType]. Limits on document size, depth, resource count,
+// linkage count and id length are set in [Options]; within them, the
+// memory a push retains per document byte is bounded (see the README).
+// [Register] refuses a type with a *[ModelError] ([ErrInvalidModel]).
+//
+// A call that asks a backend (Find, FindAll, Query, QueryRecord, a page
+// after the first) wraps what went wrong in an *[AdapterError] naming the
+// call: the adapter's error, a *DocumentError for an answer that cannot
+// be pushed, [ErrNotFound], [ErrNoMatch] (a QueryRecord that matched
+// nothing, which matches ErrNotFound too), [ErrWrongRecord],
+// [ErrBadResponse], [ErrNoAdapter] or [ErrNotSupported]. A Find whose own
+// context ends returns ctx.Err(). Other failures: [ErrClosed] after
+// Close, [ErrNotLoaded] for a record the Store does not hold,
+// [ErrUnknownRelationship], [ErrNotSerializable], and a *[PageLoopError]
+// ([ErrPageLoop]) for a next link that leads back to a page walked.
 //
 // An Adapter of any kind reports a backend's refusal as a *[BackendError]
-// with a status and JSON:API error objects (an *[HTTPError] reads as one
-// with errors.As); both match [ErrNotFound], [ErrInvalid] and the other
-// status sentinels alike. [ErrNoMatch] tells a QueryRecord answer with no
-// record from a 404.
+// with a status and JSON:API error objects, matching a status sentinel:
+// [ErrInvalid], [ErrUnauthorized], [ErrForbidden], [ErrNotFound],
+// [ErrConflict] or [ErrServer]. HTTPAdapter and RESTAdapter report an
+// *[HTTPError], which matches the same sentinels and reads as a
+// *BackendError with errors.As; one with no usable response (Status 0)
+// matches [ErrTimeout], [ErrAborted], [ErrBadResponse],
+// [ErrCrossOriginRedirect] or [ErrCrossOriginLink].
 //
 // User code that panics on a goroutine the Store owns (an Adapter method
 // in a shared Find, a background reload, a coalesced batch) reaches every

@@ -86,10 +86,73 @@ var (
 	// inside a *DocumentError pointing at the payload's member.
 	ErrLossyCoercion = errors.New("recstore: lossy coercion")
 
+	// ErrUnknownTransform reports an attribute naming a transform that the
+	// serializer reading or writing it does not have. It comes inside an
+	// *AttributeError, so it also matches ErrInvalidAttribute.
+	ErrUnknownTransform = errors.New("recstore: unknown transform")
+
+	// ErrNotSerializable reports a [Store.Serialize] call for a type whose
+	// serializer is not a RecordSerializer.
+	ErrNotSerializable = errors.New("recstore: serializer cannot serialize records")
+
 	// ErrUnknownRelationship reports a relationship name that the
 	// record's model does not define, given to a call such as
 	// [Store.LoadRelated].
 	ErrUnknownRelationship = errors.New("recstore: unknown relationship")
+)
+
+// Status sentinels: the kinds of refusal a backend answers with. Any
+// adapter reports a refusal as a *BackendError (HTTPAdapter and
+// RESTAdapter as an *HTTPError, which is one to errors.As), and every
+// *BackendError and every *HTTPError with a status matches the sentinel
+// for its status: these, or ErrNotFound for a 404. A status with no
+// sentinel (a 418, a 429) matches none of them.
+var (
+	// ErrInvalid matches a 400 or 422: the backend rejected the request
+	// as invalid. Its error objects, read with [Store.ExtractErrors], say
+	// which attributes are at fault.
+	ErrInvalid = errors.New("recstore: the backend rejected the request as invalid")
+
+	// ErrUnauthorized matches a 401.
+	ErrUnauthorized = errors.New("recstore: unauthorized")
+
+	// ErrForbidden matches a 403.
+	ErrForbidden = errors.New("recstore: forbidden")
+
+	// ErrConflict matches a 409.
+	ErrConflict = errors.New("recstore: conflict")
+
+	// ErrServer matches any 5xx status.
+	ErrServer = errors.New("recstore: server error")
+)
+
+// Errors of requests that got no usable answer. HTTPAdapter and
+// RESTAdapter report them as an *HTTPError with Status 0 whose Err wraps
+// one of them; an adapter of another kind may wrap them too.
+var (
+	// ErrTimeout matches a request whose context deadline passed or whose
+	// connection timed out.
+	ErrTimeout = errors.New("recstore: request timed out")
+
+	// ErrAborted matches a request cancelled by its context, or cut off
+	// by the connection (refused, reset, closed mid-body).
+	ErrAborted = errors.New("recstore: request aborted")
+
+	// ErrBadResponse matches a response the adapter cannot use: the wrong
+	// content type, or a body over the size limit. The Store also reports
+	// it for a Find or QueryRecord answer whose primary data is an array.
+	ErrBadResponse = errors.New("recstore: unusable response")
+
+	// ErrCrossOriginRedirect matches a request the backend redirected to
+	// another origin (scheme, host or port) that HTTPAdapter.RedirectOrigins
+	// does not list. The redirect is not followed, so nothing reaches that
+	// origin and nothing from it is pushed.
+	ErrCrossOriginRedirect = errors.New("recstore: redirect to another origin refused")
+
+	// ErrCrossOriginLink matches a link the backend sent (a related or
+	// pagination link) that leads to another origin than Host's, which
+	// HTTPAdapter.RedirectOrigins does not list. Nothing is sent there.
+	ErrCrossOriginLink = errors.New("recstore: link to another origin refused")
 )
 
 // A PanicError carries a panic the Store recovered on a goroutine of its
@@ -307,7 +370,8 @@ func (e *AttributeError) Is(target error) bool { return target == ErrInvalidAttr
 
 // A LimitError reports a document that exceeds one of the limits in
 // [Options]. Limit names the option ("MaxDocumentBytes", "MaxDepth",
-// "MaxResources" or "MaxIDBytes") and Max its value. It matches ErrLimit.
+// "MaxResources", "MaxLinkages" or "MaxIDBytes") and Max its value. It
+// matches ErrLimit.
 type LimitError struct {
 	Limit string // the option's name, such as "MaxDepth"
 	Max   int    // the option's value
@@ -425,6 +489,58 @@ func (e *BackendError) Unwrap() error { return e.Err }
 
 // Is matches the sentinel for e's status.
 func (e *BackendError) Is(target error) bool { return statusIs(e.Status, target) }
+
+// An HTTPError reports a request that failed: a response with an error
+// status (Status > 0), or no usable response at all (Status 0, with Err
+// saying why: a timeout, an abort, a bad response, a refused redirect, a
+// request the adapter cannot make). Errors holds the
+// JSON:API error objects the backend sent, or one made from its body. It
+// matches ErrInvalid, ErrUnauthorized, ErrForbidden, ErrNotFound,
+// ErrConflict or ErrServer by status, and Err's family otherwise. One
+// with a status is also a *BackendError to errors.As.
+type HTTPError struct {
+	// Method is the request's HTTP method, such as "GET" or "PATCH".
+	Method string
+	// URL is the request's URL as sent, after Prepare (which may rewrite
+	// it), with any password in it masked; a redirect's target is not
+	// reported here. A request never sent reports the URL it had when it
+	// failed: as Prepare left it, else as the adapter built it.
+	URL string
+	// Status is the response's HTTP status, such as 404 or 422; 0 when
+	// there was no usable response (see Err).
+	Status int
+	// Errors are the JSON:API error objects the backend sent with an
+	// error status, or one made from a body that held none; nil when
+	// Status is 0.
+	Errors []ErrorObject
+	// Err says why there was no usable response (wrapping ErrTimeout,
+	// ErrAborted, ErrBadResponse, ErrCrossOriginRedirect,
+	// ErrCrossOriginLink, ...) when Status is 0; nil otherwise.
+	Err error
+}
+
+// Error describes the request and what went wrong.
+func (e *HTTPError) Error() string {
+	if e.Status == 0 {
+		return fmt.Sprintf("recstore: %s %s: %s", e.Method, e.URL, errText(e.Err))
+	}
+	msg := fmt.Sprintf("recstore: %s %s returned %d", e.Method, e.URL, e.Status)
+	if len(e.Errors) > 0 {
+		// The backend wrote these: keep the message one short line.
+		if d := e.Errors[0].Detail; d != "" {
+			msg += ": " + shortText(d, maxErrText)
+		} else if t := e.Errors[0].Title; t != "" {
+			msg += ": " + shortText(t, maxErrText)
+		}
+	}
+	return msg
+}
+
+// Unwrap returns Err.
+func (e *HTTPError) Unwrap() error { return e.Err }
+
+// Is matches the sentinel for e's status, as [BackendError.Is] does.
+func (e *HTTPError) Is(target error) bool { return statusIs(e.Status, target) }
 
 // As makes an *HTTPError with a status readable as a *BackendError, with
 // the same Status, Errors and Err: the fields any adapter's refusal has.

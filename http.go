@@ -18,79 +18,6 @@ import (
 	"github.com/recstore/recstore/inflect"
 )
 
-// Errors of a backend's refusals and of requests that got no usable
-// answer. The status sentinels (ErrInvalid to ErrServer, and ErrNotFound
-// for a 404) are matched by every *BackendError, from any adapter, and so
-// by every *HTTPError with a status, by that status. The others are what
-// HTTPAdapter and RESTAdapter report for a request that got no usable
-// answer (an *HTTPError with status 0); an adapter of another kind may
-// wrap them too.
-var (
-	ErrInvalid      = errors.New("recstore: the backend rejected the request as invalid") // 400, 422
-	ErrUnauthorized = errors.New("recstore: unauthorized")                                // 401
-	ErrForbidden    = errors.New("recstore: forbidden")                                   // 403
-	ErrConflict     = errors.New("recstore: conflict")                                    // 409
-	ErrServer       = errors.New("recstore: server error")                                // 5xx
-	// ErrTimeout matches a request whose context deadline passed or whose
-	// connection timed out.
-	ErrTimeout = errors.New("recstore: request timed out")
-	// ErrAborted matches a request cancelled by its context, or cut off
-	// by the connection (refused, reset, closed mid-body).
-	ErrAborted = errors.New("recstore: request aborted")
-	// ErrBadResponse matches a response the adapter cannot use: the wrong
-	// content type, or a body over the size limit. The Store also reports
-	// it for a Find or QueryRecord answer whose primary data is an array.
-	ErrBadResponse = errors.New("recstore: unusable response")
-	// ErrCrossOriginRedirect matches a request the backend redirected to
-	// another origin (scheme, host or port) that HTTPAdapter.RedirectOrigins
-	// does not list. The redirect is not followed, so nothing reaches that
-	// origin and nothing from it is pushed.
-	ErrCrossOriginRedirect = errors.New("recstore: redirect to another origin refused")
-)
-
-// An HTTPError reports a request that failed: a response with an error
-// status (Status > 0), or no usable response at all (Status 0, with Err
-// saying why: a timeout, an abort, a bad response, a refused redirect, a
-// request the adapter cannot make). Errors holds the
-// JSON:API error objects the backend sent, or one made from its body. It
-// matches ErrInvalid, ErrUnauthorized, ErrForbidden, ErrNotFound,
-// ErrConflict or ErrServer by status, and Err's family otherwise. One
-// with a status is also a *BackendError to errors.As.
-type HTTPError struct {
-	Method string
-	// URL is the request's URL as sent, after Prepare (which may rewrite
-	// it), with any password in it masked; a redirect's target is not
-	// reported here. A request never sent reports the URL it had when it
-	// failed: as Prepare left it, else as the adapter built it.
-	URL    string
-	Status int
-	Errors []ErrorObject
-	Err    error
-}
-
-// Error describes the request and what went wrong.
-func (e *HTTPError) Error() string {
-	if e.Status == 0 {
-		return fmt.Sprintf("recstore: %s %s: %s", e.Method, e.URL, errText(e.Err))
-	}
-	msg := fmt.Sprintf("recstore: %s %s returned %d", e.Method, e.URL, e.Status)
-	if len(e.Errors) > 0 {
-		// The backend wrote these: keep the message one short line.
-		if d := e.Errors[0].Detail; d != "" {
-			msg += ": " + shortText(d, maxErrText)
-		} else if t := e.Errors[0].Title; t != "" {
-			msg += ": " + shortText(t, maxErrText)
-		}
-	}
-	return msg
-}
-
-// Unwrap returns Err.
-func (e *HTTPError) Unwrap() error { return e.Err }
-
-// Is matches the sentinel for e's status, as [BackendError.Is] does.
-func (e *HTTPError) Is(target error) bool { return statusIs(e.Status, target) }
-
 // DefaultMaxResponseBytes is the response size limit of an HTTPAdapter
 // whose MaxResponseBytes is not set.
 const DefaultMaxResponseBytes = 16 << 20
@@ -878,11 +805,6 @@ func transportError(ctx context.Context, err error) error {
 	}
 	return fmt.Errorf("%w: %w", ErrAborted, err)
 }
-
-// ErrCrossOriginLink matches a link the backend sent (a related or
-// pagination link) that leads to another origin than Host's, which
-// HTTPAdapter.RedirectOrigins does not list. Nothing is sent there.
-var ErrCrossOriginLink = errors.New("recstore: link to another origin refused")
 
 var (
 	_ LinkFinder = (*HTTPAdapter)(nil)

@@ -16,8 +16,8 @@ import (
 // with the related identifiers on every read, without loading the related
 // records. The zero Key means "no record" (a null to-one).
 type Key struct {
-	Type string
-	ID   string
+	Type string // the model's type name, such as "album"; "" in the zero Key
+	ID   string // the record's id, always a string; "" in the zero Key
 }
 
 // String returns "type:id".
@@ -71,15 +71,25 @@ type Document struct {
 
 // A Resource is one JSON:API resource object.
 type Resource struct {
+	// Type is the resource's type, which names a model registered in the
+	// Store, such as "album".
 	Type string
-	ID   string
+	// ID is the resource's id. A document's numeric id 1 reads as "1";
+	// a push needs one.
+	ID string
 	// Attributes maps member names to JSON-encodable values; a
 	// json.RawMessage passes through as it is.
 	Attributes map[string]any
 	// Relationships maps member names to relationship objects.
 	Relationships map[string]*Relationship
-	Meta          map[string]any
-	Links         map[string]any
+	// Meta is the resource object's meta object, or nil. A push that
+	// carries one replaces the one the Store holds (see [Store.Meta]).
+	Meta map[string]any
+	// Links is the resource object's links object, such as
+	// {"self": "/albums/1"}, or nil: each link a URL string or a link
+	// object with an href (see [Href]). A push that carries one replaces
+	// the one the Store holds (see [Store.Links]).
+	Links map[string]any
 
 	// raw holds the attributes instead of Attributes when a built-in
 	// serializer normalizes a payload for PushPayload: the payload's
@@ -137,8 +147,14 @@ type Relationship struct {
 	// relationship's data as the Store holds it, and replaces the links
 	// and meta it carries; [Store.LoadRelated] loads its data.
 	LinksOnly bool
-	Links     map[string]any
-	Meta      map[string]any
+	// Links is the relationship object's links object, such as
+	// {"related": "/albums/1/tracks"}, or nil. A push that carries one
+	// replaces the one the Store holds; [Store.LoadRelated] follows its
+	// related link.
+	Links map[string]any
+	// Meta is the relationship object's meta object, or nil. A push that
+	// carries one replaces the one the Store holds.
+	Meta map[string]any
 }
 
 type jsonIdentifier struct {

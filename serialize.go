@@ -3,7 +3,6 @@ package recstore
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"iter"
 	"reflect"
@@ -35,10 +34,6 @@ var (
 	_ RecordSerializer = (*JSONAPISerializer)(nil)
 )
 
-// ErrNotSerializable reports a Serialize call for a type whose serializer
-// is not a RecordSerializer.
-var ErrNotSerializable = errors.New("recstore: serializer cannot serialize records")
-
 // A Snapshot is one record as the Store held it at one moment: its
 // attributes and relationships, consistent with each other. It is the
 // caller's own copy: later pushes do not change it, and changing what it
@@ -48,7 +43,7 @@ var ErrNotSerializable = errors.New("recstore: serializer cannot serialize recor
 // The Snapshots given to a ReloadPolicy are taken when first read, so
 // that a policy that does not look at them costs nothing.
 type Snapshot struct {
-	Key  Key
+	Key  Key // the record's type and id
 	t    *table
 	val  unsafe.Pointer // a private deep copy of the T
 	rels []Related

@@ -1314,15 +1314,17 @@ func (n *normalizer) relatedKey(j *JSONSerializer, rf *relField, raw []byte) (Ke
 // returns a value whose JSON form the field accepts. Serialize is given
 // the field's Go value and returns a value to write with encoding/json.
 type Transform interface {
+	// Deserialize turns a payload's value into the model's form.
 	Deserialize(v any) (any, error)
+	// Serialize turns a field's Go value into the backend's form.
 	Serialize(v any) (any, error)
 }
 
 // TransformFuncs adapts two ordinary functions to the Transform
 // interface. A nil function passes values through unchanged.
 type TransformFuncs struct {
-	DeserializeFunc func(v any) (any, error)
-	SerializeFunc   func(v any) (any, error)
+	DeserializeFunc func(v any) (any, error) // Transform.Deserialize; nil passes v through
+	SerializeFunc   func(v any) (any, error) // Transform.Serialize; nil passes v through
 }
 
 // Deserialize calls f.DeserializeFunc(v).
@@ -1340,10 +1342,6 @@ func (f TransformFuncs) Serialize(v any) (any, error) {
 	}
 	return f.SerializeFunc(v)
 }
-
-// ErrUnknownTransform reports an attribute naming a transform that the
-// serializer reading it does not have.
-var ErrUnknownTransform = errors.New("recstore: unknown transform")
 
 // rawAttrs returns an empty slice with room for n attributes, carved
 // from a slab so that a payload's records share a few allocations.

@@ -549,6 +549,8 @@ func (s *Store) Keys(typ string) []Key {
 
 // Related describes one relationship of a record as the Store holds it.
 type Related struct {
+	// Name is the relationship's member name, as in the model's
+	// `jsonapi:"relation,NAME"` tag.
 	Name string
 	// Many reports a to-many relationship.
 	Many bool
@@ -563,17 +565,18 @@ type Related struct {
 	// a relationship can name records that were never pushed.
 	NotLoaded []Key
 	// Inverse names the related model's relationship that mirrors this
-	// one, or is "" when there is none; InverseMany reports that it is a
-	// to-many.
-	Inverse     string
+	// one, or is "" when there is none.
+	Inverse string
+	// InverseMany reports that Inverse is a to-many relationship.
 	InverseMany bool
-	// Links and Meta are the relationship object's links (such as
-	// "related" and "self") and meta, as the last push that carried each
-	// had them, or nil. A push that omits them keeps the previous ones.
-	// The maps are the caller's own. [Store.LoadRelated] follows the
-	// related link.
+	// Links is the relationship object's links (such as "related" and
+	// "self"), as the last push that carried links had them, or nil. A
+	// push that omits them keeps the previous ones. The map is the
+	// caller's own. [Store.LoadRelated] follows the related link.
 	Links map[string]any
-	Meta  map[string]any
+	// Meta is the relationship object's meta, kept as Links is; the map
+	// is the caller's own.
+	Meta map[string]any
 }
 
 // Empty reports whether the relationship is known to be null or [].

@@ -32,27 +32,44 @@ type relKey struct {
 // read with [Href]) and the Adapter of k's type is a [LinkFinder],
 // LoadRelated calls FindLink with a Request whose Type and ID are k's,
 // Relationship is name and Link is the link. The answer is normalized by
-// the Serializer of the related model (the application's for Key, []Key
-// relations) and pushed; its primary data becomes the relationship, which
-// is then known: a to-many gets the data's records in order, a to-one its
-// one record, or null. Declared inverses are kept in step as by any push.
-// The answer's top-level meta and links, when present, replace the
-// relationship's, as in Ember Data, except that the related link followed
-// stays when the answer's links have none. An answer of the wrong shape
-// (an array for a to-one, a single resource or null for a to-many, a
-// record of a type the relationship cannot hold) pushes nothing and fails
-// with an error matching ErrWrongRecord or ErrInvalidDocument. So does an
-// answer that lands after k was unloaded (ErrNotLoaded).
+// the Serializer of the related model, or the application's for
+// relations that may hold more than one type (Key, []Key, and interface
+// relations, which are polymorphic), and pushed; its primary data becomes
+// the relationship, which is then known: a to-many gets the data's
+// records in order, a to-one its one record, or null. Declared inverses
+// are kept in step as by any push. The answer's top-level meta and links,
+// when present, replace the relationship's, as in Ember Data, except that
+// the related link followed stays when the answer's links have none. A
+// paginated to-many answer sets the relationship to its first page only,
+// as in Ember Data: nothing follows its next link, which Related.Links
+// keeps when the answer's links carry it. An answer of the wrong shape (an
+// array for a to-one, a single resource or null for a to-many) pushes
+// nothing and fails with an *[AdapterError] wrapping ErrBadResponse, as
+// Find's does; one holding a record of a type the relationship cannot
+// hold with an *AdapterError holding a *[DocumentError]
+// (ErrInvalidDocument). An answer that
+// lands after k was unloaded, even if k was pushed again meanwhile (the
+// answer is to the old record's link), pushes nothing and fails with
+// ErrNotLoaded; pushes that only update k do not fail it. A related
+// member that gives no usable href ("", a number, an object without a
+// string href) fails with an *AdapterError (Op "FindLink") wrapping
+// ErrBadResponse, and nothing is asked for; a null one is no link, as in
+// JSON:API.
 //
 // Without a related link, or without a LinkFinder, LoadRelated loads the
 // members the Store does not hold: per type, with FindMany calls of at
 // most 100 ids (Options.Coalesce's MaxBatch, split further by a
 // [ManyGrouper]) when the member type's Adapter is a [ManyFinder], else
-// one FindRecord per member. Members the answer leaves out fail the call
-// with an error wrapping ErrNotFound; the others are pushed. These loads
-// are shared with Finds of the same records. A relationship with nothing
-// to load returns at once; one with only a link the Adapter cannot follow
-// fails with ErrNotSupported (or ErrNoAdapter).
+// one FindRecord per member. One LoadRelated makes at most 8 of these
+// calls at once, whatever the number of members; the others wait their
+// turn, and one whose callers have all gone is never made. Members the
+// answer leaves out fail the call with an error wrapping ErrNotFound
+// (with more than one failure, "recstore: N of M related records failed
+// to load", wrapping the first); the others are pushed. These loads are
+// shared with Finds of the same records. A relationship with nothing to
+// load returns at once with a nil error: one never pushed with data or a
+// related link stays unknown (Related.Known false). One with only a link
+// the Adapter cannot follow fails with ErrNotSupported (or ErrNoAdapter).
 //
 // Concurrent LoadRelated calls for one relationship share one adapter
 // call, with the same rules as [Store.Find]: each caller stops waiting
@@ -63,8 +80,8 @@ type relKey struct {
 // a *PanicError, and the Store is left as it was.
 //
 // It fails with an error wrapping ErrUnknownType or
-// ErrUnknownRelationship for names no model defines, and ErrNotLoaded
-// when the Store does not hold k.
+// ErrUnknownRelationship for names no model defines, and one wrapping
+// ErrNotLoaded when the Store does not hold k, before the load or after it.
 func (s *Store) LoadRelated(ctx context.Context, k Key, name string) (Related, error) {
 	t := s.lookupType(k.Type)
 	if t == nil {

@@ -41,6 +41,68 @@ type batch struct {
 	items []batchItem
 	timer *time.Timer
 	start time.Time
+	// lim, if not nil, runs the batch's calls at most lim.n at a time
+	// (LoadRelated's); nil sends every group at once, as coalesced Finds
+	// are.
+	lim *limiter
+}
+
+// A limiter runs queued group loads on at most n goroutines at once; the
+// Store's flightMu guards it. Flights queued here are listed, so that
+// Finds join them while they wait their turn, and one every caller has
+// left is not sent (sendGroup skips it), so a queue never holds a caller
+// up for a call nobody wants.
+type limiter struct {
+	n, active int
+	queue     []groupLoad
+}
+
+// groupLoad is one queued call: ids of b, and their flights.
+type groupLoad struct {
+	b       *batch
+	ids     []string
+	flights []*flight
+}
+
+// queueLoads adds gs to l's queue and starts workers up to l.n. Called with
+// flightMu held; each worker is counted in s.running until it exits, so
+// Close waits for it.
+func (s *Store) queueLoads(l *limiter, gs ...groupLoad) {
+	l.queue = append(l.queue, gs...)
+	for l.active < l.n && l.active < len(l.queue) {
+		l.active++
+		s.running++
+		go s.work(l)
+	}
+}
+
+// work runs l's queued loads one after another until the queue is empty.
+// Once the Store is closed, what is left lands with ErrClosed, unsent.
+func (s *Store) work(l *limiter) {
+	for {
+		s.flightMu.Lock()
+		if len(l.queue) == 0 {
+			l.active--
+			s.running--
+			s.idle.Broadcast()
+			s.flightMu.Unlock()
+			return
+		}
+		g := l.queue[0]
+		l.queue[0] = groupLoad{}
+		l.queue = l.queue[1:]
+		if s.life.Err() != nil {
+			for i, f := range g.flights {
+				if !isDone(f) {
+					s.land(Key{g.b.t.name, g.ids[i]}, f, ErrClosed)
+				}
+			}
+			s.flightMu.Unlock()
+			continue
+		}
+		s.flightMu.Unlock()
+		s.loadGroup(g.b, g.ids, g.flights)
+	}
 }
 
 type batchItem struct {
@@ -147,7 +209,7 @@ func (s *Store) send(b *batch) {
 			return
 		}
 	}
-	var sends []func()
+	var sends []groupLoad
 	for _, g := range groups {
 		flights := make([]*flight, 0, len(g))
 		gids := make([]string, 0, len(g))
@@ -159,12 +221,12 @@ func (s *Store) send(b *batch) {
 			}
 		}
 		if len(gids) > 0 {
-			sends = append(sends, func() { s.sendGroup(b, gids, flights) })
+			sends = append(sends, groupLoad{b, gids, flights})
 		}
 	}
 	// Ids a grouper left out are sent on their own.
 	for id, f := range byID {
-		sends = append(sends, func() { s.sendGroup(b, []string{id}, []*flight{f}) })
+		sends = append(sends, groupLoad{b, []string{id}, []*flight{f}})
 	}
 	s.flightMu.Lock()
 	defer s.flightMu.Unlock()
@@ -176,9 +238,13 @@ func (s *Store) send(b *batch) {
 		}
 		return
 	}
+	if b.lim != nil {
+		s.queueLoads(b.lim, sends...)
+		return
+	}
 	s.running += len(sends)
-	for _, send := range sends {
-		go send()
+	for _, g := range sends {
+		go s.sendGroup(g.b, g.ids, g.flights)
 	}
 }
 
@@ -191,10 +257,20 @@ func isDone(f *flight) bool {
 	}
 }
 
-// sendGroup loads one group of a batch and lands its flights; it was
-// counted in s.running. The call is cancelled when every caller of every
-// flight in it has gone, and not made if they went before it started.
+// sendGroup loads one group of a batch as loadGroup does; it was counted
+// in s.running, and counts itself down.
 func (s *Store) sendGroup(b *batch, ids []string, flights []*flight) {
+	s.loadGroup(b, ids, flights)
+	s.flightMu.Lock()
+	s.running--
+	s.idle.Broadcast()
+	s.flightMu.Unlock()
+}
+
+// loadGroup loads one group of a batch and lands its flights. The call is
+// cancelled when every caller of every flight in it has gone, and not made
+// if they went before it started.
+func (s *Store) loadGroup(b *batch, ids []string, flights []*flight) {
 	s.flightMu.Lock()
 	gctx, gcancel := s.callContext(b.ctx, false)
 	defer gcancel()
@@ -254,10 +330,6 @@ func (s *Store) sendGroup(b *batch, ids []string, flights []*flight) {
 		ls[i] = landing{Key{b.t.name, ids[i]}, f, errs[ids[i]]}
 	}
 	s.settle(ls...)
-	s.flightMu.Lock()
-	s.running--
-	s.idle.Broadcast()
-	s.flightMu.Unlock()
 }
 
 // loadMany makes one FindMany call for ids and pushes its answer. It sets

@@ -3,11 +3,16 @@ package recstore
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"strings"
 )
+
+// maxRelatedCalls caps the adapter calls one LoadRelated starts at once
+// for members the Store lacks; the others wait their turn in a queue.
+const maxRelatedCalls = 8
 
 // relKey names one relationship of one record: what concurrent link loads
 // share.
@@ -27,27 +32,44 @@ type relKey struct {
 // read with [Href]) and the Adapter of k's type is a [LinkFinder],
 // LoadRelated calls FindLink with a Request whose Type and ID are k's,
 // Relationship is name and Link is the link. The answer is normalized by
-// the Serializer of the related model (the application's for Key, []Key
-// relations) and pushed; its primary data becomes the relationship, which
-// is then known: a to-many gets the data's records in order, a to-one its
-// one record, or null. Declared inverses are kept in step as by any push.
-// The answer's top-level meta and links, when present, replace the
-// relationship's, as in Ember Data, except that the related link followed
-// stays when the answer's links have none. An answer of the wrong shape
-// (an array for a to-one, a single resource or null for a to-many, a
-// record of a type the relationship cannot hold) pushes nothing and fails
-// with an error matching ErrWrongRecord or ErrInvalidDocument. So does an
-// answer that lands after k was unloaded (ErrNotLoaded).
+// the Serializer of the related model, or the application's for
+// relations that may hold more than one type (Key, []Key, and interface
+// relations, which are polymorphic), and pushed; its primary data becomes
+// the relationship, which is then known: a to-many gets the data's
+// records in order, a to-one its one record, or null. Declared inverses
+// are kept in step as by any push. The answer's top-level meta and links,
+// when present, replace the relationship's, as in Ember Data, except that
+// the related link followed stays when the answer's links have none. A
+// paginated to-many answer sets the relationship to its first page only,
+// as in Ember Data: nothing follows its next link, which Related.Links
+// keeps when the answer's links carry it. An answer of the wrong shape (an
+// array for a to-one, a single resource or null for a to-many) pushes
+// nothing and fails with an *[AdapterError] wrapping ErrBadResponse, as
+// Find's does; one holding a record of a type the relationship cannot
+// hold with an *AdapterError holding a *[DocumentError]
+// (ErrInvalidDocument). An answer that
+// lands after k was unloaded, even if k was pushed again meanwhile (the
+// answer is to the old record's link), pushes nothing and fails with
+// ErrNotLoaded; pushes that only update k do not fail it. A related
+// member that gives no usable href ("", a number, an object without a
+// string href) fails with an *AdapterError (Op "FindLink") wrapping
+// ErrBadResponse, and nothing is asked for; a null one is no link, as in
+// JSON:API.
 //
 // Without a related link, or without a LinkFinder, LoadRelated loads the
 // members the Store does not hold: per type, with FindMany calls of at
 // most 100 ids (Options.Coalesce's MaxBatch, split further by a
 // [ManyGrouper]) when the member type's Adapter is a [ManyFinder], else
-// one FindRecord per member. Members the answer leaves out fail the call
-// with an error wrapping ErrNotFound; the others are pushed. These loads
-// are shared with Finds of the same records. A relationship with nothing
-// to load returns at once; one with only a link the Adapter cannot follow
-// fails with ErrNotSupported (or ErrNoAdapter).
+// one FindRecord per member. One LoadRelated makes at most 8 of these
+// calls at once, whatever the number of members; the others wait their
+// turn, and one whose callers have all gone is never made. Members the
+// answer leaves out fail the call with an error wrapping ErrNotFound
+// (with more than one failure, "recstore: N of M related records failed
+// to load", wrapping the first); the others are pushed. These loads are
+// shared with Finds of the same records. A relationship with nothing to
+// load returns at once with a nil error: one never pushed with data or a
+// related link stays unknown (Related.Known false). One with only a link
+// the Adapter cannot follow fails with ErrNotSupported (or ErrNoAdapter).
 //
 // Concurrent LoadRelated calls for one relationship share one adapter
 // call, with the same rules as [Store.Find]: each caller stops waiting
@@ -58,8 +80,8 @@ type relKey struct {
 // a *PanicError, and the Store is left as it was.
 //
 // It fails with an error wrapping ErrUnknownType or
-// ErrUnknownRelationship for names no model defines, and ErrNotLoaded
-// when the Store does not hold k.
+// ErrUnknownRelationship for names no model defines, and one wrapping
+// ErrNotLoaded when the Store does not hold k, before the load or after it.
 func (s *Store) LoadRelated(ctx context.Context, k Key, name string) (Related, error) {
 	t := s.lookupType(k.Type)
 	if t == nil {
@@ -74,7 +96,7 @@ func (s *Store) LoadRelated(ctx context.Context, k Key, name string) (Related, e
 	}
 	r, ok := s.Related(k, name)
 	if !ok {
-		return Related{}, fmt.Errorf("load %s of %v: unloaded meanwhile: %w", name, k, ErrNotLoaded)
+		return Related{}, fmt.Errorf("%w: load %s of %v: unloaded meanwhile", ErrNotLoaded, name, k)
 	}
 	return r, nil
 }
@@ -93,7 +115,7 @@ func (m *Model[T]) LoadRelated(ctx context.Context, id, name string) (T, error) 
 	}
 	out, ok := m.Peek(id)
 	if !ok {
-		return zero, fmt.Errorf("load %s of %s:%s: unloaded meanwhile: %w", name, m.t.name, id, ErrNotLoaded)
+		return zero, fmt.Errorf("%w: load %s of %s:%s: unloaded meanwhile", ErrNotLoaded, name, m.t.name, id)
 	}
 	return out, nil
 }
@@ -106,11 +128,19 @@ func (s *Store) loadRelated(ctx context.Context, t *table, id string, ri int) er
 	}
 	r := &t.rels[ri]
 	k := Key{t.name, id}
+	var e *entry
 	var v *version
 	var keys []Key
 	s.consistent(func() {
 		keys = nil
-		if v = t.loaded(id); v != nil {
+		if e = t.entry(id); e == nil {
+			v = nil
+			return
+		}
+		if v = e.cur.Load(); v != nil && v.val == nil {
+			v = nil
+		}
+		if v != nil {
 			st := v.rel(ri)
 			keys = st.many
 			if !r.many && !st.one.IsZero() {
@@ -119,15 +149,16 @@ func (s *Store) loadRelated(ctx context.Context, t *table, id string, ri int) er
 		}
 	})
 	if v == nil {
-		return fmt.Errorf("load %s of %v: %w", r.name, k, ErrNotLoaded)
+		return fmt.Errorf("%w: load %s of %v", ErrNotLoaded, r.name, k)
 	}
-	href := ""
-	if lm := t.relLinksMeta(id, ri); lm.links != "" {
-		href = Href(decodeObject(lm.links), "related")
+	href, hasLink := relatedHref(t.relLinksMeta(id, ri).links)
+	if hasLink && href == "" {
+		return &AdapterError{Op: "FindLink", Type: t.name, ID: id, Err: fmt.Errorf(
+			"%w: the related link of relationship %q has no usable href", ErrBadResponse, r.name)}
 	}
 	ad := s.adapterFor(t)
 	if lf, ok := ad.(LinkFinder); ok && href != "" {
-		return s.followLink(ctx, t, ri, id, href, lf)
+		return s.followLink(ctx, t, e, ri, id, href, lf)
 	}
 	if href != "" && !v.rel(ri).known {
 		// A link this Adapter cannot follow, and no data to go by.
@@ -142,7 +173,7 @@ func (s *Store) loadRelated(ctx context.Context, t *table, id string, ri int) er
 
 // followLink loads relationship ri of t/id through its related link,
 // sharing the call with concurrent loads of the same relationship.
-func (s *Store) followLink(ctx context.Context, t *table, ri int, id, href string, lf LinkFinder) error {
+func (s *Store) followLink(ctx context.Context, t *table, e *entry, ri int, id, href string, lf LinkFinder) error {
 	rk := relKey{Key{t.name, id}, t.rels[ri].name}
 	s.flightMu.Lock()
 	if s.life.Err() != nil {
@@ -162,7 +193,7 @@ func (s *Store) followLink(ctx context.Context, t *table, ri int, id, href strin
 		s.relFlights[rk] = f
 		s.running++
 		go func() {
-			err := s.loadLink(fctx, t, ri, id, href, lf)
+			err := s.loadLink(fctx, t, e, ri, id, href, lf)
 			cancel()
 			s.flightMu.Lock()
 			if s.relFlights[rk] == f {
@@ -188,8 +219,9 @@ func (s *Store) followLink(ctx context.Context, t *table, ri int, id, href strin
 }
 
 // loadLink makes one FindLink call and pushes its answer as the state of
-// relationship ri of t/id, all or nothing.
-func (s *Store) loadLink(ctx context.Context, t *table, ri int, id, href string, lf LinkFinder) error {
+// relationship ri of t/id, all or nothing, provided e still holds the
+// record.
+func (s *Store) loadLink(ctx context.Context, t *table, e *entry, ri int, id, href string, lf LinkFinder) error {
 	r := &t.rels[ri]
 	fail := func(err error) error { return &AdapterError{Op: "FindLink", Type: t.name, ID: id, Err: err} }
 	var payload []byte
@@ -212,7 +244,7 @@ func (s *Store) loadLink(ctx context.Context, t *table, ri int, id, href string,
 			if err := s.answered(ctx, nil); err != nil {
 				return err
 			}
-			return relate(doc, t, ri, id, href)
+			return relate(doc, t, e, ri, id, href)
 		}, nil)
 	})
 	if err != nil {
@@ -233,16 +265,20 @@ func (s *Store) loadLink(ctx context.Context, t *table, ri int, id, href string,
 // primary data the relationship's data, on a resource that names the
 // owner t/id and nothing else of it. The push then checks the data's
 // types and keeps inverses in step, as for any push; doc's guard fails it
-// if the owner was unloaded meanwhile, so that it is not created anew.
-func relate(doc *Document, t *table, ri int, id, href string) error {
+// unless e, the owner's entry when the load began, still holds the record:
+// an owner unloaded meanwhile is not created anew, and one unloaded and
+// pushed again is a new record (Unload drops the entry; a push after it
+// makes another), which an answer to the old one's link must not change.
+// Pushes that only update the owner keep its entry and do not fail it.
+func relate(doc *Document, t *table, e *entry, ri int, id, href string) error {
 	r := &t.rels[ri]
 	switch {
 	case r.many && !doc.Many && len(doc.Data) == 0:
-		return fmt.Errorf("%w: the related link of to-many relationship %q answered null, not an array", ErrWrongRecord, r.name)
+		return fmt.Errorf("%w: the related link of to-many relationship %q answered null, not an array", ErrBadResponse, r.name)
 	case r.many && !doc.Many:
-		return fmt.Errorf("%w: the related link of to-many relationship %q answered a single resource, not an array", ErrWrongRecord, r.name)
+		return fmt.Errorf("%w: the related link of to-many relationship %q answered a single resource, not an array", ErrBadResponse, r.name)
 	case !r.many && doc.Many:
-		return fmt.Errorf("%w: the related link of to-one relationship %q answered an array", ErrWrongRecord, r.name)
+		return fmt.Errorf("%w: the related link of to-one relationship %q answered an array, not a single resource or null", ErrBadResponse, r.name)
 	}
 	keys := make([]Key, len(doc.Data))
 	for i, res := range doc.Data {
@@ -260,8 +296,9 @@ func relate(doc *Document, t *table, ri int, id, href string) error {
 	doc.Data = []*Resource{{Type: t.name, ID: id, Relationships: map[string]*Relationship{r.name: rel}}}
 	doc.Many = false
 	doc.guard = func() error {
-		if t.loaded(id) == nil {
-			return fmt.Errorf("load %s of %s:%s: unloaded meanwhile: %w", r.name, t.name, id, ErrNotLoaded)
+		// Called with Store.mu held, which Unload and pushes take too.
+		if t.entry(id) != e || !e.loaded() {
+			return fmt.Errorf("%w: load %s of %s:%s: unloaded meanwhile", ErrNotLoaded, r.name, t.name, id)
 		}
 		return nil
 	}
@@ -312,9 +349,12 @@ func (s *Store) loadMembers(ctx context.Context, keys []Key) error {
 	if s.flights == nil {
 		s.flights = map[Key][]*flight{}
 	}
+	// One limiter for the call, whatever the members' types: the calls
+	// queued behind it are the ones no other caller asked for yet.
+	lim := &limiter{n: maxRelatedCalls}
 	for _, g := range groups {
 		mf, _ := g.ad.(ManyFinder)
-		b := &batch{t: g.t, ad: g.ad, mf: mf, ctx: context.WithoutCancel(ctx)}
+		b := &batch{t: g.t, ad: g.ad, mf: mf, ctx: context.WithoutCancel(ctx), lim: lim}
 		for _, id := range g.ids {
 			mk := Key{g.t.name, id}
 			var f *flight
@@ -339,8 +379,7 @@ func (s *Store) loadMembers(ctx context.Context, keys []Key) error {
 			go s.send(b)
 		default:
 			for _, it := range b.items {
-				s.running++ // sendGroup counts down
-				go s.sendGroup(b, []string{it.id}, []*flight{it.f})
+				s.queueLoads(lim, groupLoad{b, []string{it.id}, []*flight{it.f}})
 			}
 		}
 	}
@@ -389,4 +428,34 @@ func (s *Store) await(ctx context.Context, fs []*flight, unlist func(i int)) err
 		return fmt.Errorf("recstore: %d of %d related records failed to load; the first: %w", failed, len(fs), first)
 	}
 	return first
+}
+
+// relatedHref reads the related member of a relationship's stored links
+// object, and nothing else of it: its href, and whether links has a
+// related member at all. A null member is none, as JSON:API's null link
+// is; one that gives no href (a number, "", an object without a string
+// href) is present with an empty href, which the caller rejects.
+func relatedHref(links string) (href string, present bool) {
+	if links == "" {
+		return "", false
+	}
+	var m map[string]json.RawMessage // the other members stay unparsed bytes
+	if json.Unmarshal([]byte(links), &m) != nil {
+		return "", false
+	}
+	raw, ok := m["related"]
+	if !ok || string(raw) == "null" {
+		return "", false
+	}
+	var str string
+	if json.Unmarshal(raw, &str) == nil {
+		return str, true
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) == nil {
+		if h, ok := obj["href"]; ok && json.Unmarshal(h, &str) == nil {
+			return str, true
+		}
+	}
+	return "", true
 }

@@ -281,9 +281,9 @@ func TestStore_LoadRelatedWrongAnswers(t *testing.T) {
 		wantErr         error
 		pointer         string
 	}{
-		{name: "to-one answered with an array", rel: "label", link: "/label-as-array", wantErr: recstore.ErrWrongRecord},
-		{name: "to-many answered with one resource", rel: "tracks", link: "/tracks-as-one", wantErr: recstore.ErrWrongRecord},
-		{name: "to-many answered with null", rel: "tracks", link: "/tracks-as-null", wantErr: recstore.ErrWrongRecord},
+		{name: "to-one answered with an array", rel: "label", link: "/label-as-array", wantErr: recstore.ErrBadResponse},
+		{name: "to-many answered with one resource", rel: "tracks", link: "/tracks-as-one", wantErr: recstore.ErrBadResponse},
+		{name: "to-many answered with null", rel: "tracks", link: "/tracks-as-null", wantErr: recstore.ErrBadResponse},
 		{name: "a record of the wrong type", rel: "tracks", link: "/tracks-wrong-type", wantErr: recstore.ErrInvalidDocument, pointer: "/data/1/type"},
 		{name: "a resource without an id", rel: "tracks", link: "/tracks-no-id", wantErr: recstore.ErrInvalidDocument},
 	}

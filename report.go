@@ -448,6 +448,10 @@ func (mk *memberKeys) memberSets() *memberSets {
 	return &mk.sets
 }
 
+// named reports whether key is the payload key of an attribute or a
+// relationship.
+func (ms *memberSets) named(key string) bool { return ms.attrs[key] || ms.rels[key] }
+
 // unknownMembers reports the members of h, a record hash of type t read
 // with the primary key pk, that name nothing of t's. A hash's "type"
 // (an embedded record's, or Ember's polymorphic hashes') and a REST
@@ -457,7 +461,9 @@ func (mk *memberKeys) memberSets() *memberSets {
 func (n *normalizer) unknownMembers(t *table, h *Hash, keys *memberKeys, pk string) {
 	sets := keys.memberSets()
 	for k := range h.All() {
-		if k == pk || k == "type" || sets.attrs[k] || sets.rels[k] {
+		// "links" was read as relationship links, if no attribute or
+		// relationship has that key (see hashLinks).
+		if k == pk || k == "type" || k == "links" || sets.attrs[k] || sets.rels[k] {
 			continue
 		}
 		if rel, ok := strings.CutSuffix(k, "Type"); ok && n.rest && (sets.rels[rel] || t.hasRel(rel)) {

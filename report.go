@@ -32,7 +32,8 @@ type Report struct {
 	// an unknown type, the type a background reload was for. It is empty
 	// when not known, and for the merged remainder described above.
 	Type string
-	// Member is the payload's member name at fault: the skipped key, the
+	// Member is the payload's member name at fault: the skipped key
+	// ("links/KEY" for a key of a REST or JSON hash's links object), the
 	// key of the coerced attribute, or the last name in the pointer of a
 	// custom serializer's skip.
 	Member string

@@ -289,9 +289,9 @@ func ModelNameFromPayloadKey(key string) string {
 // or null, fails the payload with a *DocumentError. Keys that name no
 // relationship are reported as unknown members. When an attribute or
 // relationship has the payload key "links", the member is that instead.
-// A payload is one hash or an array of hashes of the type asked for. Its zero value is
-// ready to use, and it is safe for concurrent use once in use: do not change
-// its fields then.
+// A payload is one hash or an array of hashes of the type asked for. Its
+// zero value is ready to use, and it is safe for concurrent use once in
+// use: do not change its fields then.
 //
 // Values are coerced to the model's field kinds as Ember Data's transforms
 // do (see the package documentation), which a plain Push never does.
@@ -1150,14 +1150,18 @@ func (n *normalizer) record(j *JSONSerializer, t *table, h *Hash) (*Resource, er
 		}
 		r.Relationships[rf.name] = rel
 	}
-	if raw, ok := h.Raw("links"); ok && pk != "links" && !keys.memberSets().named("links") {
-		found++
-		if err := n.hashLinks(j, t, r, raw); err != nil {
-			return nil, err
+	// A hash whose every member is known has no links member to look for:
+	// the common case costs one comparison.
+	if h.Len() > found {
+		if raw, ok := h.Raw("links"); ok && pk != "links" && !keys.memberSets().named("links") {
+			found++
+			if err := n.hashLinks(j, t, r, raw); err != nil {
+				return nil, err
+			}
 		}
-	}
-	if n.members && h.Len() > found {
-		n.unknownMembers(t, h, keys, pk)
+		if n.members && h.Len() > found {
+			n.unknownMembers(t, h, keys, pk)
+		}
 	}
 	return r, nil
 }

@@ -256,6 +256,12 @@ type restLabelSerializer struct {
 	*recstore.RESTSerializer
 }
 
+// outerSerializer reaches a JSONSerializer through a pointer to a type
+// that embeds it by value.
+type outerSerializer struct {
+	*labelSerializer
+}
+
 // Sideloaded and embedded hashes of a type whose serializer embeds a
 // JSONSerializer or RESTSerializer are read with the embedded settings:
 // its key mappings and Strict, not the defaults.
@@ -287,6 +293,9 @@ func TestRESTSerializer_SideloadEmbeddingSerializer(t *testing.T) {
 		{name: "a nil embedded pointer gets the defaults", ser: &restLabelSerializer{},
 			payload:  `{"album": {"id": 1, "label": 7}, "labels": [{"id": 7, "name": "Sub Pop"}]}`,
 			wantName: "Sub Pop", reason: "no panic: there is no embedded serializer to read with"},
+		{name: "a nil pointer to an embedding type gets the defaults", ser: &outerSerializer{},
+			payload:  `{"album": {"id": 1, "label": 7}, "labels": [{"id": 7, "name": "Sub Pop"}]}`,
+			wantName: "Sub Pop", reason: "no panic reaching the JSONSerializer through nil"},
 		{name: "a SerializerFunc cannot be seen through", ser: recstore.SerializerFunc((&labelSerializer{settings}).Normalize),
 			payload:  `{"album": {"id": 1, "label": 7}, "labels": [{"id": 7, "name": "Sub Pop", "label_name": {"x": 1}}]}`,
 			wantName: "Sub Pop", reason: "the payload's serializer's settings read the sideload"},

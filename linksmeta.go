@@ -460,6 +460,9 @@ func (n *normalizer) hashLinks(j *JSONSerializer, t *table, r *Resource, raw []b
 		if n.fast {
 			// The push keeps links as text: write it once, here.
 			m := n.fastMore(r)
+			if m.rels == nil {
+				m.rels = make([]relMore, 0, lh.Len())
+			}
 			m.rels = append(m.rels, relMore{linksMeta: linksMeta{links: `{"related":` + string(v) + `}`}, ri: int32(ri)})
 			continue
 		}

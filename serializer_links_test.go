@@ -322,3 +322,52 @@ func TestRESTSerializer_SideloadEmbeddingSerializer(t *testing.T) {
 		})
 	}
 }
+
+// jsonAPILabelSerializer embeds a JSONAPISerializer.
+type jsonAPILabelSerializer struct {
+	recstore.JSONAPISerializer
+}
+
+type jsonAPIOuterSerializer struct {
+	*jsonAPILabelSerializer
+}
+
+// JSON:API resources of a type whose serializer embeds a
+// JSONAPISerializer are read with the embedded settings too.
+func TestJSONAPISerializer_EmbeddingSerializer(t *testing.T) {
+	settings := recstore.JSONAPISerializer{Attrs: map[string]string{"name": "label-name"}, Strict: true}
+	tests := []struct {
+		name     string
+		ser      recstore.Serializer
+		attrs    string
+		wantName string
+		wantErr  error
+	}{
+		{name: "embedding, its Attrs", ser: &jsonAPILabelSerializer{settings}, attrs: `{"label-name": "Sub Pop"}`, wantName: "Sub Pop"},
+		{name: "embedding, its Strict", ser: &jsonAPILabelSerializer{settings}, attrs: `{"label-name": {"x": 1}}`, wantErr: recstore.ErrLossyCoercion},
+		{name: "a nil pointer on the way gets the defaults", ser: &jsonAPIOuterSerializer{}, attrs: `{"name": "Sub Pop"}`, wantName: "Sub Pop"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			logger, _ := quiet()
+			s := recstore.New(&recstore.Options{Logger: logger})
+			recstore.MustRegister[Album](s, nil)
+			labels := recstore.MustRegister[Label](s, &recstore.ModelOptions{Serializer: tt.ser})
+			recstore.MustRegister[Track](s, nil)
+			before := recstore.Dump(s)
+			payload := `{"data": {"type": "albums", "id": "1", "relationships": {"label": {"data": {"type": "labels", "id": "7"}}}},
+				"included": [{"type": "labels", "id": "7", "attributes": ` + tt.attrs + `}]}`
+			_, err := s.PushPayload("album", payload)
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr, "pushing %s", payload)
+				requireUnchanged(t, s, before)
+				return
+			}
+			require.NoError(t, err, "pushing %s", payload)
+			l, ok := labels.Peek("7")
+			require.True(t, ok)
+			assert.Equal(t, tt.wantName, l.Name, "label 7 of %s", payload)
+		})
+	}
+}

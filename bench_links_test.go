@@ -57,3 +57,40 @@ func BenchmarkPushLinks(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPushPayloadHashLinks measures what a REST hash's links member
+// costs: 10,000 albums with a label, each with links to its tracks and
+// its label, against the same payload without them.
+func BenchmarkPushPayloadHashLinks(b *testing.B) {
+	const n = 10_000
+	payload := func(links bool) []byte {
+		var d bytes.Buffer
+		d.WriteString(`{"albums":[`)
+		for i := range n {
+			if i > 0 {
+				d.WriteByte(',')
+			}
+			fmt.Fprintf(&d, `{"id":%d,"title":"Album number %d","artist":"Artist %d","songCount":%d,"label":%d`, i, i, i%997, i%23, i%100)
+			if links {
+				fmt.Fprintf(&d, `,"links":{"tracks":"https://api.example.com/albums/%d/tracks","label":"https://api.example.com/albums/%d/label"}`, i, i)
+			}
+			d.WriteByte('}')
+		}
+		d.WriteString(`]}`)
+		return d.Bytes()
+	}
+	for _, links := range []bool{false, true} {
+		d := payload(links)
+		b.Run(fmt.Sprintf("links=%v", links), func(b *testing.B) {
+			b.SetBytes(int64(len(d)))
+			b.ReportAllocs()
+			for b.Loop() {
+				s, _, _, _, _ := newStore(b, &recstore.Options{MaxDocumentBytes: 1 << 30, MaxResources: 1 << 24, Serializer: &recstore.RESTSerializer{}})
+				if _, err := s.PushPayload("album", d); err != nil {
+					b.Fatal(err)
+				}
+			}
+			perRecord(b, n)
+		})
+	}
+}

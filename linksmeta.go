@@ -398,3 +398,130 @@ func unmarshalObject(raw []byte, dst *map[string]any) error {
 	*dst = nil
 	return d.Decode(dst)
 }
+
+// hashLinks reads raw, the value of a record hash's links member, as
+// Ember Data's JSONSerializer reads it: each member, named by a
+// relationship's payload key under KeyForRelationship (not Attrs, as for
+// the "Type" member of a polymorphic relationship), holds the URL of that
+// relationship's related link, a string or a JSON:API link object with an
+// "href" string. It becomes the relationship's links, {"related": value};
+// a relationship the hash has no data for becomes links-only, so that its
+// data stays as the Store holds it. null, for the whole object or one
+// link, counts as absent. A key that names no relationship of t is
+// reported as an unknown member; any other value fails the payload, as a
+// relationship value of the wrong JSON type does. The cost is linear in
+// the object's size: one map lookup per member.
+func (n *normalizer) hashLinks(j *JSONSerializer, t *table, r *Resource, raw []byte) error {
+	n.in("links")
+	defer n.out()
+	switch c := firstByte(raw); c {
+	case 'n':
+		return nil
+	case '{':
+	default:
+		return n.fail(fmt.Errorf("links must be an object of relationship links, not %s", kindName(c)))
+	}
+	lh, err := n.subHash(raw)
+	if err != nil {
+		return err
+	}
+	defer n.putHash(lh)
+	byKey := j.keysFor(t).linkKeys(j, t)
+	for k, v := range lh.All() {
+		ri, ok := byKey[k]
+		if !ok {
+			if n.members {
+				n.reports.add(ReportUnknownMember, t.name, "links/"+k, func() Report {
+					n.in(k)
+					defer n.out()
+					return Report{Pointer: n.pointer(), Message: msgUnknownMember}
+				})
+			}
+			continue
+		}
+		n.in(k)
+		related, err := n.hashLink(v)
+		if err != nil {
+			return err
+		}
+		n.out()
+		if related == nil {
+			continue
+		}
+		rf := &t.rels[ri]
+		rel := r.Relationships[rf.name]
+		if rel == nil {
+			if r.Relationships == nil {
+				r.Relationships = make(map[string]*Relationship, len(t.rels))
+			}
+			rel = &Relationship{Many: rf.many, LinksOnly: true}
+			r.Relationships[rf.name] = rel
+		}
+		if n.fast {
+			// The push keeps links as text: write it once, here.
+			m := n.fastMore(r)
+			if m.rels == nil {
+				m.rels = make([]relMore, 0, lh.Len())
+			}
+			m.rels = append(m.rels, relMore{linksMeta: linksMeta{links: `{"related":` + string(v) + `}`}, ri: int32(ri)})
+			continue
+		}
+		rel.Links = map[string]any{"related": related}
+	}
+	return nil
+}
+
+// hashLink checks v, one link of a record hash's links object: a string,
+// or a link object with an "href" string. It returns the link as a
+// Document holds it (a string, or the object as a map; for a push's
+// Document, which keeps the text, only a non-nil marker), or nil for null.
+func (n *normalizer) hashLink(v []byte) (any, error) {
+	switch firstByte(v) {
+	case 'n':
+		return nil, nil
+	case '"':
+		if n.fast {
+			return true, nil
+		}
+		s, err := n.sc.unquote(v[1 : len(v)-1])
+		if err != nil {
+			return nil, n.fail(err)
+		}
+		return s, nil
+	case '{':
+		obj, err := n.subHash(v)
+		if err != nil {
+			return nil, err
+		}
+		href, ok := obj.Raw("href")
+		n.putHash(obj)
+		if !ok || firstByte(href) != '"' {
+			return nil, n.fail(errors.New(`a link object needs an "href" string`))
+		}
+		if n.fast {
+			return true, nil
+		}
+		var m map[string]any
+		if err := unmarshalObject(v, &m); err != nil {
+			return nil, n.fail(err)
+		}
+		return m, nil
+	}
+	return nil, n.fail(fmt.Errorf("a link must be a string or a link object, not %s", kindName(firstByte(v))))
+}
+
+// linkKeys returns the relationships of t by the keys a record hash's
+// links object names them with under j, made on first use.
+func (mk *memberKeys) linkKeys(j *JSONSerializer, t *table) map[string]int {
+	mk.linksOnce.Do(func() {
+		mk.links = make(map[string]int, len(t.rels))
+		for i := len(t.rels) - 1; i >= 0; i-- { // the first of two alike wins
+			name := t.rels[i].name
+			if j.KeyForRelationship != nil {
+				name = j.KeyForRelationship(name)
+			}
+			mk.links[name] = i
+		}
+	})
+	return mk.links
+}

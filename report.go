@@ -32,7 +32,8 @@ type Report struct {
 	// an unknown type, the type a background reload was for. It is empty
 	// when not known, and for the merged remainder described above.
 	Type string
-	// Member is the payload's member name at fault: the skipped key, the
+	// Member is the payload's member name at fault: the skipped key
+	// ("links/KEY" for a key of a REST or JSON hash's links object), the
 	// key of the coerced attribute, or the last name in the pointer of a
 	// custom serializer's skip.
 	Member string
@@ -448,6 +449,10 @@ func (mk *memberKeys) memberSets() *memberSets {
 	return &mk.sets
 }
 
+// named reports whether key is the payload key of an attribute or a
+// relationship.
+func (ms *memberSets) named(key string) bool { return ms.attrs[key] || ms.rels[key] }
+
 // unknownMembers reports the members of h, a record hash of type t read
 // with the primary key pk, that name nothing of t's. A hash's "type"
 // (an embedded record's, or Ember's polymorphic hashes') and a REST
@@ -457,7 +462,9 @@ func (mk *memberKeys) memberSets() *memberSets {
 func (n *normalizer) unknownMembers(t *table, h *Hash, keys *memberKeys, pk string) {
 	sets := keys.memberSets()
 	for k := range h.All() {
-		if k == pk || k == "type" || sets.attrs[k] || sets.rels[k] {
+		// "links" was read as relationship links, if no attribute or
+		// relationship has that key (see hashLinks).
+		if k == pk || k == "type" || k == "links" || sets.attrs[k] || sets.rels[k] {
 			continue
 		}
 		if rel, ok := strings.CutSuffix(k, "Type"); ok && n.rest && (sets.rels[rel] || t.hasRel(rel)) {

@@ -276,10 +276,22 @@ func ModelNameFromPayloadKey(key string) string {
 //
 // as Ember Data's JSONSerializer does: the id from PrimaryKey, attributes
 // and relationships from members named by the key mappings, relationship
-// ids as scalars, {"id", "type"} objects or embedded records. A payload is
-// one hash or an array of hashes of the type asked for. Its zero value is
-// ready to use, and it is safe for concurrent use once in use: do not change
-// its fields then.
+// ids as scalars, {"id", "type"} objects or embedded records. A hash's
+// "links" member maps relationships' payload keys (under
+// KeyForRelationship) to their related links, as Ember Data's does:
+//
+//	{"id": 1, "links": {"tracks": "/albums/1/tracks"}}
+//
+// gives tracks the links {"related": "/albums/1/tracks"}, which
+// [Store.LoadRelated] follows; tracks is links-only (its data kept) when
+// the hash has no tracks member. A link is a string or a link object with
+// an "href" string; anything else, or a links value other than an object
+// or null, fails the payload with a *DocumentError. Keys that name no
+// relationship are reported as unknown members. When an attribute or
+// relationship has the payload key "links", the member is that instead.
+// A payload is one hash or an array of hashes of the type asked for. Its
+// zero value is ready to use, and it is safe for concurrent use once in
+// use: do not change its fields then.
 //
 // Values are coerced to the model's field kinds as Ember Data's transforms
 // do (see the package documentation), which a plain Push never does.
@@ -394,7 +406,9 @@ func (j *JSONSerializer) NormalizeRecord(s *Store, typ string, hash []byte) (*Do
 // Each root key names a model through ModelNameFromPayloadKey, singular or
 // plural; its value is one record hash or an array of them, normalized by
 // that model's own serializer when it reads hashes (a JSONSerializer or
-// RESTSerializer), else by this one. Records of the type asked for are the
+// RESTSerializer, or a type that embeds one, read with the embedded
+// serializer's settings), else by this one: a SerializerFunc or another
+// Serializer cannot be seen through. Records of the type asked for are the
 // primary data; the others, and those under a key with a leading "_"
 // ("_albums"), are sideloaded as included. "meta" becomes the document's
 // meta, null values are skipped, and keys that name no model are skipped
@@ -527,23 +541,65 @@ func normalizeRecord(s *Store, j *JSONSerializer, typ string, hash []byte, rest 
 }
 
 // hashSerializerFor returns the hash-reading configuration of t's own
-// serializer when it has one, else def.
+// serializer when it has one, else that of the Store's default serializer
+// when t has none and it has one, else def. See hashReaderOf.
 func hashSerializerFor(s *Store, t *table, def *JSONSerializer) *JSONSerializer {
-	switch ser := t.serializer.(type) {
+	ser := t.serializer
+	if ser == nil {
+		ser = s.opts.Serializer
+	}
+	if j := hashReaderOf(ser); j != nil {
+		return j
+	}
+	return def
+}
+
+// A hashReader is a serializer that reads record hashes as a
+// JSONSerializer does, with the JSONSerializer it returns: the built-in
+// JSONSerializer and RESTSerializer, and any type that embeds one (or a
+// pointer to one), which has the method by promotion. A SerializerFunc,
+// or a type that holds a serializer in a named field, cannot be seen
+// through: records of its type are read with the settings of the
+// serializer reading the payload.
+type hashReader interface {
+	jsonHashReader() *JSONSerializer
+}
+
+func (j *JSONSerializer) jsonHashReader() *JSONSerializer { return j }
+
+func (rs *RESTSerializer) jsonHashReader() *JSONSerializer {
+	if rs == nil {
+		return nil
+	}
+	return &rs.JSONSerializer
+}
+
+// hashReaderOf returns the JSONSerializer whose settings (key mappings,
+// hooks, Strict, ...) read record hashes for ser, or nil if ser does not
+// read hashes. It does not call ser's own Normalize or NormalizeRecord: a
+// type that embeds a built-in serializer has its sideloaded and embedded
+// records read with the embedded serializer's settings.
+func hashReaderOf(ser Serializer) *JSONSerializer {
+	switch ser := ser.(type) {
 	case *JSONSerializer:
 		return ser
 	case *RESTSerializer:
-		return &ser.JSONSerializer
+		return ser.jsonHashReader()
+	case hashReader:
+		return promotedReader(ser)
 	}
-	if t.serializer == nil {
-		switch ser := s.opts.Serializer.(type) {
-		case *JSONSerializer:
-			return ser
-		case *RESTSerializer:
-			return &ser.JSONSerializer
+	return nil
+}
+
+// promotedReader calls hr.jsonHashReader, which panics when hr reaches
+// its embedded serializer through a nil pointer: then there is none.
+func promotedReader(hr hashReader) (j *JSONSerializer) {
+	defer func() {
+		if recover() != nil {
+			j = nil
 		}
-	}
-	return def
+	}()
+	return hr.jsonHashReader()
 }
 
 func (j *JSONSerializer) modelName(s *Store, key string) string {
@@ -578,6 +634,10 @@ type memberKeys struct {
 	// first looked for (see unknownMembers).
 	setsOnce sync.Once
 	sets     memberSets
+	// links maps the keys of a record hash's links object to relationship
+	// indexes, made when a hash first has one (see linkKeys).
+	linksOnce sync.Once
+	links     map[string]int
 }
 
 // cachedKeys returns t's payload keys under the serializer ser, computing
@@ -1090,8 +1150,18 @@ func (n *normalizer) record(j *JSONSerializer, t *table, h *Hash) (*Resource, er
 		}
 		r.Relationships[rf.name] = rel
 	}
-	if n.members && h.Len() > found {
-		n.unknownMembers(t, h, keys, pk)
+	// A hash whose every member is known has no links member to look for:
+	// the common case costs one comparison.
+	if h.Len() > found {
+		if raw, ok := h.Raw("links"); ok && pk != "links" && !keys.memberSets().named("links") {
+			found++
+			if err := n.hashLinks(j, t, r, raw); err != nil {
+				return nil, err
+			}
+		}
+		if n.members && h.Len() > found {
+			n.unknownMembers(t, h, keys, pk)
+		}
 	}
 	return r, nil
 }

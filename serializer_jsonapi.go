@@ -13,7 +13,8 @@ import (
 // JSONAPISerializer does: plural, dasherized types ("github-handles" for
 // the model "github-handle") and dasherized member names ("song-count" for
 // the attribute "songCount"). Each resource is read with its own type's
-// JSONAPISerializer when it has one, else with this one. Resources of
+// JSONAPISerializer when it has one (or its serializer embeds one: a
+// SerializerFunc cannot be seen through), else with this one. Resources of
 // unknown types in included are skipped and reported in Document.Skipped;
 // in data they fail the payload. The zero value is ready to use, and is
 // the Store's default serializer.
@@ -250,10 +251,33 @@ func (j *JSONAPISerializer) resource(n *normalizer, incl bool) (*Resource, error
 		return nil, n.fail(err)
 	}
 	own := j
-	if ser, ok := t.serializer.(*JSONAPISerializer); ok {
+	if ser := resourceReaderOf(t.serializer); ser != nil {
 		own = ser
 	}
 	return own.record(n, t, h)
+}
+
+// A resourceReader is a serializer that reads JSON:API resources with the
+// JSONAPISerializer it returns: JSONAPISerializer itself, and any type
+// that embeds one (or a pointer to one), which has the method by
+// promotion. As with hashReader, a SerializerFunc cannot be seen through.
+type resourceReader interface {
+	jsonAPIReader() *JSONAPISerializer
+}
+
+func (j *JSONAPISerializer) jsonAPIReader() *JSONAPISerializer { return j }
+
+// resourceReaderOf returns the JSONAPISerializer whose settings read
+// resources for ser, or nil; see hashReaderOf.
+func resourceReaderOf(ser Serializer) *JSONAPISerializer {
+	switch ser := ser.(type) {
+	case *JSONAPISerializer:
+		return ser
+	case resourceReader:
+		defer func() { _ = recover() }() // a nil pointer on the way: none
+		return ser.jsonAPIReader()
+	}
+	return nil
 }
 
 // resourceLevel locates errors in a resource object as a Push does: at

@@ -237,7 +237,11 @@ func decodeObject(text string) map[string]any {
 // carried one had it, or nil when the Store does not hold k or no push
 // carried links. A push without links keeps the previous ones, as it
 // keeps attributes it omits. The map is the caller's own. Use [Href] to
-// read one link.
+// read one link. Numbers are float64, as encoding/json decodes them,
+// unless one number of the object would read back otherwise from a
+// float64 (an integer past 2^53, more than 17 significant digits, a
+// value out of range such as 1e400): then every number of that object
+// is a [json.Number] holding the literal pushed.
 func (s *Store) Links(k Key) map[string]any {
 	return decodeObject(s.linksMeta(k).links)
 }

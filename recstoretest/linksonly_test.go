@@ -42,7 +42,7 @@ func TestMemoryAdapter_FindLinkLinksOnly(t *testing.T) {
 		{name: "to-one none", req: recstore.Request{Type: "album", ID: "2", Relationship: "label", Link: "/albums/2/label"},
 			want: `null`, reason: "a to-one no record names is null"},
 		{name: "to-many", req: recstore.Request{Type: "album", ID: "1", Relationship: "tracks", Link: "/albums/1/tracks"},
-			want: `[{"type":"tracks","id":"10","attributes":{"title":"x"},"relationships":{"album":{"data":{"type":"albums","id":"1"}}}},{"type":"tracks","id":"11","relationships":{"album":{"data":{"type":"albums","id":"1"}}}}]`,
+			want:   `[{"type":"tracks","id":"10","attributes":{"title":"x"},"relationships":{"album":{"data":{"type":"albums","id":"1"}}}},{"type":"tracks","id":"11","relationships":{"album":{"data":{"type":"albums","id":"1"}}}}]`,
 			reason: "a plural name is a to-many"},
 		{name: "to-many none", req: recstore.Request{Type: "album", ID: "2", Relationship: "tracks", Link: "/albums/2/tracks"},
 			want: `[]`, reason: "an empty to-many is []"},

@@ -3,9 +3,8 @@ package recstore
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"strings"
+	"strconv"
 )
 
 // This file keeps the links and meta objects of resources and of their
@@ -220,21 +219,17 @@ func (p *parser) linksMetaValue(links, meta map[string]any) (linksMeta, error) {
 
 // decodeObject decodes JSON text the Store kept into a fresh map: every
 // reader gets its own. "" gives nil. Numbers are float64, as
-// encoding/json gives them, unless one is too large for a float64: then
-// every number of the object is a json.Number, so that nothing is lost.
+// encoding/json gives them (and as Document.Meta and QueryResult.Meta
+// have them), unless one of the object's number literals would not read
+// back the same from a float64 (see exactNumbers): then every number of
+// the object is a json.Number, holding the literal as it was pushed, so
+// that nothing is lost.
 func decodeObject(text string) map[string]any {
 	if text == "" {
 		return nil
 	}
 	var m map[string]any
-	if json.Unmarshal([]byte(text), &m) == nil {
-		return m
-	}
-	// The push checked the text's syntax; only a number can fail.
-	d := json.NewDecoder(strings.NewReader(text))
-	d.UseNumber()
-	m = nil
-	_ = d.Decode(&m)
+	_ = unmarshalObject([]byte(text), &m) // the push checked the text
 	return m
 }
 
@@ -242,7 +237,11 @@ func decodeObject(text string) map[string]any {
 // carried one had it, or nil when the Store does not hold k or no push
 // carried links. A push without links keeps the previous ones, as it
 // keeps attributes it omits. The map is the caller's own. Use [Href] to
-// read one link.
+// read one link. Numbers are float64, as encoding/json decodes them,
+// unless one number of the object would read back otherwise from a
+// float64 (an integer past 2^53, more than 17 significant digits, a
+// value out of range such as 1e400): then every number of that object
+// is a [json.Number] holding the literal pushed.
 func (s *Store) Links(k Key) map[string]any {
 	return decodeObject(s.linksMeta(k).links)
 }
@@ -385,18 +384,152 @@ func (p *parser) setMore(st *staged, m *more) {
 }
 
 // unmarshalObject decodes a links or meta object for a Document as
-// decodeObject does for readers: numbers are float64 unless one does not
-// fit, so that what Push keeps PushPayload keeps too.
+// decodeObject does for readers, so that what Push keeps PushPayload
+// keeps too. It decodes once: which kind of number to use is decided
+// by a scan of the text first.
 func unmarshalObject(raw []byte, dst *map[string]any) error {
-	err := json.Unmarshal(raw, dst)
-	var te *json.UnmarshalTypeError
-	if !errors.As(err, &te) || te.Value != "number" && !strings.HasPrefix(te.Value, "number ") {
-		return err
+	if exactNumbers(raw) {
+		return json.Unmarshal(raw, dst)
 	}
 	d := json.NewDecoder(bytes.NewReader(raw))
 	d.UseNumber()
 	*dst = nil
-	return d.Decode(dst)
+	return d.Decode(dst) // raw is one valid value: nothing can follow it
+}
+
+// exactNumbers reports whether every number literal of the valid JSON
+// text s reads back as the same number from a float64: whether the
+// shortest decimal that formats the float64 nearest to the literal has
+// the literal's value ("1.50" and "0.1" do, "9007199254740993" and
+// "1e400" do not). It reads s once, allocates nothing, and parses a
+// literal only when it has 16 or 17 significant digits or an exponent
+// out of the range where 15 digits always round-trip.
+func exactNumbers[S ~string | ~[]byte](s S) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"':
+			for i++; i < len(s) && s[i] != '"'; i++ {
+				if s[i] == '\\' {
+					i++
+				}
+			}
+		case c == '-' || '0' <= c && c <= '9':
+			j := i + 1
+			for j < len(s) && jsonNumberByte(s[j]) {
+				j++
+			}
+			if !exactNumber(string(s[i:j])) {
+				return false
+			}
+			i = j - 1
+		}
+	}
+	return true
+}
+
+// jsonNumberByte reports whether c may be part of a JSON number.
+func jsonNumberByte(c byte) bool {
+	return '0' <= c && c <= '9' || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-'
+}
+
+// exactNumber reports whether the JSON number lit reads back as the same
+// number from a float64; see exactNumbers.
+func exactNumber(lit string) bool {
+	d := decimalOf(lit)
+	switch {
+	case d.n == 0:
+		return true // a zero
+	case d.n > 17:
+		return false // a float64's shortest decimal has at most 17 digits
+	case d.n <= 15 && -306 <= d.exp && d.exp <= 308:
+		return true // 15 digits round-trip through a normal float64
+	}
+	f, err := strconv.ParseFloat(lit, 64)
+	if err != nil {
+		return false // out of range
+	}
+	return decimalOf(strconv.FormatFloat(f, 'e', -1, 64)) == d
+}
+
+// decimal is a number's value as 0.digits × 10^exp, without leading or
+// trailing zeros in digits; n counts the digits, of which at most the
+// first 18 are kept.
+type decimal struct {
+	neg    bool
+	digits [18]byte
+	n      int
+	exp    int
+}
+
+// decimalOf returns the decimal value of the number literal lit (JSON's
+// syntax, or strconv's 'e' format). Exponents are clamped to about
+// ±10^9: far past any float64.
+func decimalOf(lit string) decimal {
+	var d decimal
+	i := 0
+	if i < len(lit) && lit[i] == '-' {
+		d.neg = true
+		i++
+	}
+	intDigits, zeros, point := 0, 0, false
+	first := -1 // the index, among all digits, of the first nonzero
+	k := 0
+	for ; i < len(lit); i++ {
+		c := lit[i]
+		if c == '.' {
+			point = true
+			continue
+		}
+		if c < '0' || c > '9' {
+			break
+		}
+		if !point {
+			intDigits++
+		}
+		switch {
+		case c == '0' && first < 0:
+		case c == '0':
+			zeros++ // kept only if a nonzero digit follows
+		default:
+			if first < 0 {
+				first = k
+			}
+			for ; zeros > 0; zeros-- {
+				d.push('0')
+			}
+			d.push(c)
+		}
+		k++
+	}
+	if first < 0 {
+		return decimal{} // zero, whatever its sign and exponent
+	}
+	exp := 0
+	if i < len(lit) && (lit[i] == 'e' || lit[i] == 'E') {
+		i++
+		neg := false
+		if i < len(lit) && (lit[i] == '+' || lit[i] == '-') {
+			neg = lit[i] == '-'
+			i++
+		}
+		for ; i < len(lit); i++ {
+			if exp < 1e8 {
+				exp = exp*10 + int(lit[i]-'0')
+			}
+		}
+		if neg {
+			exp = -exp
+		}
+	}
+	d.exp = intDigits - first + exp
+	return d
+}
+
+func (d *decimal) push(c byte) {
+	if d.n < len(d.digits) {
+		d.digits[d.n] = c
+	}
+	d.n++
 }
 
 // hashLinks reads raw, the value of a record hash's links member, as

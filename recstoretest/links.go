@@ -205,7 +205,14 @@ func (m *MemoryAdapter) collection(typ string, query url.Values) ([]byte, error)
 // backend holds: an array for a to-many, one resource or null for a
 // to-one. A relationship given without data (links only) is answered
 // with the records of the type its name singularizes to ("tracks" →
-// track) whose relationships name the record. Anything else is an error
+// track) whose relationships name the record; having no data, the
+// adapter guesses the relationship's kind from its name's number: a
+// name that is its own singular ("label") is a to-one, answered with the
+// first such record in load order or null, and any other ("tracks") a
+// to-many, answered with an array. A self link answers the same
+// relationship as resource identifiers (type and id only): the
+// relationship's data as it is, or, links only, the identifiers of the
+// records the related link would answer. Anything else is an error
 // wrapping recstore.ErrNotFound.
 func (m *MemoryAdapter) FindLink(ctx context.Context, req *recstore.Request) ([]byte, error) {
 	if err := m.begin(ctx, "FindLink", req); err != nil {
@@ -270,7 +277,22 @@ func (m *MemoryAdapter) related(typ, id, rel string, linkage bool) ([]byte, erro
 	}
 	data, ok := obj["data"]
 	if !ok {
-		return document(list(m.pointingAt(modelType(rel), typ, id))), nil
+		// No data to go by: the records of the type rel names that point
+		// back at typ/id. A singular name is a to-one, a plural one a
+		// to-many (a heuristic: the backend holds no schema).
+		found := m.pointingAt(modelType(rel), typ, id)
+		if linkage {
+			for i, r := range found {
+				found[i] = identifierOf(r)
+			}
+		}
+		if english.Singular(rel) == rel {
+			if len(found) == 0 {
+				return document("null"), nil
+			}
+			return document(string(found[0])), nil
+		}
+		return document(list(found)), nil
 	}
 	if linkage {
 		return document(string(data)), nil
@@ -293,6 +315,23 @@ func (m *MemoryAdapter) related(typ, id, rel string, linkage bool) ([]byte, erro
 		}
 	}
 	return document("null"), nil
+}
+
+// identifierOf returns the resource identifier of resource r: its type
+// and id only.
+func identifierOf(r json.RawMessage) json.RawMessage {
+	var ident struct {
+		Type string          `json:"type"`
+		ID   json.RawMessage `json:"id"`
+	}
+	if json.Unmarshal(r, &ident) != nil {
+		return r
+	}
+	b, err := json.Marshal(ident)
+	if err != nil {
+		return r
+	}
+	return b
 }
 
 // pointingAt lists the records of type from whose relationships' data

@@ -3,6 +3,7 @@ package recstore
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 )

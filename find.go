@@ -886,19 +886,30 @@ func (s *Store) QueryRecord(ctx context.Context, typ string, query url.Values) (
 	return k, nil
 }
 
+// foregroundAdapter makes the checks every call on the caller's goroutine
+// makes before it asks a backend: ctx not done, the Store not closed, an
+// Adapter for t. It returns the Adapter and fail, which wraps an error of
+// the call op in an *AdapterError.
+func (s *Store) foregroundAdapter(ctx context.Context, t *table, op string) (ad Adapter, fail func(error) error, err error) {
+	fail = func(err error) error { return &AdapterError{Op: op, Type: t.name, Err: err} }
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	if s.life.Err() != nil {
+		return nil, nil, ErrClosed
+	}
+	if ad = s.adapterFor(t); ad == nil {
+		return nil, nil, fail(ErrNoAdapter)
+	}
+	return ad, fail, nil
+}
+
 // query runs a Query or QueryRecord call and pushes its answer, calling
 // read under the push's lock.
 func (s *Store) query(ctx context.Context, t *table, op string, query url.Values, read func([]Key, *Document)) error {
-	fail := func(err error) error { return &AdapterError{Op: op, Type: t.name, Err: err} }
-	if err := ctx.Err(); err != nil {
+	ad, fail, err := s.foregroundAdapter(ctx, t, op)
+	if err != nil {
 		return err
-	}
-	if s.life.Err() != nil {
-		return ErrClosed
-	}
-	ad := s.adapterFor(t)
-	if ad == nil {
-		return fail(ErrNoAdapter)
 	}
 	var call func(context.Context, *Request) ([]byte, error)
 	switch op {

@@ -282,16 +282,9 @@ func queryPages[T any](ctx context.Context, query func(context.Context) (*QueryR
 // LinkFinder and pushes the answer as Query does, calling read under
 // the push's lock.
 func (s *Store) followPage(ctx context.Context, t *table, query url.Values, link string, read func([]Key, *Document)) error {
-	fail := func(err error) error { return &AdapterError{Op: "FindLink", Type: t.name, Err: err} }
-	if err := ctx.Err(); err != nil {
+	ad, fail, err := s.foregroundAdapter(ctx, t, "FindLink")
+	if err != nil {
 		return err
-	}
-	if s.life.Err() != nil {
-		return ErrClosed
-	}
-	ad := s.adapterFor(t)
-	if ad == nil {
-		return fail(ErrNoAdapter)
 	}
 	lf, ok := ad.(LinkFinder)
 	if !ok {

@@ -53,13 +53,13 @@ type Request struct {
 //
 // A panic in an Adapter method, or in other user code the Store runs for
 // it (a Serializer, a Transform, a json.Unmarshaler, a ManyGrouper, an
-// HTTPAdapter's Prepare), on a goroutine the Store owns does not end the
-// process: every Find's call, background reloads and coalesced batches
-// run there, and the Store hands each caller waiting on the call, or
+// HTTPAdapter's Prepare or URLForFindMany), on a goroutine the Store owns
+// does not end the process: every Find's call, background reloads,
+// coalesced batches and LoadRelated's calls run there, and the Store hands each caller waiting on the call, or
 // OnBackgroundError, an error wrapping a *PanicError (errors.Is
 // ErrPanic). On the caller's own goroutine, as in a foreground FindAll,
-// Query and QueryRecord, or a ReloadPolicy method, the panic reaches the
-// caller as any panic does. Either way the Store is left as it was.
+// Query, QueryRecord, a page's Next (and so Pages and QueryPages), or a
+// ReloadPolicy method, the panic reaches the caller as any panic does. Either way the Store is left as it was.
 type Adapter interface {
 	FindRecord(ctx context.Context, req *Request) ([]byte, error)
 }

@@ -447,15 +447,9 @@ func relatedHref(links string) (href string, present bool) {
 	if !ok || string(raw) == "null" {
 		return "", false
 	}
-	var str string
-	if json.Unmarshal(raw, &str) == nil {
-		return str, true
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return "", true
 	}
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(raw, &obj) == nil {
-		if h, ok := obj["href"]; ok && json.Unmarshal(h, &str) == nil {
-			return str, true
-		}
-	}
-	return "", true
+	return Href(map[string]any{"related": v}, "related"), true // one rule for a link's two forms
 }

@@ -27,6 +27,13 @@ type commit struct {
 	// for the many pushes that carry none.
 	more   map[*draft]*more
 	staged map[stagedAt]*more
+
+	// local marks a commit of local changes (an edit, a create, a
+	// rollback): relationships it changes keep their canonical state in
+	// the record's recState. Other commits (pushes, saves' answers)
+	// change canonical state, and only that where a relationship was
+	// changed locally (see canonLayer).
+	local bool
 }
 
 type draft struct {
@@ -40,6 +47,8 @@ type draft struct {
 	many    []riMany // the to-many lists being edited, by relationship
 	drop    bool     // the record is being unloaded
 	created bool     // the entry was added to byID by this commit
+	ownSt   bool     // v.st is private to this draft
+	ownRem  bool     // v.st.remote is private to this draft
 }
 
 func (d *draft) key() Key { return Key{d.t.name, d.e.id} }
@@ -154,6 +163,14 @@ func (c *commit) header(d *draft) {
 // rel returns d's relationship state ri for writing. The pointer is
 // good until the next call for d.
 func (c *commit) rel(d *draft, ri int) *relState {
+	if c.canonLayer(d, ri) {
+		st := c.state(d)
+		i, _ := relIndex(st.canon, ri)
+		return &st.canon[i]
+	}
+	if c.local {
+		c.keepCanon(d, ri)
+	}
 	c.header(d)
 	rels := d.v.rels
 	if !d.ownRels {
@@ -175,14 +192,65 @@ func (c *commit) rel(d *draft, ri int) *relState {
 	return &rels[i]
 }
 
-// relNow returns d's relationship state ri for reading.
-func relNow(d *draft, ri int) relState { return *d.v.rel(ri) }
+// relNow returns d's relationship state ri for reading, in the layer
+// this commit changes (see canonLayer).
+func (c *commit) relNow(d *draft, ri int) relState {
+	if c.canonLayer(d, ri) {
+		cs, _ := d.v.st.canonRel(ri)
+		return *cs
+	}
+	return *d.v.rel(ri)
+}
+
+// canonLayer reports whether this commit changes the canonical state of
+// d's relationship ri rather than the current one: it is not a local
+// commit, and ri was changed locally. What the backend says of such a
+// relationship is what Rollback goes back to, and the local change
+// stays on top of it.
+func (c *commit) canonLayer(d *draft, ri int) bool {
+	if c.local || d.v == nil || d.v.st == nil {
+		return false
+	}
+	_, ok := d.v.st.canonRel(ri)
+	return ok
+}
+
+// state returns d's recState for writing, making it private first.
+func (c *commit) state(d *draft) *recState {
+	c.header(d)
+	if !d.ownSt {
+		fresh := d.v.st == nil
+		d.v.st = copyState(d.v.st)
+		d.ownSt = true
+		if fresh && d.base != nil {
+			// A record as the backend sent it: its published value is the
+			// backend's, and published values are never written.
+			d.v.st.remote = d.base.val
+		}
+	}
+	return d.v.st
+}
+
+// keepCanon records, in a local commit, the canonical state of d's
+// relationship ri before the commit first changes it.
+func (c *commit) keepCanon(d *draft, ri int) {
+	if d.v != nil && d.v.st != nil {
+		if _, ok := d.v.st.canonRel(ri); ok {
+			return
+		}
+	}
+	cur := *d.v.rel(ri)
+	cur.tag = int32(ri) + 1
+	st := c.state(d)
+	i, _ := relIndex(st.canon, ri)
+	st.canon = slices.Insert(st.canon, i, cur)
+}
 
 // manyOf returns the editable list of d's to-many relationship ri.
 func (c *commit) manyOf(d *draft, ri int) *manyDraft {
 	m := d.editing(ri)
 	if m == nil {
-		m = &manyDraft{keys: slices.Clone(relNow(d, ri).many), c: c}
+		m = &manyDraft{keys: slices.Clone(c.relNow(d, ri).many), c: c}
 		d.setEditing(ri, m)
 		c.rel(d, ri)
 	}
@@ -201,9 +269,9 @@ func (c *commit) members(d *draft, ri int) []Key {
 			}
 			return out
 		}
-		return relNow(d, ri).many
+		return c.relNow(d, ri).many
 	}
-	if one := relNow(d, ri).one; !one.IsZero() {
+	if one := c.relNow(d, ri).one; !one.IsZero() {
 		return []Key{one}
 	}
 	return nil
@@ -329,6 +397,10 @@ func (c *commit) apply(st *staged, rels *chunked[stagedRel]) error {
 			d.v.val = nv.val
 			d.ownVal = true
 		}
+		if d.v.st != nil {
+			c.mergeRemote(d, st)
+			break
+		}
 		for i := range st.t.attrs {
 			if st.set.has(i) {
 				a := &st.t.attrs[i]
@@ -355,12 +427,44 @@ func (c *commit) apply(st *staged, rels *chunked[stagedRel]) error {
 	return nil
 }
 
+// mergeRemote merges staged attributes into d, a record with local
+// changes: they become its backend values, and its current ones where it
+// has no local change (changes being saved are local ones until the
+// save succeeds). A local change equal to the new
+// backend value is a change no more.
+func (c *commit) mergeRemote(d *draft, st *staged) {
+	t := st.t
+	ws := c.state(d)
+	if !d.ownRem {
+		r := t.newValue()
+		if ws.remote != nil {
+			t.copyValue(r, ws.remote)
+		}
+		ws.remote = r
+		d.ownRem = true
+	}
+	for i := range t.attrs {
+		if !st.set.has(i) {
+			continue
+		}
+		a := &t.attrs[i]
+		in := unsafe.Add(st.v.val, a.off)
+		a.set(unsafe.Add(ws.remote, a.off), in)
+		cur := unsafe.Add(d.v.val, a.off)
+		if !ws.local.has(i) {
+			a.set(cur, in)
+		} else if a.equal(cur, in) {
+			ws.local.del(i)
+		}
+	}
+}
+
 // replaceOne sets d's to-one relationship ri to k (zero for null) and
 // keeps a declared inverse in step: the old target loses d on its side, the
 // new one gains it.
 func (c *commit) replaceOne(d *draft, ri int, k Key) error {
 	r := &d.t.rels[ri]
-	if old := relNow(d, ri).one; r.inverse != "" && old != k {
+	if old := c.relNow(d, ri).one; r.inverse != "" && old != k {
 		if !old.IsZero() {
 			if err := c.unlinkInverse(d.key(), r, old); err != nil {
 				return err
@@ -451,12 +555,17 @@ func (c *commit) linkInverse(d *draft, r *relField, bk Key) error {
 		// side just gained, and inverses are kept in step both ways (see
 		// CheckInverses in the tests), so b's list cannot hold d yet.
 		// Skipping the search saves indexing every long list.
-		c.manyOf(b, ii).addNew(d.key())
+		m := c.manyOf(b, ii)
+		if b.v.st == nil || m.find(d.key()) < 0 {
+			// A record with local changes may hold d already on the
+			// side this commit does not change (see canonLayer).
+			m.addNew(d.key())
+		}
 		c.rel(b, ii).known = true
 		return nil
 	}
 	// b's side is to-one: it leaves whatever it pointed to.
-	if prev := relNow(b, ii).one; !prev.IsZero() && prev != d.key() {
+	if prev := c.relNow(b, ii).one; !prev.IsZero() && prev != d.key() {
 		if pt := c.s.lookupType(prev.Type); pt != nil {
 			if pi, ok := pt.relIdx[r.name]; ok && pt.rels[pi].inverse == ir.name {
 				if pd := c.draft(pt, prev.ID, false); pd != nil {
@@ -476,7 +585,7 @@ func (c *commit) removeMember(d *draft, ri int, k Key) {
 		c.manyOf(d, ri).remove(k)
 		return
 	}
-	if relNow(d, ri).one == k {
+	if c.relNow(d, ri).one == k {
 		c.rel(d, ri).one = Key{}
 	}
 }
@@ -535,15 +644,21 @@ func (c *commit) publish() {
 			}
 			c.rel(d, ri).many = keys
 		}
+		if d.ownSt && !d.drop {
+			c.settle(d)
+		}
 	}
 	c.s.seq.Add(1)
 	for _, d := range c.drafts {
 		t, e := d.t, d.e
-		wasLoaded := d.base != nil && d.base.val != nil
-		isLoaded := !d.drop && d.v != nil && d.v.val != nil
+		wasLoaded := d.base.listed()
+		isLoaded := !d.drop && d.v.listed()
 		if d.drop {
 			e.cur.Store(nil)
 			t.byID.del(e.id)
+			if e.lid != "" && e.id != e.lid {
+				t.lids.Delete(e.lid)
+			}
 		} else if d.v != d.base {
 			e.cur.Store(d.v)
 		}
@@ -576,6 +691,21 @@ func (c *commit) publish() {
 		}
 	}
 	c.s.seq.Add(1)
+}
+
+// settle drops the local changes of d's relationships that now match
+// their canonical state, and d's recState once it holds nothing.
+func (c *commit) settle(d *draft) {
+	st := d.v.st
+	st.canon = slices.DeleteFunc(st.canon, func(cs relState) bool {
+		return sameRel(&cs, d.v.rel(int(cs.tag)-1))
+	})
+	if len(st.canon) == 0 {
+		st.canon = nil
+	}
+	if st.clean() {
+		d.v.st = nil
+	}
 }
 
 // publishOrder appends es to the table's order and compacts it when more

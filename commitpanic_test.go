@@ -95,7 +95,7 @@ func TestPanicInCommitLeavesStoreUsable(t *testing.T) {
 		})
 		recstore.SetTestHook(s, nil)
 		requireUnchanged(t, s, before)
-		assert.True(t, albums.Unload("1"))
+		assert.NoError(t, albums.Unload("1"))
 		require.NoError(t, recstore.CheckInverses(s))
 	}
 }

@@ -99,6 +99,26 @@ var (
 	// record's model does not define, given to a call such as
 	// [Store.LoadRelated].
 	ErrUnknownRelationship = errors.New("recstore: unknown relationship")
+
+	// ErrUnknownAttribute reports an attribute name that the record's
+	// model does not define, given to a call such as [Store.SetAttr].
+	ErrUnknownAttribute = errors.New("recstore: unknown attribute")
+
+	// ErrIDInUse reports a Create with an id the Store already holds a
+	// record under, or a backend assigning a new record an id another
+	// record has.
+	ErrIDInUse = errors.New("recstore: id already in use")
+
+	// ErrSaving reports a call that cannot be made while a save of the
+	// record is in flight, such as Unload.
+	ErrSaving = errors.New("recstore: record is being saved")
+
+	// ErrDeleted reports an edit of a record whose deletion was saved.
+	ErrDeleted = errors.New("recstore: record is deleted")
+
+	// ErrReadOnlyID reports an edit that changes a record's primary
+	// field: a record's id is the backend's to give, once.
+	ErrReadOnlyID = errors.New("recstore: the id of a record cannot be edited")
 )
 
 // Status sentinels: the kinds of refusal a backend answers with. Any

@@ -163,7 +163,7 @@ func TestStore_LinksNotHeld(t *testing.T) {
 	assert.Nil(t, albums.Links("1"))
 	assert.Equal(t, map[string]any{"self": "/t/1"}, s.Links(recstore.Key{Type: "track", ID: "1"}))
 	// Unloading forgets them; pushing again starts afresh.
-	require.True(t, s.Unload(recstore.Key{Type: "track", ID: "1"}))
+	require.NoError(t, s.Unload(recstore.Key{Type: "track", ID: "1"}))
 	_, err = s.Push(`{"data": {"type": "track", "id": "1"}}`)
 	require.NoError(t, err)
 	assert.Nil(t, s.Links(recstore.Key{Type: "track", ID: "1"}))

@@ -135,6 +135,7 @@ func Register[T any](s *Store, opts *ModelOptions) (*Model[T], error) {
 		},
 		newValue:  func() unsafe.Pointer { return unsafe.Pointer(new(T)) },
 		copyValue: func(dst, src unsafe.Pointer) { *(*T)(dst) = *(*T)(src) },
+		zero:      unsafe.Pointer(new(T)),
 	}
 	if opts != nil {
 		t.serializer, t.adapter = opts.Serializer, opts.Adapter
@@ -393,7 +394,7 @@ func (m *Model[T]) All() iter.Seq2[string, T] {
 			ok := false
 			read := func() {
 				v := e.cur.Load()
-				if ok = v != nil && v.val != nil; ok {
+				if ok = v.listed(); ok {
 					out = m.value(v, true)
 				}
 			}
@@ -444,7 +445,7 @@ func (m *Model[T]) Related(id, name string) (Related, bool) {
 }
 
 // Unload removes the record id; see [Store.Unload].
-func (m *Model[T]) Unload(id string) bool { return m.s.Unload(Key{m.t.name, id}) }
+func (m *Model[T]) Unload(id string) error { return m.s.Unload(Key{m.t.name, id}) }
 
 // UnloadAll removes every record of this type; see [Store.UnloadAll].
 func (m *Model[T]) UnloadAll() { _ = m.s.UnloadAll(m.t.name) }

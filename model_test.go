@@ -180,7 +180,7 @@ func TestSelfRelationship(t *testing.T) {
 	require.Len(t, self.Children, 1)
 	assert.Equal(t, "self", self.Children[0].ID)
 
-	require.True(t, trees.Unload("root"))
+	require.NoError(t, trees.Unload("root"))
 	a, _ := trees.Peek("a")
 	assert.Nil(t, a.Parent)
 	rel, _ := trees.Related("a", "parent")

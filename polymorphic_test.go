@@ -236,7 +236,7 @@ func TestPolymorphic_Inverses(t *testing.T) {
 			rel, _ = s.Related(recstore.Key{Type: "user", ID: "2"}, "handles")
 			assert.Equal(t, []recstore.Key{tw}, rel.Keys, "user 2 gains the handle that moved")
 
-			assert.True(t, s.Unload(gh))
+			assert.NoError(t, s.Unload(gh))
 			rel, _ = s.Related(user, "handles")
 			assert.Empty(t, rel.Keys, "unloading a handle leaves its user's handles")
 			require.NoError(t, recstore.CheckInverses(s))

@@ -36,7 +36,7 @@ func TestReloadQueueGoesOnAfterAStartThatTakesNoSlot(t *testing.T) {
 		require.NoError(t, err)
 	}
 	require.Eventually(t, func() bool { return fb.calls.Load() == 1 }, 5*time.Second, time.Millisecond)
-	require.True(t, s.Unload(recstore.Key{Type: "album", ID: "2"}))
+	require.NoError(t, s.Unload(recstore.Key{Type: "album", ID: "2"}))
 	close(fb.gate)
 	done, ok := waitWithin(s, 10*time.Second)
 	assert.True(t, ok, "Wait returns: album 3 is not stranded in the queue")

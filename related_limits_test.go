@@ -99,7 +99,7 @@ func TestStore_LoadRelatedOwnerReplaced(t *testing.T) {
 			})
 			<-b.started
 			if tt.unload {
-				require.True(t, albums.Unload("1"))
+				require.NoError(t, albums.Unload("1"))
 			}
 			_, err = s.Push(`{"data": {"type": "album", "id": "1", "attributes": {"title": "new"}}}`)
 			require.NoError(t, err)

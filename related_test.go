@@ -540,7 +540,7 @@ func TestStore_LoadRelatedOwnerUnloaded(t *testing.T) {
 		_, loadErr = s.LoadRelated(context.Background(), recstore.Key{Type: "album", ID: "1"}, "label")
 	})
 	<-b.started
-	require.True(t, albums.Unload("1"))
+	require.NoError(t, albums.Unload("1"))
 	before := recstore.Dump(s)
 	close(b.gate)
 	wg.Wait()
@@ -593,7 +593,7 @@ func TestStore_LoadRelatedBatches(t *testing.T) {
 	assert.Empty(t, r.NotLoaded)
 	assert.ElementsMatch(t, []string{"FindMany track 1,2", "FindRecord track 3"}, b.Calls())
 
-	require.True(t, s.Unload(recstore.Key{Type: "track", ID: "1"}))
+	require.NoError(t, s.Unload(recstore.Key{Type: "track", ID: "1"}))
 	r, err = s.LoadRelated(context.Background(), recstore.Key{Type: "kinds", ID: "5"}, "refs")
 	require.NoError(t, err)
 	assert.Empty(t, r.NotLoaded)

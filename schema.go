@@ -56,6 +56,9 @@ type attrField struct {
 	// clone replaces the field at p with a deep copy; nil for fields that
 	// hold no mutable shared memory.
 	clone func(p unsafe.Pointer)
+	// equal reports whether the fields at two addresses hold the same
+	// value, for dirty tracking.
+	equal func(x, y unsafe.Pointer) bool
 
 	// transform names the custom transform serializers apply, from the
 	// field's `recstore:"transform=NAME"` tag.
@@ -107,6 +110,7 @@ type relField struct {
 	name   string
 	goName string
 	off    uintptr
+	ftype  reflect.Type // the field's Go type
 	many   bool
 	// keyed fields are Key or []Key: they hold identifiers only and accept
 	// any registered type. Other fields are *S or []*S for a model S, or
@@ -274,7 +278,7 @@ func newRelField(f reflect.StructField, opts []string) (relField, error) {
 			return relField{}, errors.New("unknown relation option " + strconv.Quote(o))
 		}
 	}
-	r := relField{goName: f.Name, off: f.Offset, target: new(atomic.Pointer[table])}
+	r := relField{goName: f.Name, off: f.Offset, ftype: f.Type, target: new(atomic.Pointer[table])}
 	r.name = strings.Split(f.Tag.Get("jsonapi"), ",")[1]
 	t := f.Type
 	if t.Kind() == reflect.Slice {
@@ -321,6 +325,7 @@ func newAttrField(f reflect.StructField, opts []string) (attrField, error) {
 	a.decode = dec
 	a.coerce, a.nullable = coercionOf(f.Type)
 	a.set = setterFor(f.Type)
+	a.equal = equalFor(f.Type)
 	if a.clone, err = clonerFor(f.Type); err != nil {
 		return a, err
 	}

@@ -194,6 +194,10 @@ type Store struct {
 	// logged.
 	hookPanics atomic.Int64
 
+	// lidSeq numbers the local identifiers of records created without
+	// an id.
+	lidSeq atomic.Uint64
+
 	// relFlights maps relationships to the link loads under way for them
 	// (see LoadRelated); guarded by flightMu.
 	relFlights map[relKey]*flight
@@ -260,6 +264,7 @@ type table struct {
 	newValue   func() unsafe.Pointer         // a fresh zero T
 	copyValue  func(dst, src unsafe.Pointer) // *dst = *src as T
 	fills      bool                          // has *S, []*S or interface relation fields
+	zero       unsafe.Pointer                // a zero T, never written
 
 	// serializer and adapter are the model's own, from ModelOptions; nil
 	// means the Store's.
@@ -274,11 +279,21 @@ type table struct {
 	// none, so they live beside the versions rather than in them.
 	more    sync.Map
 	hasMore atomic.Bool
+
+	// lids maps the local identifiers of records that were created
+	// without an id and have one now to their entries (see Resolve);
+	// written under Store.mu, read without a lock. hasLIDs is set once it
+	// holds any, so that other lookups skip it.
+	lids    sync.Map
+	hasLIDs atomic.Bool
 }
 
 // An entry is the identity of one (type, id) in the store.
 type entry struct {
-	id  string
+	id string
+	// lid is the local identifier of a record created without an id;
+	// it is the entry's id until the backend assigns one (see lid.go).
+	lid string
 	cur atomic.Pointer[version]
 	// draft is the entry's pending state during a change; guarded by
 	// Store.mu.
@@ -306,6 +321,15 @@ type version struct {
 	// not a slot per relationship of the model. When all are set, rels[i]
 	// is relationship i, and finding one costs no search.
 	rels []relState
+	// st is the record's local life (local changes, a save in flight,
+	// deletion, errors); nil for a record as the backend sent it.
+	st *recState
+}
+
+// listed reports whether v is a record that All, Len and Keys list: a
+// loaded one whose deletion has not been saved.
+func (v *version) listed() bool {
+	return v != nil && v.val != nil && (v.st == nil || !v.st.gone)
 }
 
 // rel returns the state of relationship ri, for reading only: it points
@@ -366,11 +390,18 @@ type versionOf[T any] struct {
 
 func (s *Store) lookupType(name string) *table { return (*s.tables.Load())[name] }
 
-func (t *table) entry(id string) *entry { return t.byID.get(id) }
+// entry returns the entry for id, or for the local identifier of a record
+// that has an id now, or nil.
+func (t *table) entry(id string) *entry {
+	if e := t.byID.get(id); e != nil {
+		return e
+	}
+	return t.aliased(id)
+}
 
 // loaded returns the current version of id if the record is loaded.
 func (t *table) loaded(id string) *version {
-	e := t.byID.get(id)
+	e := t.entry(id)
 	if e == nil {
 		return nil
 	}
@@ -540,7 +571,7 @@ func (s *Store) Keys(typ string) []Key {
 	}
 	var keys []Key
 	for _, e := range *t.order.Load() {
-		if e.loaded() {
+		if e.cur.Load().listed() {
 			keys = append(keys, Key{t.name, e.id})
 		}
 	}
@@ -626,44 +657,45 @@ func (s *Store) Related(k Key, name string) (Related, bool) {
 	return out, found
 }
 
-// Unload removes the record k from the Store and reports whether it was
-// loaded; a record the Store only knows by reference is left alone. As in
+// Unload removes the record k from the Store, local changes and all;
+// a record the Store only knows by reference is left alone. As in
 // Ember Data, relationships that declare an inverse forget
 // it: a track unloaded leaves its album's tracks, an album unloaded leaves
 // its tracks' album null. Other records that name k without an inverse keep
 // the key, and reading them reports it as not loaded. Pushing k again
-// starts a new record with only what that push carries.
-func (s *Store) Unload(k Key) bool {
+// starts a new record with only what that push carries. It fails with
+// an error wrapping ErrNotLoaded for a record the Store does not hold,
+// and ErrSaving, unloading nothing, while a save of it is in flight.
+func (s *Store) Unload(k Key) error {
 	t := s.lookupType(k.Type)
 	if t == nil {
-		return false
+		return fmt.Errorf("%w %q", ErrUnknownType, k.Type)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e := t.entry(k.ID)
-	if e == nil {
-		return false
-	}
-	if !e.loaded() {
+	if e == nil || !e.loaded() {
 		// Only known by reference: what others say of it came from the
 		// backend and stays, as unloading a record Ember Data has not
 		// loaded changes nothing.
-		return false
+		return fmt.Errorf("recstore: unload %v: %w", k, ErrNotLoaded)
+	}
+	if v := e.cur.Load(); v.st != nil && v.st.saving {
+		return errUnloadSaving(Key{t.name, e.id})
 	}
 	c := newCommit(s)
 	defer c.abort()
 	if err := c.unload(t, e); err != nil {
-		c.abort()
-		return false
+		return err
 	}
 	c.publish()
-	return true
+	return nil
 }
 
 // UnloadAll removes every record of the given types, or of every type when
 // none is given, as [Store.Unload] does for each. It returns an error
-// wrapping ErrUnknownType for a type that has no model, and then unloads
-// nothing.
+// wrapping ErrUnknownType for a type that has no model, or ErrSaving for
+// a record being saved, and then unloads nothing.
 func (s *Store) UnloadAll(types ...string) error {
 	var tables []*table
 	if len(types) == 0 {
@@ -685,8 +717,12 @@ func (s *Store) UnloadAll(types ...string) error {
 	for _, t := range tables {
 		var err error
 		t.byID.all(func(e *entry) bool {
-			if e.loaded() {
-				err = c.unload(t, e)
+			if v := e.cur.Load(); v != nil && v.val != nil {
+				if v.st != nil && v.st.saving {
+					err = errUnloadSaving(Key{t.name, e.id})
+				} else {
+					err = c.unload(t, e)
+				}
 			}
 			return err == nil
 		})

@@ -267,7 +267,7 @@ func TestReadsFillCurrentState(t *testing.T) {
 	assert.NotSame(t, b.Label, a.Label)
 
 	// An unloaded related record disappears from reads but stays named.
-	require.True(t, labels.Unload("7"))
+	require.NoError(t, labels.Unload("7"))
 	b, _ = albums.Peek("1")
 	assert.Nil(t, b.Label)
 	assertRelated(t, s, recstore.Key{Type: "album", ID: "1"}, "label", relState{true, keys("label", "7"), keys("label", "7")})
@@ -323,16 +323,16 @@ func TestUnload(t *testing.T) {
 	require.NoError(t, err)
 
 	// Unloading a track removes it from its album's tracks (inverse).
-	require.True(t, tracks.Unload("a"))
-	assert.False(t, tracks.Unload("a"), "second unload reports false")
+	require.NoError(t, tracks.Unload("a"))
+	assert.Error(t, tracks.Unload("a"), "second unload reports false")
 	assert.False(t, tracks.Has("a"))
 	assertRelated(t, s, recstore.Key{Type: "album", ID: "1"}, "tracks", relState{true, keys("track", "b"), nil})
 
 	// Unloading an album nulls its tracks' album; a label without inverse
 	// stays named by albums, as not loaded.
-	require.True(t, albums.Unload("1"))
+	require.NoError(t, albums.Unload("1"))
 	assertRelated(t, s, recstore.Key{Type: "track", ID: "b"}, "album", relState{known: true})
-	require.True(t, labels.Unload("7"))
+	require.NoError(t, labels.Unload("7"))
 	assertRelated(t, s, recstore.Key{Type: "album", ID: "2"}, "label", relState{true, keys("label", "7"), keys("label", "7")})
 
 	// Pushing an unloaded record again starts afresh.
@@ -342,7 +342,7 @@ func TestUnload(t *testing.T) {
 	assert.Equal(t, Album{ID: "1", Title: "B"}, a)
 	assertRelated(t, s, recstore.Key{Type: "album", ID: "1"}, "tracks", relState{})
 
-	assert.False(t, s.Unload(recstore.Key{Type: "nope", ID: "1"}))
+	assert.Error(t, s.Unload(recstore.Key{Type: "nope", ID: "1"}))
 	_, ok := s.Related(recstore.Key{Type: "track", ID: "a"}, "album")
 	assert.False(t, ok, "an unloaded record has no relationships to read")
 }
@@ -381,8 +381,8 @@ func TestUnloadOfARecordNotLoaded(t *testing.T) {
 	_, err := s.Push(`{"data": {"type": "track", "id": "5", "relationships": {"album": {"data": {"type": "album", "id": "2"}}}}}`)
 	require.NoError(t, err)
 	before := recstore.Dump(s)
-	assert.False(t, albums.Unload("2"))
-	assert.False(t, s.Unload(recstore.Key{Type: "album", ID: "404"}))
+	assert.Error(t, albums.Unload("2"))
+	assert.Error(t, s.Unload(recstore.Key{Type: "album", ID: "404"}))
 	requireUnchanged(t, s, before)
 	require.NoError(t, s.UnloadAll("album"))
 	requireUnchanged(t, s, before)

@@ -1,0 +1,260 @@
+package recstore
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"unsafe"
+)
+
+// LIDPrefix starts every local identifier: the id a record created
+// without one goes by until the backend assigns its own (JSON:API 1.1's
+// lid). A pushed resource whose id is a live local identifier is refused,
+// so that a backend cannot write into a record it has never seen.
+const LIDPrefix = "@lid:"
+
+// newLID returns a fresh local identifier for a record of t.
+func (s *Store) newLID(t *table) string {
+	return LIDPrefix + t.name + "-" + strconv.FormatUint(s.lidSeq.Add(1), 10)
+}
+
+// isLID reports whether id is the local identifier of a record of t that
+// has no id of its own yet.
+func (t *table) isLID(id string) bool {
+	if !strings.HasPrefix(id, LIDPrefix) {
+		return false
+	}
+	e := t.byID.get(id)
+	return e != nil && e.lid == id
+}
+
+// local reports whether k names, by its local identifier, a record that
+// has no id of its own yet: serializers write it as {"type", "lid"}.
+func (s *Store) local(k Key) bool {
+	t := s.lookupType(k.Type)
+	return t != nil && t.isLID(k.ID)
+}
+
+// Resolve returns the key the record k goes by now: for the key of a
+// record created without an id (its ID a local identifier, see
+// LIDPrefix) whose save has given it one, the key with that id; k itself
+// otherwise. Every method that takes a Key resolves it this way, so a
+// key kept from Create goes on naming the record after its save.
+func (s *Store) Resolve(k Key) Key {
+	t := s.lookupType(k.Type)
+	if t == nil {
+		return k
+	}
+	if e := t.entry(k.ID); e != nil {
+		return Key{t.name, e.id}
+	}
+	return k
+}
+
+// aliased returns the entry that a local identifier names once its record
+// has an id, or nil.
+func (t *table) aliased(lid string) *entry {
+	if !t.hasLIDs.Load() || !strings.HasPrefix(lid, LIDPrefix) {
+		return nil
+	}
+	if e, ok := t.lids.Load(lid); ok {
+		return e.(*entry)
+	}
+	return nil
+}
+
+// assignID gives d, a record created without an id, the id the backend
+// assigned: the record moves to a new entry under id, keeping its
+// version, and every relationship that names it by its local identifier
+// is rewritten. The local identifier goes on naming it (see Resolve). It
+// returns the new entry's draft.
+func (c *commit) assignID(d *draft, id string) (*draft, error) {
+	t := d.t
+	lid := d.e.lid
+	var nd *draft
+	if e := t.byID.get(id); e != nil {
+		if e.loaded() {
+			return nil, fmt.Errorf("%w: %s %q is assigned to a record created here, but the Store holds one", ErrIDInUse, t.name, id)
+		}
+		// Known only by reference: its relationship state joins the
+		// record's below.
+		nd = c.draftOf(t, e)
+	} else {
+		e := &entry{id: id, lid: lid}
+		t.byID.put(e)
+		nd = c.draftOf(t, e)
+		nd.created = true
+	}
+	c.s.inject("assignID")
+	nv := &version{}
+	*nv = *d.v
+	val := t.newValue()
+	t.copyValue(val, d.v.val)
+	if err := t.setPrimary(val, id); err != nil {
+		return nil, err
+	}
+	nv.val = val
+	if nd.v != nil {
+		// Relationships that inverses gave the id before the record had it.
+		for _, rs := range nd.v.rels {
+			if i, ok := relIndex(nv.rels, int(rs.tag)-1); !ok {
+				nv.rels = slices.Insert(slices.Clip(nv.rels), i, rs)
+			}
+		}
+	}
+	nd.v = nv
+	nd.ownVal = true
+	nd.many = d.many
+	if nv.st != nil {
+		c.state(nd)
+		nd.v.st.isNew = false
+	}
+	d.drop = true
+	d.many = nil
+	old, nk := d.key(), nd.key()
+	if err := c.rekey(t, nd, old, nk); err != nil {
+		return nil, err
+	}
+	t.lids.Store(lid, nd.e)
+	t.hasLIDs.Store(true)
+	return nd, nil
+}
+
+// rekey rewrites old as nk in every relationship that may name it: the
+// inverse sides of the record's own relationships, and relationships
+// without an inverse that can hold records of t (a scan of their
+// tables, paid once per record created without an id).
+func (c *commit) rekey(t *table, d *draft, old, nk Key) error {
+	seen := map[*entry]bool{d.e: true}
+	c.rekeyIn(d, old, nk)
+	for ri := range t.rels {
+		r := &t.rels[ri]
+		if r.inverse == "" {
+			continue
+		}
+		var keys []Key
+		keys = append(keys, c.members(d, ri)...)
+		if d.v.st != nil {
+			for _, l := range [][]relState{d.v.st.canon, d.v.st.flyRels} {
+				if i, ok := relIndex(l, ri); ok {
+					keys = append(keys, l[i].many...)
+					keys = append(keys, l[i].one)
+				}
+			}
+		}
+		for _, k := range keys {
+			bt := c.s.lookupType(k.Type)
+			if bt == nil || k.IsZero() {
+				continue
+			}
+			if e := bt.byID.get(k.ID); e != nil && !seen[e] {
+				seen[e] = true
+				c.rekeyIn(c.draftOf(bt, e), old, nk)
+			}
+		}
+	}
+	for _, bt := range *c.s.tables.Load() {
+		oneWay := false
+		for i := range bt.rels {
+			r := &bt.rels[i]
+			if r.inverse == "" && (r.keyed || r.elem == t.goType || r.polyHolds(t)) {
+				oneWay = true
+			}
+		}
+		if !oneWay {
+			continue
+		}
+		bt.byID.all(func(e *entry) bool {
+			if seen[e] {
+				return true
+			}
+			v := e.cur.Load()
+			if e.draft != nil {
+				v = e.draft.v
+			}
+			if v != nil && names(v, old) {
+				seen[e] = true
+				c.rekeyIn(c.draftOf(bt, e), old, nk)
+			}
+			return true
+		})
+	}
+	return nil
+}
+
+// names reports whether any relationship state of v names k.
+func names(v *version, k Key) bool {
+	has := func(l []relState) bool {
+		for i := range l {
+			if l[i].one == k || slices.Contains(l[i].many, k) {
+				return true
+			}
+		}
+		return false
+	}
+	return has(v.rels) || v.st != nil && (has(v.st.canon) || has(v.st.flyRels))
+}
+
+// rekeyIn rewrites old as nk in every relationship state of d: current,
+// canonical, in flight, and lists the commit is editing.
+func (c *commit) rekeyIn(d *draft, old, nk Key) {
+	c.header(d)
+	if !d.ownRels {
+		d.v.rels = slices.Clone(d.v.rels)
+		d.ownRels = true
+	}
+	swap := func(l []relState) {
+		for i := range l {
+			if l[i].one == old {
+				l[i].one = nk
+			}
+			if j := slices.Index(l[i].many, old); j >= 0 {
+				l[i].many = slices.Clone(l[i].many)
+				l[i].many[j] = nk
+			}
+		}
+	}
+	swap(d.v.rels)
+	if d.v.st != nil {
+		st := c.state(d)
+		swap(st.canon)
+		swap(st.flyRels)
+	}
+	for _, x := range d.many {
+		if j := x.m.find(old); j >= 0 {
+			x.m.keys[j] = nk
+			if x.m.indexed {
+				delete(c.index, memberKey{x.m, old})
+				c.index[memberKey{x.m, nk}] = j
+			}
+		}
+	}
+}
+
+// setPrimary writes id into the primary field of the T at val.
+func (t *table) setPrimary(val unsafe.Pointer, id string) error {
+	f := &t.id
+	p := unsafe.Add(val, f.off)
+	bits := int(f.typ.Size() * 8)
+	switch {
+	case f.kind == 0:
+		return nil
+	case f.kind == reflect.String:
+		*(*string)(p) = id
+	case isIntKind(f.kind):
+		n, err := strconv.ParseInt(id, 10, bits)
+		if err != nil || strconv.FormatInt(n, 10) != id {
+			return fmt.Errorf("id %q does not fit %s's %s primary field", id, t.name, f.typ)
+		}
+		setInt(p, f.typ.Size(), uint64(n))
+	default:
+		n, err := strconv.ParseUint(id, 10, bits)
+		if err != nil || strconv.FormatUint(n, 10) != id {
+			return fmt.Errorf("id %q does not fit %s's %s primary field", id, t.name, f.typ)
+		}
+		setInt(p, f.typ.Size(), n)
+	}
+	return nil
+}

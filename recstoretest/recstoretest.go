@@ -38,9 +38,11 @@ type MemoryAdapter struct {
 	// ctx's error.
 	Delay time.Duration
 	// Fail, if not nil, is called first by every call with the method's
-	// name ("FindRecord", "FindMany", ...) and the request; an error it
-	// returns is the call's. Return a *recstore.BackendError to act out a
-	// refusal: NewServer sends it with its status and error objects.
+	// name ("FindRecord", "FindMany", ...) and the request, unless
+	// FailNext has queued an error for the call; an error it returns is
+	// the call's. Return a *recstore.BackendError to act out a refusal
+	// (Invalid and Conflict make the usual ones): NewServer sends it with
+	// its status and error objects.
 	Fail func(op string, req *recstore.Request) error
 	// RelationshipLinks, if set, gives every relationship in the
 	// documents served (through NewServer too) that has no links of its
@@ -55,11 +57,12 @@ type MemoryAdapter struct {
 	// get them whatever PageSize says (see FindAll).
 	PageSize int
 
-	mu      sync.Mutex
-	records map[string]map[string]json.RawMessage // model type → id → resource object
-	order   map[string][]string                   // model type → ids in load order
-	calls   map[string]int
-	lastID  int
+	mu       sync.Mutex                            // guards the fields below
+	records  map[string]map[string]json.RawMessage // model type → id → resource object
+	order    map[string][]string                   // model type → ids in load order
+	calls    map[string]int
+	failNext map[string][]error // method → errors FailNext queued for its next calls
+	lastID   int
 }
 
 var (
@@ -178,14 +181,43 @@ func (m *MemoryAdapter) Has(typ, id string) bool {
 	return ok
 }
 
-// begin counts a call, applies Fail and Delay.
+// FailNext makes the next calls of method op ("CreateRecord",
+// "UpdateRecord", "FindRecord", ...) fail, one call for each of errs, in
+// order, whatever their requests: a test of retries makes a save fail
+// once and then succeed with FailNext("UpdateRecord", err). A nil error
+// lets its call go on as if none were queued, so FailNext(op, nil, err)
+// fails the second call. Errors add to those queued already; a call that
+// takes a queued error does not consult Fail, and is counted by Calls.
+// It is safe to call at any time, concurrently with calls.
+func (m *MemoryAdapter) FailNext(op string, errs ...error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failNext == nil {
+		m.failNext = map[string][]error{}
+	}
+	m.failNext[op] = append(m.failNext[op], errs...)
+}
+
+// begin counts a call, applies a queued error, Fail and Delay.
 func (m *MemoryAdapter) begin(ctx context.Context, op string, req *recstore.Request) error {
 	m.mu.Lock()
 	if m.calls == nil {
 		m.calls = map[string]int{}
 	}
 	m.calls[op]++
+	var queued error
+	if q := m.failNext[op]; len(q) > 0 {
+		queued = q[0]
+		if len(q) == 1 {
+			delete(m.failNext, op)
+		} else {
+			m.failNext[op] = q[1:]
+		}
+	}
 	m.mu.Unlock()
+	if queued != nil {
+		return queued
+	}
 	if m.Fail != nil {
 		if err := m.Fail(op, req); err != nil {
 			return err

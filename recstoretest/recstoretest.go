@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -240,6 +241,67 @@ func (m *MemoryAdapter) begin(ctx context.Context, op string, req *recstore.Requ
 func notFound(typ, id string) error {
 	return &recstore.BackendError{Status: 404, Errors: []recstore.ErrorObject{{
 		Status: "404", Title: "Not Found", Detail: fmt.Sprintf("recstoretest: no %s with id %q", typ, id)}}}
+}
+
+// Invalid returns the refusal of a backend that found the request's
+// record invalid, for a MemoryAdapter's OnSave, Fail or FailNext to
+// return: status 422 (errors.Is recstore.ErrInvalid) with one JSON:API
+// error object for each pair of a JSON pointer into the request document
+// and a detail, in order, such as
+//
+//	Invalid("/data/attributes/title", "can't be blank", "/data", "is a duplicate")
+//
+// Each object's Source.Pointer is its pointer and its Title says what the
+// pointer names: "Invalid Attribute" for one under /data/attributes/,
+// "Invalid Relationship" under /data/relationships/, "Invalid Document"
+// otherwise. recstore's Store.ExtractErrors maps them to attribute names.
+// A last pointer without a detail gets "is invalid"; no pairs at all
+// make one object about the whole record ("/data").
+func Invalid(pointerDetail ...string) *recstore.BackendError {
+	if len(pointerDetail) == 0 {
+		pointerDetail = []string{"/data"}
+	}
+	be := &recstore.BackendError{Status: http.StatusUnprocessableEntity}
+	for i := 0; i < len(pointerDetail); i += 2 {
+		ptr, detail := pointerDetail[i], "is invalid"
+		if i+1 < len(pointerDetail) {
+			detail = pointerDetail[i+1]
+		}
+		title := "Invalid Document"
+		switch {
+		case strings.HasPrefix(ptr, "/data/attributes/"):
+			title = "Invalid Attribute"
+		case strings.HasPrefix(ptr, "/data/relationships/"):
+			title = "Invalid Relationship"
+		}
+		be.Errors = append(be.Errors, errorObject(http.StatusUnprocessableEntity, title, ptr, detail))
+	}
+	return be
+}
+
+// Conflict returns the refusal of a backend whose state conflicts with
+// the request, for a MemoryAdapter's OnSave, Fail or FailNext to return:
+// status 409 (errors.Is recstore.ErrConflict) with one JSON:API error
+// object whose Title is "Conflict" and Detail detail, as for a save
+// against a stale version. CreateRecord answers a record whose id is
+// taken with one too.
+func Conflict(detail string) *recstore.BackendError {
+	return refusal(http.StatusConflict, "Conflict", "", detail)
+}
+
+// refusal is a *recstore.BackendError with one error object.
+func refusal(status int, title, pointer, detail string) *recstore.BackendError {
+	return &recstore.BackendError{Status: status, Errors: []recstore.ErrorObject{errorObject(status, title, pointer, detail)}}
+}
+
+// errorObject makes one JSON:API error object; an empty pointer gives no
+// source.
+func errorObject(status int, title, pointer, detail string) recstore.ErrorObject {
+	o := recstore.ErrorObject{Status: strconv.Itoa(status), Title: title, Detail: detail}
+	if pointer != "" {
+		o.Source = &recstore.ErrorSource{Pointer: pointer}
+	}
+	return o
 }
 
 func document(data string) []byte { return []byte(`{"data": ` + data + `}`) }

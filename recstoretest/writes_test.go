@@ -138,3 +138,58 @@ func storedAttr(t *testing.T, m *recstoretest.MemoryAdapter, path, name string) 
 	require.NoError(t, json.Unmarshal(out, &doc), "%s", out)
 	return doc.Data.Attributes[name]
 }
+
+func TestInvalid(t *testing.T) {
+	obj := func(title, ptr, detail string) recstore.ErrorObject {
+		return recstore.ErrorObject{Status: "422", Title: title, Detail: detail, Source: &recstore.ErrorSource{Pointer: ptr}}
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		want    []recstore.ErrorObject
+		extract map[string][]string // what Store.ExtractErrors makes of them
+	}{
+		{name: "one attribute", args: []string{"/data/attributes/title", "can't be blank"},
+			want:    []recstore.ErrorObject{obj("Invalid Attribute", "/data/attributes/title", "can't be blank")},
+			extract: map[string][]string{"title": {"can't be blank"}}},
+		{name: "an attribute and the record",
+			args: []string{"/data/attributes/song-count", "must be positive", "/data", "record is wrong"},
+			want: []recstore.ErrorObject{
+				obj("Invalid Attribute", "/data/attributes/song-count", "must be positive"),
+				obj("Invalid Document", "/data", "record is wrong")},
+			extract: map[string][]string{"songCount": {"must be positive"}, recstore.BaseErrors: {"record is wrong"}}},
+		{name: "a relationship", args: []string{"/data/relationships/label", "is gone"},
+			want:    []recstore.ErrorObject{obj("Invalid Relationship", "/data/relationships/label", "is gone")},
+			extract: map[string][]string{"label": {"is gone"}}},
+		{name: "a pointer without detail", args: []string{"/data/attributes/title"},
+			want:    []recstore.ErrorObject{obj("Invalid Attribute", "/data/attributes/title", "is invalid")},
+			extract: map[string][]string{"title": {"is invalid"}}},
+		{name: "nothing: the whole record", args: nil,
+			want:    []recstore.ErrorObject{obj("Invalid Document", "/data", "is invalid")},
+			extract: map[string][]string{recstore.BaseErrors: {"is invalid"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var err error = recstoretest.Invalid(tt.args...)
+			require.ErrorIs(t, err, recstore.ErrInvalid)
+			assert.NotErrorIs(t, err, recstore.ErrConflict)
+			var be *recstore.BackendError
+			require.ErrorAs(t, err, &be)
+			assert.Equal(t, 422, be.Status)
+			assert.Equal(t, tt.want, be.Errors, "Invalid(%q)", tt.args)
+			s, _ := newStore(t, nil)
+			assert.Equal(t, tt.extract, s.ExtractErrors("album", be.Errors), "Invalid(%q)", tt.args)
+		})
+	}
+}
+
+func TestConflict(t *testing.T) {
+	var err error = recstoretest.Conflict("version 3 is stale")
+	require.ErrorIs(t, err, recstore.ErrConflict)
+	assert.NotErrorIs(t, err, recstore.ErrInvalid)
+	var be *recstore.BackendError
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, 409, be.Status)
+	assert.Equal(t, []recstore.ErrorObject{{Status: "409", Title: "Conflict", Detail: "version 3 is stale"}}, be.Errors)
+	assert.Equal(t, "recstore: backend returned 409: version 3 is stale", err.Error())
+}

@@ -2,6 +2,15 @@
 // written for it: an in-memory Adapter loaded from fixtures, a JSON:API
 // test server backed by the same fixtures, and a conformance check any
 // Adapter can run.
+//
+// Tests of writes (creates, updates, deletes) get a backend that answers
+// as a JSON:API server does, in memory or over HTTP: a body that is not a
+// JSON:API document is a 400 and a taken id a 409, with error objects
+// pointing at the member at fault; [MemoryAdapter.OnSave] validates a
+// record ([Invalid] makes the 422) or changes it as a server would;
+// [MemoryAdapter.NoContent] answers a save with nothing (204); and
+// [MemoryAdapter.FailNext] makes the next calls fail, so that a test of
+// retries can fail a save once and then let it succeed.
 package recstoretest
 
 import (
@@ -26,11 +35,16 @@ import (
 // MemoryAdapter is a recstore Adapter over JSON:API resource objects held
 // in memory: a fake backend for tests. It implements every Adapter
 // capability, LinkFinder included, counts calls, and can be slowed down
-// or made to fail. Its collections are paged on request, with
-// pagination links, and its relationships can carry links
-// (RelationshipLinks); FindLink and NewServer answer both. Load
-// fills it from fixtures. Its zero value is an empty backend ready to use,
-// and it is safe for concurrent use; set Delay and Fail before use.
+// (Delay) or made to fail (Fail, or FailNext for the next calls of one
+// method). Its collections are paged on request, with pagination links,
+// and its relationships can carry links (RelationshipLinks); FindLink and
+// NewServer answer both. It takes writes as a JSON:API server does (see
+// CreateRecord, UpdateRecord and DeleteRecord), refusing bad bodies with
+// a 400 or 409, and OnSave and NoContent act out the server's side of a
+// save: validation (Invalid), changes it makes, an answer with no
+// content. Load fills it from fixtures. Its zero value is an empty
+// backend ready to use, and it is safe for concurrent use; set its
+// fields before use, and call FailNext at any time.
 //
 // Responses are JSON:API documents in the form the fixtures were written
 // in, so they suit the Store's default JSONAPISerializer when the fixtures
@@ -719,7 +733,9 @@ func sameType(data map[string]any, typ string) error {
 	return nil
 }
 
-// DeleteRecord removes the record req.ID, or fails as FindRecord does.
+// DeleteRecord removes the record req.ID, or fails as FindRecord does
+// (a 404 for a record it does not hold); NewServer answers a DELETE it
+// succeeds in with 204 No Content.
 func (m *MemoryAdapter) DeleteRecord(ctx context.Context, req *recstore.Request) error {
 	if err := m.begin(ctx, "DeleteRecord", req); err != nil {
 		return err

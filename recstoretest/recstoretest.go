@@ -2,14 +2,26 @@
 // written for it: an in-memory Adapter loaded from fixtures, a JSON:API
 // test server backed by the same fixtures, and a conformance check any
 // Adapter can run.
+//
+// Tests of writes (creates, updates, deletes) get a backend that answers
+// as a JSON:API server does, in memory or over HTTP: a body that is not a
+// JSON:API document is a 400 and a taken id a 409, with error objects
+// pointing at the member at fault; [MemoryAdapter.OnSave] validates a
+// record ([Invalid] makes the 422) or changes it as a server would;
+// [MemoryAdapter.NoContent] answers a save with nothing (204); and
+// [MemoryAdapter.FailNext] makes the next calls fail, so that a test of
+// retries can fail a save once and then let it succeed.
 package recstoretest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,11 +35,16 @@ import (
 // MemoryAdapter is a recstore Adapter over JSON:API resource objects held
 // in memory: a fake backend for tests. It implements every Adapter
 // capability, LinkFinder included, counts calls, and can be slowed down
-// or made to fail. Its collections are paged on request, with
-// pagination links, and its relationships can carry links
-// (RelationshipLinks); FindLink and NewServer answer both. Load
-// fills it from fixtures. Its zero value is an empty backend ready to use,
-// and it is safe for concurrent use; set Delay and Fail before use.
+// (Delay) or made to fail (Fail, or FailNext for the next calls of one
+// method). Its collections are paged on request, with pagination links,
+// and its relationships can carry links (RelationshipLinks); FindLink and
+// NewServer answer both. It takes writes as a JSON:API server does (see
+// CreateRecord, UpdateRecord and DeleteRecord), refusing bad bodies with
+// a 400 or 409, and OnSave and NoContent act out the server's side of a
+// save: validation (Invalid), changes it makes, an answer with no
+// content. Load fills it from fixtures. Its zero value is an empty
+// backend ready to use, and it is safe for concurrent use; set its
+// fields before use, and call FailNext at any time.
 //
 // Responses are JSON:API documents in the form the fixtures were written
 // in, so they suit the Store's default JSONAPISerializer when the fixtures
@@ -38,9 +55,11 @@ type MemoryAdapter struct {
 	// ctx's error.
 	Delay time.Duration
 	// Fail, if not nil, is called first by every call with the method's
-	// name ("FindRecord", "FindMany", ...) and the request; an error it
-	// returns is the call's. Return a *recstore.BackendError to act out a
-	// refusal: NewServer sends it with its status and error objects.
+	// name ("FindRecord", "FindMany", ...) and the request, unless
+	// FailNext has queued an error for the call; an error it returns is
+	// the call's. Return a *recstore.BackendError to act out a refusal
+	// (Invalid and Conflict make the usual ones): NewServer sends it with
+	// its status and error objects.
 	Fail func(op string, req *recstore.Request) error
 	// RelationshipLinks, if set, gives every relationship in the
 	// documents served (through NewServer too) that has no links of its
@@ -54,12 +73,34 @@ type MemoryAdapter struct {
 	// from a backend that always paginates. Requests that ask for pages
 	// get them whatever PageSize says (see FindAll).
 	PageSize int
+	// OnSave, if not nil, is called by CreateRecord and UpdateRecord (op)
+	// with the resource object about to be stored: for a create, the
+	// body's data without its lid, with no id unless the client chose one;
+	// for an update, the record with the body's attributes and
+	// relationships merged in. resource["attributes"] is always a
+	// map[string]any, and numbers are json.Number. OnSave acts out the
+	// server's side of a save. It may change resource, as a server that
+	// sets an updated-at or trims a title does: the change is stored and
+	// answered. Or it may refuse the save with an error, which is the
+	// call's and stores nothing: return Invalid(...) for a 422 with
+	// pointers to the invalid members, Conflict(...) for a 409. It is
+	// called without m's lock held, so it may call m's methods, and
+	// concurrently when the calls are.
+	OnSave func(op string, req *recstore.Request, resource map[string]any) error
+	// NoContent makes UpdateRecord answer nothing, (nil, nil), and
+	// NewServer a 204 No Content, when the backend changed nothing beyond
+	// what the request asked, as a JSON:API server may; so does
+	// CreateRecord for a record whose id the client chose. A save that
+	// OnSave changed is answered with the record (200, 201), as JSON:API
+	// requires. Off, every save is answered with the record.
+	NoContent bool
 
-	mu      sync.Mutex
-	records map[string]map[string]json.RawMessage // model type → id → resource object
-	order   map[string][]string                   // model type → ids in load order
-	calls   map[string]int
-	lastID  int
+	mu       sync.Mutex                            // guards the fields below
+	records  map[string]map[string]json.RawMessage // model type → id → resource object
+	order    map[string][]string                   // model type → ids in load order
+	calls    map[string]int
+	failNext map[string][]error // method → errors FailNext queued for its next calls
+	lastID   int
 }
 
 var (
@@ -178,14 +219,43 @@ func (m *MemoryAdapter) Has(typ, id string) bool {
 	return ok
 }
 
-// begin counts a call, applies Fail and Delay.
+// FailNext makes the next calls of method op ("CreateRecord",
+// "UpdateRecord", "FindRecord", ...) fail, one call for each of errs, in
+// order, whatever their requests: a test of retries makes a save fail
+// once and then succeed with FailNext("UpdateRecord", err). A nil error
+// lets its call go on as if none were queued, so FailNext(op, nil, err)
+// fails the second call. Errors add to those queued already; a call that
+// takes a queued error does not consult Fail, and is counted by Calls.
+// It is safe to call at any time, concurrently with calls.
+func (m *MemoryAdapter) FailNext(op string, errs ...error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failNext == nil {
+		m.failNext = map[string][]error{}
+	}
+	m.failNext[op] = append(m.failNext[op], errs...)
+}
+
+// begin counts a call, applies a queued error, Fail and Delay.
 func (m *MemoryAdapter) begin(ctx context.Context, op string, req *recstore.Request) error {
 	m.mu.Lock()
 	if m.calls == nil {
 		m.calls = map[string]int{}
 	}
 	m.calls[op]++
+	var queued error
+	if q := m.failNext[op]; len(q) > 0 {
+		queued = q[0]
+		if len(q) == 1 {
+			delete(m.failNext, op)
+		} else {
+			m.failNext[op] = q[1:]
+		}
+	}
 	m.mu.Unlock()
+	if queued != nil {
+		return queued
+	}
 	if m.Fail != nil {
 		if err := m.Fail(op, req); err != nil {
 			return err
@@ -208,6 +278,67 @@ func (m *MemoryAdapter) begin(ctx context.Context, op string, req *recstore.Requ
 func notFound(typ, id string) error {
 	return &recstore.BackendError{Status: 404, Errors: []recstore.ErrorObject{{
 		Status: "404", Title: "Not Found", Detail: fmt.Sprintf("recstoretest: no %s with id %q", typ, id)}}}
+}
+
+// Invalid returns the refusal of a backend that found the request's
+// record invalid, for a MemoryAdapter's OnSave, Fail or FailNext to
+// return: status 422 (errors.Is recstore.ErrInvalid) with one JSON:API
+// error object for each pair of a JSON pointer into the request document
+// and a detail, in order, such as
+//
+//	Invalid("/data/attributes/title", "can't be blank", "/data", "is a duplicate")
+//
+// Each object's Source.Pointer is its pointer and its Title says what the
+// pointer names: "Invalid Attribute" for one under /data/attributes/,
+// "Invalid Relationship" under /data/relationships/, "Invalid Document"
+// otherwise. recstore's Store.ExtractErrors maps them to attribute names.
+// A last pointer without a detail gets "is invalid"; no pairs at all
+// make one object about the whole record ("/data").
+func Invalid(pointerDetail ...string) *recstore.BackendError {
+	if len(pointerDetail) == 0 {
+		pointerDetail = []string{"/data"}
+	}
+	be := &recstore.BackendError{Status: http.StatusUnprocessableEntity}
+	for i := 0; i < len(pointerDetail); i += 2 {
+		ptr, detail := pointerDetail[i], "is invalid"
+		if i+1 < len(pointerDetail) {
+			detail = pointerDetail[i+1]
+		}
+		title := "Invalid Document"
+		switch {
+		case strings.HasPrefix(ptr, "/data/attributes/"):
+			title = "Invalid Attribute"
+		case strings.HasPrefix(ptr, "/data/relationships/"):
+			title = "Invalid Relationship"
+		}
+		be.Errors = append(be.Errors, errorObject(http.StatusUnprocessableEntity, title, ptr, detail))
+	}
+	return be
+}
+
+// Conflict returns the refusal of a backend whose state conflicts with
+// the request, for a MemoryAdapter's OnSave, Fail or FailNext to return:
+// status 409 (errors.Is recstore.ErrConflict) with one JSON:API error
+// object whose Title is "Conflict" and Detail detail, as for a save
+// against a stale version. CreateRecord answers a record whose id is
+// taken with one too.
+func Conflict(detail string) *recstore.BackendError {
+	return refusal(http.StatusConflict, "Conflict", "", detail)
+}
+
+// refusal is a *recstore.BackendError with one error object.
+func refusal(status int, title, pointer, detail string) *recstore.BackendError {
+	return &recstore.BackendError{Status: status, Errors: []recstore.ErrorObject{errorObject(status, title, pointer, detail)}}
+}
+
+// errorObject makes one JSON:API error object; an empty pointer gives no
+// source.
+func errorObject(status int, title, pointer, detail string) recstore.ErrorObject {
+	o := recstore.ErrorObject{Status: strconv.Itoa(status), Title: title, Detail: detail}
+	if pointer != "" {
+		o.Source = &recstore.ErrorSource{Pointer: pointer}
+	}
+	return o
 }
 
 func document(data string) []byte { return []byte(`{"data": ` + data + `}`) }
@@ -372,75 +503,239 @@ func matches(r json.RawMessage, filters map[string]string) bool {
 	return true
 }
 
-// CreateRecord stores the resource in req.Body's data, giving it the next
-// numeric id unless it has one, and returns it.
+// CreateRecord stores the resource object in req.Body's data, giving it
+// the next numeric id unless the client chose one, and returns it, with
+// the data's lid (a JSON:API 1.1 local id), which is not stored. The
+// data's type may be plural or singular, or left out. As a JSON:API
+// server does, it refuses with a *recstore.BackendError: a body that is
+// not a JSON:API document with a resource object as data with a 400
+// (errors.Is recstore.ErrInvalid; its error object's Source.Pointer
+// names the member at fault, none if the body is not JSON), and an id
+// the backend holds already, or a type that is not req.Type's, with a
+// 409 (recstore.ErrConflict, pointing at /data/id or /data/type).
+// OnSave may change or refuse the record, and NoContent answer nothing.
 func (m *MemoryAdapter) CreateRecord(ctx context.Context, req *recstore.Request) ([]byte, error) {
-	if err := m.begin(ctx, "CreateRecord", req); err != nil {
+	const op = "CreateRecord"
+	if err := m.begin(ctx, op, req); err != nil {
 		return nil, err
 	}
-	var d struct {
-		Data map[string]json.RawMessage `json:"data"`
-	}
-	if err := json.Unmarshal(req.Body, &d); err != nil || d.Data == nil {
-		return nil, fmt.Errorf("recstoretest: CreateRecord: the body is not a JSON:API document: %w", errors.Join(err, errors.New("no data")))
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := d.Data["id"]; !ok {
-		m.lastID++
-		d.Data["id"] = json.RawMessage(strconv.Quote(strconv.Itoa(m.lastID)))
-	}
-	if _, ok := d.Data["type"]; !ok {
-		d.Data["type"] = json.RawMessage(strconv.Quote(req.Type))
-	}
-	r, _ := json.Marshal(d.Data)
-	_, id, err := identify(r)
+	res, err := decodeBody(req.Body)
 	if err != nil {
 		return nil, err
 	}
-	m.put(modelType(req.Type), id, r)
-	return document(string(m.linked(r))), nil
-}
-
-// UpdateRecord merges req.Body's attributes and relationships into the
-// record req.ID and returns it.
-func (m *MemoryAdapter) UpdateRecord(ctx context.Context, req *recstore.Request) ([]byte, error) {
-	if err := m.begin(ctx, "UpdateRecord", req); err != nil {
+	typ := modelType(req.Type)
+	if err := sameType(res, typ); err != nil {
 		return nil, err
 	}
-	var d struct {
-		Data map[string]json.RawMessage `json:"data"`
+	if _, ok := res["type"]; !ok {
+		res["type"] = req.Type
 	}
-	if err := json.Unmarshal(req.Body, &d); err != nil {
-		return nil, fmt.Errorf("recstoretest: UpdateRecord: %w", err)
+	lid, hasLID := res["lid"]
+	delete(res, "lid")
+	_, clientID := res["id"]
+	changed, err := m.onSave(op, req, res)
+	if err != nil {
+		return nil, err
 	}
+	id, _ := idText(res["id"])
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if id == "" {
+		m.lastID++
+		id = strconv.Itoa(m.lastID)
+		res["id"] = id
+	} else if _, ok := m.records[typ][id]; ok {
+		return nil, refusal(http.StatusConflict, "Conflict", "/data/id", fmt.Sprintf("%s %q exists already", req.Type, id))
+	}
+	r, err := json.Marshal(res)
+	if err != nil {
+		return nil, fmt.Errorf("recstoretest: %s: OnSave left a resource that is not JSON: %w", op, err)
+	}
+	m.put(typ, id, r)
+	if m.NoContent && clientID && !changed {
+		return nil, nil
+	}
+	out := m.linked(r)
+	if hasLID {
+		// JSON:API 1.1: the answer names the local id the client sent, so
+		// that it can tell which of its new records this is.
+		var served map[string]json.RawMessage
+		_ = json.Unmarshal(out, &served)
+		served["lid"], _ = json.Marshal(lid)
+		out, _ = json.Marshal(served)
+	}
+	return document(string(out)), nil
+}
+
+// UpdateRecord merges the attributes and relationships of req.Body's data
+// into the record req.ID, each member replacing the one of that name,
+// and returns the record. A record the backend does not hold is a 404,
+// whatever the body; a body CreateRecord would refuse with a 400 is
+// refused so here, and data whose type or id is not the record's with a
+// 409. OnSave may change or refuse the record, and NoContent answer
+// nothing.
+func (m *MemoryAdapter) UpdateRecord(ctx context.Context, req *recstore.Request) ([]byte, error) {
+	const op = "UpdateRecord"
+	if err := m.begin(ctx, op, req); err != nil {
+		return nil, err
+	}
 	typ := modelType(req.Type)
+	m.mu.Lock()
 	old, ok := m.records[typ][req.ID]
+	m.mu.Unlock()
 	if !ok {
 		return nil, notFound(req.Type, req.ID)
 	}
-	var cur map[string]json.RawMessage
-	_ = json.Unmarshal(old, &cur)
+	data, err := decodeBody(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	if err := sameType(data, typ); err != nil {
+		return nil, err
+	}
+	if id, ok := data["id"]; ok {
+		if s, _ := idText(id); s != req.ID {
+			return nil, refusal(http.StatusConflict, "Conflict", "/data/id", fmt.Sprintf("id %v is not %q", id, req.ID))
+		}
+	}
+	cur, err := decodeObject(old)
+	if err != nil {
+		return nil, fmt.Errorf("recstoretest: %s: stored %s %s: %w", op, req.Type, req.ID, err)
+	}
 	for _, member := range []string{"attributes", "relationships"} {
-		var have, add map[string]json.RawMessage
-		_ = json.Unmarshal(cur[member], &have)
-		if json.Unmarshal(d.Data[member], &add) != nil || add == nil {
+		add, ok := data[member].(map[string]any)
+		if !ok {
 			continue
 		}
+		have, _ := cur[member].(map[string]any)
 		if have == nil {
-			have = map[string]json.RawMessage{}
+			have = map[string]any{}
 		}
 		maps.Copy(have, add)
-		cur[member], _ = json.Marshal(have)
+		cur[member] = have
 	}
-	r, _ := json.Marshal(cur)
+	if _, ok := cur["attributes"].(map[string]any); !ok {
+		cur["attributes"] = map[string]any{}
+	}
+	changed, err := m.onSave(op, req, cur)
+	if err != nil {
+		return nil, err
+	}
+	r, err := json.Marshal(cur)
+	if err != nil {
+		return nil, fmt.Errorf("recstoretest: %s: OnSave left a resource that is not JSON: %w", op, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.records[typ][req.ID]; !ok {
+		return nil, notFound(req.Type, req.ID) // deleted while OnSave ran
+	}
 	m.put(typ, req.ID, r)
+	if m.NoContent && !changed {
+		return nil, nil
+	}
 	return document(string(m.linked(r))), nil
 }
 
-// DeleteRecord removes the record req.ID, or fails as FindRecord does.
+// onSave runs OnSave on res and reports whether it changed res.
+func (m *MemoryAdapter) onSave(op string, req *recstore.Request, res map[string]any) (changed bool, err error) {
+	if m.OnSave == nil {
+		return false, nil
+	}
+	before, _ := json.Marshal(res) // map keys are sorted: equal maps give equal bytes
+	if err := m.OnSave(op, req, res); err != nil {
+		return false, err
+	}
+	after, _ := json.Marshal(res)
+	return !bytes.Equal(before, after), nil
+}
+
+// decodeBody returns the resource object that is the primary data of a
+// write's JSON:API document, with an attributes object (made empty if
+// it had none), or the 400 refusal a JSON:API server answers a body
+// that is not one with, pointing at the member at fault.
+func decodeBody(body []byte) (map[string]any, error) {
+	bad := func(pointer, detail string, err error) error {
+		be := refusal(http.StatusBadRequest, "Bad Request", pointer, detail)
+		be.Err = err
+		return be
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var doc any
+	err := dec.Decode(&doc)
+	if err == nil && dec.Decode(new(any)) != io.EOF {
+		err = errors.New("data after the document")
+	}
+	if err != nil {
+		return nil, bad("", "the body is not JSON: "+err.Error(), err)
+	}
+	top, ok := doc.(map[string]any)
+	if !ok {
+		return nil, bad("", "the body is not a JSON:API document: it is not an object", nil)
+	}
+	data, ok := top["data"].(map[string]any)
+	if !ok {
+		return nil, bad("/data", "the document's data is not a resource object", nil)
+	}
+	if t, ok := data["type"]; ok {
+		if s, _ := t.(string); s == "" {
+			return nil, bad("/data/type", "type is not a non-empty string", nil)
+		}
+	}
+	for _, member := range []string{"id", "lid"} {
+		if v, ok := data[member]; ok {
+			if _, ok := idText(v); !ok {
+				return nil, bad("/data/"+member, member+" is not a non-empty string", nil)
+			}
+		}
+	}
+	for _, member := range []string{"attributes", "relationships"} {
+		if v, ok := data[member]; ok {
+			if _, ok := v.(map[string]any); !ok {
+				return nil, bad("/data/"+member, member+" is not an object", nil)
+			}
+		}
+	}
+	if _, ok := data["attributes"]; !ok {
+		data["attributes"] = map[string]any{}
+	}
+	return data, nil
+}
+
+// decodeObject decodes a stored resource object, numbers as json.Number.
+func decodeObject(r json.RawMessage) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(r))
+	dec.UseNumber()
+	var res map[string]any
+	err := dec.Decode(&res)
+	return res, err
+}
+
+// idText returns an id's text: a non-empty string, or a number as
+// written (JSON:API ids are strings; fixtures may use numbers).
+func idText(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return v, v != ""
+	case json.Number:
+		return v.String(), true
+	}
+	return "", false
+}
+
+// sameType refuses, with a 409 as JSON:API says, data whose type is not
+// typ, in plural or singular.
+func sameType(data map[string]any, typ string) error {
+	if t, ok := data["type"].(string); ok && modelType(t) != typ {
+		return refusal(http.StatusConflict, "Conflict", "/data/type", fmt.Sprintf("type %q is not %q", t, typ))
+	}
+	return nil
+}
+
+// DeleteRecord removes the record req.ID, or fails as FindRecord does
+// (a 404 for a record it does not hold); NewServer answers a DELETE it
+// succeeds in with 204 No Content.
 func (m *MemoryAdapter) DeleteRecord(ctx context.Context, req *recstore.Request) error {
 	if err := m.begin(ctx, "DeleteRecord", req); err != nil {
 		return err

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -26,15 +28,32 @@ import (
 // request, with pagination links, and with m.RelationshipLinks set
 // resources carry relationship links (related and self); the server
 // answers both, and links the fixtures wrote in those forms: see
-// MemoryAdapter.FindAll and MemoryAdapter.FindLink. A
-// *recstore.BackendError (a missing record's 404, or one that m's Fail
-// returns) is sent with its status and error objects, a bad page
-// parameter is a 400, and any other failure is a 500. The caller must
-// Close the server.
+// MemoryAdapter.FindAll and MemoryAdapter.FindLink.
+//
+// Writes are answered as JSON:API says: POST with 201 Created, the
+// record and a Location header naming its URL; PATCH with 200 OK and the
+// record; DELETE with 204 No Content. A POST or PATCH that m answers with
+// nothing (see MemoryAdapter.NoContent) gets a 204 No Content with no
+// body. A POST or PATCH whose Content-Type is not
+// application/vnd.api+json (whose only parameters may be ext and
+// profile) is refused with a 415, so a test through NewServer also
+// checks what its client sends.
+//
+// A *recstore.BackendError (a missing record's 404, a body's 400 or 409,
+// or one that m's Fail, FailNext or OnSave returns, such as Invalid's
+// 422) is sent with its status and error objects, a bad page parameter
+// is a 400, and any other failure is a 500. The caller must Close the
+// server.
 func NewServer(m *MemoryAdapter) *httptest.Server {
 	mux := http.NewServeMux()
 	handle := func(pattern string, h func(ctx context.Context, r *http.Request, req *recstore.Request) ([]byte, int, error)) {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost || r.Method == http.MethodPatch {
+				if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
+					writeError(w, err.Status, err)
+					return
+				}
+			}
 			body, err := io.ReadAll(r.Body)
 			if err != nil {
 				writeError(w, http.StatusBadRequest, err)
@@ -59,6 +78,9 @@ func NewServer(m *MemoryAdapter) *httptest.Server {
 				w.WriteHeader(status)
 			default:
 				w.Header().Set("Content-Type", "application/vnd.api+json")
+				if status == http.StatusCreated {
+					w.Header().Set("Location", location(r, req.Type, out))
+				}
 				w.WriteHeader(status)
 				w.Write(out)
 			}
@@ -84,15 +106,60 @@ func NewServer(m *MemoryAdapter) *httptest.Server {
 	})
 	handle("POST /{type}", func(ctx context.Context, r *http.Request, req *recstore.Request) ([]byte, int, error) {
 		b, err := m.CreateRecord(ctx, req)
-		return b, http.StatusCreated, err
+		if err != nil || b == nil {
+			return nil, http.StatusNoContent, err
+		}
+		return b, http.StatusCreated, nil
 	})
 	handle("PATCH /{type}/{id}", func(ctx context.Context, r *http.Request, req *recstore.Request) ([]byte, int, error) {
-		return ok(m.UpdateRecord(ctx, req))
+		b, err := m.UpdateRecord(ctx, req)
+		if err != nil || b == nil {
+			return nil, http.StatusNoContent, err
+		}
+		return b, http.StatusOK, nil
 	})
 	handle("DELETE /{type}/{id}", func(ctx context.Context, r *http.Request, req *recstore.Request) ([]byte, int, error) {
 		return nil, http.StatusNoContent, m.DeleteRecord(ctx, req)
 	})
 	return httptest.NewServer(mux)
+}
+
+// location is the URL of the record a POST to r created, as answered in
+// out: http://127.0.0.1:1234/albums/8.
+func location(r *http.Request, typ string, out []byte) string {
+	var doc struct {
+		Data json.RawMessage `json:"data"`
+	}
+	_ = json.Unmarshal(out, &doc)
+	_, id, _ := identify(doc.Data)
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + typePath(typ) + "/" + url.PathEscape(id)
+}
+
+// checkContentType refuses, with a 415 as JSON:API says, a request body
+// whose media type is not JSON:API's, or has parameters other than ext
+// and profile.
+func checkContentType(ct string) *recstore.BackendError {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err == nil && mt == "application/vnd.api+json" {
+		for k := range params {
+			if k != "ext" && k != "profile" {
+				err = fmt.Errorf("media type parameter %q", k)
+			}
+		}
+	} else if err == nil {
+		err = fmt.Errorf("media type %q", mt)
+	}
+	if err == nil {
+		return nil
+	}
+	be := refusal(http.StatusUnsupportedMediaType, "Unsupported Media Type", "",
+		fmt.Sprintf("Content-Type %q is not application/vnd.api+json: %v", ct, err))
+	be.Errors[0].Source = &recstore.ErrorSource{Header: "Content-Type"}
+	return be
 }
 
 func hasFilter(q url.Values) bool {

@@ -378,6 +378,13 @@ func (ks keySet) has(k Key) bool {
 // apply merges one staged resource into its draft.
 func (c *commit) apply(st *staged, rels *chunked[stagedRel]) error {
 	c.s.inject("apply")
+	if st.lid != "" && st.lid != st.id {
+		if e := st.t.byID.get(st.lid); e != nil && e.lid == st.lid && e.loaded() {
+			if _, err := c.assignID(c.draftOf(st.t, e), st.id); err != nil {
+				return &DocumentError{Pointer: st.ptr() + "/id", Err: err}
+			}
+		}
+	}
 	d := c.draft(st.t, st.id, true)
 	st.e = d.e
 	switch {

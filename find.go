@@ -128,7 +128,14 @@ func (s *Store) find(ctx context.Context, t *table, id string, opts *FindOptions
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
+	if e := t.aliased(id); e != nil {
+		id = e.id // a local identifier names a record that has an id now
+	}
 	v := t.loaded(id)
+	if v != nil && v.st != nil && v.st.isNew {
+		// Created here and not saved: the backend has nothing to reload.
+		return true, s.readHit(t, id, v, read)
+	}
 	if v != nil && opts != nil && opts.Reload == ReloadNever && opts.BackgroundReload == ReloadNever {
 		return true, s.readHit(t, id, v, read) // the cheapest hit: no policy to ask
 	}

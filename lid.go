@@ -258,3 +258,37 @@ func (t *table) setPrimary(val unsafe.Pointer, id string) error {
 	}
 	return nil
 }
+
+// byLID makes st, a resource with a lid and no id, the record created
+// here that the lid names. The parser is at the lid member.
+func (p *parser) byLID(st *staged, lid string) error {
+	e := st.t.entry(lid)
+	if e == nil || e.lid != lid {
+		return p.fail(fmt.Errorf("lid %q names no record created in this Store", lid))
+	}
+	st.id = e.id
+	if e.id != lid {
+		// It has its id now: the resource is that record's.
+		return p.setIDString(st, e.id)
+	}
+	return nil
+}
+
+// notLID refuses a pushed id that is the local identifier of a record
+// created here and not saved: the backend has never seen that record.
+func (p *parser) notLID(t *table, id string) error {
+	if t.isLID(id) {
+		return p.fail(fmt.Errorf("id %q is the local identifier of a record created in this Store; name it by lid", id))
+	}
+	return nil
+}
+
+// identifierByLID resolves a resource identifier that has a lid and no
+// id. The parser is at the lid member.
+func (p *parser) identifierByLID(t *table, lid string) (Key, error) {
+	e := t.entry(lid)
+	if e == nil || e.lid != lid {
+		return Key{}, p.fail(fmt.Errorf("lid %q names no record created in this Store", lid))
+	}
+	return Key{t.name, e.id}, nil
+}

@@ -416,7 +416,7 @@ func (m *Model[T]) All() iter.Seq2[string, T] {
 // Included resources may be of any registered type.
 func (m *Model[T]) Push(doc any) ([]T, error) {
 	var out []T
-	_, err := m.s.push(doc, m.t, func(keys []Key) { out = m.values(keys) })
+	_, err := m.s.push(doc, m.t, nil, func(keys []Key) { out = m.values(keys) })
 	if err != nil {
 		return nil, err
 	}

@@ -44,7 +44,7 @@ import (
 // matches) and the Store is exactly as it was. Readers see either none of a
 // push or all of it.
 func (s *Store) Push(doc any) ([]Key, error) {
-	keys, err := s.push(doc, nil, nil)
+	keys, err := s.push(doc, nil, nil, nil)
 	return keys, err
 }
 
@@ -53,8 +53,9 @@ func (s *Store) Push(doc any) ([]Key, error) {
 // called with those keys after the push is published and before the
 // Store's lock is released, so that it can read the push's result with no
 // later change mixed in; it must not call back into the Store's locking
-// methods.
-func (s *Store) push(doc any, only *table, read func(keys []Key)) (_ []Key, err error) {
+// methods. pre, if not nil, runs first in the push's commit (a save's
+// confirmation of what it sent), and its error fails the push.
+func (s *Store) push(doc any, only *table, pre func(c *commit) error, read func(keys []Key)) (_ []Key, err error) {
 	p := parserPool.Get().(*parser)
 	defer p.release()
 	// Deferred before the lock is: reports go out once it is released.
@@ -103,6 +104,12 @@ func (s *Store) push(doc any, only *table, read func(keys []Key)) (_ []Key, err 
 	// the lock released before the panic goes on to the caller.
 	defer c.abort()
 	c.grow(p.data.len() + p.included.len())
+	if pre != nil {
+		if err := pre(c); err != nil {
+			c.abort()
+			return nil, err
+		}
+	}
 	for _, list := range []*chunked[staged]{&p.included, &p.data} {
 		for i := range list.len() {
 			if err := c.apply(list.at(i), &p.rels); err != nil {
@@ -254,6 +261,9 @@ type staged struct {
 	idx    int32  // index in its section, -1 for a single data resource
 	inIncl bool   // it comes from included, not data
 	e      *entry // set by apply
+	// lid is the resource's lid when it has an id too: the record
+	// created here that the lid names gets that id (see assignID).
+	lid string
 }
 
 type stagedRel struct {
@@ -544,8 +554,9 @@ func (p *parser) resource(incl bool, idx int) (staged, error) {
 	}
 	type deferred struct{ pos, depth int }
 	var attrs, rels *deferred
-	var idRaw []byte
+	var idRaw, lidRaw []byte
 	idEsc, haveID := false, false
+	lidEsc, haveLID := false, false
 	relStart := p.rels.len()
 	haveAttrs, haveRels := false, false // (a second "type" finds st.t set)
 	var lm linksMeta                    // the resource's links and meta
@@ -584,6 +595,16 @@ func (p *parser) resource(incl bool, idx int) (staged, error) {
 			}
 			p.out()
 			haveID = true
+		case "lid":
+			if haveLID {
+				return st, p.repeated(key)
+			}
+			p.in("lid")
+			if lidRaw, lidEsc, err = p.idMember(); err != nil {
+				return st, err
+			}
+			p.out()
+			haveLID = true
 		case "attributes", "relationships":
 			have := &haveAttrs
 			if key[0] == 'r' {
@@ -639,12 +660,35 @@ func (p *parser) resource(incl bool, idx int) (staged, error) {
 		p.in("type")
 		return st, p.fail(errors.New(`the resource has no "type" member`))
 	}
-	if !haveID {
+	var lid string
+	if haveLID {
+		p.in("lid")
+		var err error
+		if lid, err = p.idString(lidRaw, lidEsc, false); err != nil {
+			return st, err
+		}
+		p.out()
+	}
+	switch {
+	case haveID:
+		if err := p.setID(&st, idRaw, idEsc); err != nil {
+			return st, err
+		}
+		p.in("id")
+		if err := p.notLID(st.t, st.id); err != nil {
+			return st, err
+		}
+		p.out()
+		st.lid = lid
+	case haveLID:
+		p.in("lid")
+		if err := p.byLID(&st, lid); err != nil {
+			return st, err
+		}
+		p.out()
+	default:
 		p.in("id")
 		return st, p.fail(errors.New(`the resource has no "id" member`))
-	}
-	if err := p.setID(&st, idRaw, idEsc); err != nil {
-		return st, err
 	}
 	if lm != (linksMeta{}) {
 		p.moreOf(&st).linksMeta = lm

@@ -74,7 +74,7 @@ func (p *parser) resourceValue(r *Resource, incl bool, idx int) (staged, error) 
 		p.in("type")
 		return st, p.fail(errors.New("the resource has no type"))
 	}
-	if r.ID == "" {
+	if r.ID == "" && r.LID == "" {
 		p.in("id")
 		return st, p.fail(errors.New("the resource has no id"))
 	}
@@ -88,13 +88,25 @@ func (p *parser) resourceValue(r *Resource, incl bool, idx int) (staged, error) 
 	}
 	p.out()
 	st.t, st.v = t, t.newVersion()
-	p.in("id")
-	if err := p.checkID(r.ID); err != nil {
-		return st, err
-	}
-	p.out()
-	if err := p.setIDString(&st, r.ID); err != nil {
-		return st, err
+	if r.ID == "" {
+		p.in("lid")
+		if err := p.byLID(&st, r.LID); err != nil {
+			return st, err
+		}
+		p.out()
+	} else {
+		p.in("id")
+		if err := p.checkID(r.ID); err != nil {
+			return st, err
+		}
+		if err := p.notLID(t, r.ID); err != nil {
+			return st, err
+		}
+		p.out()
+		if err := p.setIDString(&st, r.ID); err != nil {
+			return st, err
+		}
+		st.lid = r.LID
 	}
 
 	if r.raw != nil {

@@ -157,8 +157,9 @@ func (p *parser) identifier(r *relField) (Key, error) {
 		return Key{}, p.fail(err)
 	}
 	var t *table
-	var idRaw []byte
+	var idRaw, lidRaw []byte
 	idEsc, haveID := false, false
+	lidEsc, haveLID := false, false
 	for first := true; ; first = false {
 		key, err := p.key(first)
 		if err != nil {
@@ -190,6 +191,16 @@ func (p *parser) identifier(r *relField) (Key, error) {
 			}
 			p.out()
 			haveID = true
+		case "lid":
+			if haveLID {
+				return Key{}, p.repeated(key)
+			}
+			p.in("lid")
+			if lidRaw, lidEsc, err = p.idMember(); err != nil {
+				return Key{}, err
+			}
+			p.out()
+			haveLID = true
 		default:
 			if err := p.skipOther(key); err != nil {
 				return Key{}, err
@@ -199,6 +210,19 @@ func (p *parser) identifier(r *relField) (Key, error) {
 	if t == nil {
 		p.in("type")
 		return Key{}, p.fail(errors.New(`the resource identifier has no "type" member`))
+	}
+	if !haveID && haveLID {
+		p.in("lid")
+		lid, err := p.idString(lidRaw, lidEsc, false)
+		if err != nil {
+			return Key{}, err
+		}
+		k, err := p.identifierByLID(t, lid)
+		if err != nil {
+			return Key{}, err
+		}
+		p.out()
+		return k, nil
 	}
 	if !haveID {
 		p.in("id")

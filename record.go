@@ -75,8 +75,13 @@ type Resource struct {
 	// Store, such as "album".
 	Type string
 	// ID is the resource's id. A document's numeric id 1 reads as "1";
-	// a push needs one.
+	// a push needs one, or a LID.
 	ID string
+	// LID is JSON:API 1.1's local identifier: the LIDPrefix id of a
+	// record created in this Store without an id. With no ID it names
+	// that record; with an ID it gives that record its id, as a save's
+	// answer does.
+	LID string
 	// Attributes maps member names to JSON-encodable values; a
 	// json.RawMessage passes through as it is.
 	Attributes map[string]any

@@ -7,6 +7,7 @@ import (
 	"iter"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -43,7 +44,11 @@ var (
 // The Snapshots given to a ReloadPolicy are taken when first read, so
 // that a policy that does not look at them costs nothing.
 type Snapshot struct {
-	Key  Key // the record's type and id
+	Key Key // the record's type and id; the id is empty for a record that has none yet
+	// LID is the local identifier of a record created without an id that
+	// has none yet (see LIDPrefix), which serializers write as JSON:API
+	// 1.1's lid member; empty otherwise.
+	LID  string
 	t    *table
 	val  unsafe.Pointer // a private deep copy of the T
 	rels []Related
@@ -81,26 +86,36 @@ func (s *Store) Snapshot(k Key) (*Snapshot, bool) {
 	if t == nil {
 		return nil, false
 	}
-	p := t.newValue()
-	var states []relState
-	ok := false
+	var snap *Snapshot
 	s.consistent(func() {
-		v := t.loaded(k.ID)
-		if ok = v != nil; !ok {
+		e := t.entry(k.ID)
+		if e == nil {
+			snap = nil
 			return
 		}
-		t.read(v, p, false)
-		states = states[:0]
-		for i := range t.rels {
-			st := *v.rel(i)
-			st.many = slices.Clone(st.many)
-			states = append(states, st)
-		}
+		snap = s.snapshotOf(t, e, e.cur.Load())
 	})
-	if !ok {
-		return nil, false
+	return snap, snap != nil
+}
+
+// snapshotOf builds a Snapshot of e's version v, or returns nil if v is
+// not loaded. Called within consistent or with Store.mu held.
+func (s *Store) snapshotOf(t *table, e *entry, v *version) *Snapshot {
+	if v == nil || v.val == nil {
+		return nil
 	}
-	snap := &Snapshot{Key: Key{t.name, k.ID}, t: t, val: p, rels: make([]Related, len(t.rels))}
+	p := t.newValue()
+	t.read(v, p, false)
+	states := make([]relState, 0, len(t.rels))
+	for i := range t.rels {
+		st := *v.rel(i)
+		st.many = slices.Clone(st.many)
+		states = append(states, st)
+	}
+	snap := &Snapshot{Key: Key{t.name, e.id}, t: t, val: p, rels: make([]Related, len(t.rels))}
+	if e.lid == e.id {
+		snap.Key.ID, snap.LID = "", e.lid
+	}
 	s.invMu.RLock()
 	for i := range t.rels {
 		rf := &t.rels[i]
@@ -124,7 +139,7 @@ func (s *Store) Snapshot(k Key) (*Snapshot, bool) {
 			}
 		}
 	}
-	return snap, true
+	return snap
 }
 
 // inverseMany reports whether the inverse of t's relationship rf is a
@@ -388,7 +403,7 @@ func (j *JSONSerializer) writeHash(s *Store, b *bytes.Buffer, snap *Snapshot, op
 	t := snap.t
 	keys := j.keysFor(t)
 	o := newObject(b)
-	if opts.IncludeID {
+	if opts.IncludeID && snap.Key.ID != "" {
 		pk := j.PrimaryKey
 		if pk == "" {
 			pk = "id"
@@ -521,7 +536,13 @@ func (j *JSONAPISerializer) Serialize(s *Store, snap *Snapshot, opts SerializeOp
 	res := newObject(&b)
 	res.key("type")
 	writeJSONString(&b, j.payloadKey(s, t.name))
-	if opts.IncludeID {
+	switch {
+	case snap.LID != "":
+		// No id yet: the backend will give one, and the lid lets its
+		// answer (and the record's relationships) name this record.
+		res.key("lid")
+		writeJSONString(&b, snap.LID)
+	case opts.IncludeID:
 		res.key("id")
 		writeJSONString(&b, snap.Key.ID)
 	}
@@ -551,7 +572,13 @@ func (j *JSONAPISerializer) Serialize(s *Store, snap *Snapshot, opts SerializeOp
 		rels.key(keys.rels[i])
 		rel := newObject(&b)
 		rel.key("data")
-		writeLinkage(&b, r, func(k Key) { writeIdentifier(&b, "type", j.payloadKey(s, k.Type), "id", k.ID) })
+		writeLinkage(&b, r, func(k Key) {
+			member := "id"
+			if strings.HasPrefix(k.ID, LIDPrefix) && s.local(k) {
+				member = "lid"
+			}
+			writeIdentifier(&b, "type", j.payloadKey(s, k.Type), member, k.ID)
+		})
 		rel.close()
 	}
 	if rels != nil {

@@ -93,6 +93,12 @@ func (s *Store) PushPayload(typ string, payload any) ([]Key, error) {
 // read, if not nil, is called under the push's lock with the primary keys
 // and the pushed Document, as push calls its read.
 func (s *Store) pushPayload(typ string, payload any, only *table, check func(*Document) error, read func(data []Key, doc *Document)) error {
+	return s.pushPayloadWith(typ, payload, only, check, nil, read)
+}
+
+// pushPayloadWith is pushPayload with a pre step for the push's commit
+// (see push).
+func (s *Store) pushPayloadWith(typ string, payload any, only *table, check func(*Document) error, pre func(*commit) error, read func(data []Key, doc *Document)) error {
 	doc, err := s.normalize(typ, payload, false)
 	if err != nil {
 		return err
@@ -111,7 +117,7 @@ func (s *Store) pushPayload(typ string, payload any, only *table, check func(*Do
 	if read != nil {
 		after = func(data []Key) { read(data, doc) }
 	}
-	_, err = s.push(doc, only, after)
+	_, err = s.push(doc, only, pre, after)
 	var de *DocumentError
 	if err != nil && doc.norm != nil && errors.As(err, &de) {
 		// The push points into the Document; the caller wrote the payload.

@@ -201,6 +201,10 @@ type Store struct {
 	// relFlights maps relationships to the link loads under way for them
 	// (see LoadRelated); guarded by flightMu.
 	relFlights map[relKey]*flight
+
+	// saves orders the saves of each record (see saveTurn); guarded by
+	// flightMu.
+	saves map[*entry]*saveQueue
 }
 
 // New returns an empty Store. A nil opts means the defaults.

@@ -42,7 +42,7 @@ type Request struct {
 // HTTP (see HTTPAdapter), in tests from memory. Its one required method
 // loads one record; the Store finds further capabilities by type
 // assertion (AllFinder, ManyFinder, Querier, RecordQuerier, Creator,
-// Updater, Deleter, ReloadPolicy).
+// Updater, Deleter, IDGenerator, ReloadPolicy).
 //
 // FindRecord returns the backend's payload for the record req.Type/req.ID,
 // in the form the type's Serializer reads; the Store normalizes and pushes
@@ -55,7 +55,8 @@ type Request struct {
 // it (a Serializer, a Transform, a json.Unmarshaler, a ManyGrouper, an
 // HTTPAdapter's Prepare or URLForFindMany), on a goroutine the Store owns
 // does not end the process: every Find's call, background reloads,
-// coalesced batches and LoadRelated's calls run there, and the Store hands each caller waiting on the call, or
+// coalesced batches, LoadRelated's calls and Save's (Serializer and
+// Adapter) run there, and the Store hands each caller waiting on the call, or
 // OnBackgroundError, an error wrapping a *PanicError (errors.Is
 // ErrPanic). On the caller's own goroutine, as in a foreground FindAll,
 // Query, QueryRecord, a page's Next (and so Pages and QueryPages), or a
@@ -109,20 +110,35 @@ type LinkFinder interface {
 }
 
 // A Creator is an Adapter that can create a record from req.Body and
-// return the backend's view of it.
+// return the backend's view of it, as [Store.Save] asks of a record
+// created locally. req.ID is the record's id if it has one (a client id);
+// a record without one is sent with its lid. The answer must give the
+// record its id; an empty answer only confirms a record that has one.
 type Creator interface {
 	CreateRecord(ctx context.Context, req *Request) ([]byte, error)
 }
 
 // An Updater is an Adapter that can save req.Body over the record req.ID
-// and return the backend's view of it (or nothing).
+// and return the backend's view of it, or nothing (an empty answer, as a
+// 204, confirms what was sent), as [Store.Save] asks of a loaded record.
 type Updater interface {
 	UpdateRecord(ctx context.Context, req *Request) ([]byte, error)
 }
 
-// A Deleter is an Adapter that can delete the record req.ID.
+// A Deleter is an Adapter that can delete the record req.ID, as
+// [Store.Save] asks of a record marked by Delete.
 type Deleter interface {
 	DeleteRecord(ctx context.Context, req *Request) error
+}
+
+// An IDGenerator is an Adapter that gives records created without an id
+// one of their own, at once, as Ember Data's generateIdForRecord does:
+// from a UUID source, say. Create asks it when the new record's primary
+// field is empty. It must not call back into the Store, and must be safe
+// for concurrent use. An empty id means none: the record gets a local
+// identifier until its save (see LIDPrefix).
+type IDGenerator interface {
+	GenerateID(typ string, snap *Snapshot) (string, error)
 }
 
 // A ReloadPolicy is an Adapter that decides when cached records are

@@ -69,7 +69,20 @@
 // [Model.Peek] returns a copy of one record without I/O and without a lock;
 // [Model.All] iterates a type in insertion order; [Store.Related] tells a
 // relationship's keys, including those of records not loaded.
-// [Store.Unload] and [Store.UnloadAll] remove records and clear inverses.
+// [Store.Unload] and [Store.UnloadAll] remove records and clear inverses;
+// a record being saved cannot be unloaded.
+//
+// # Writing
+//
+// [Model.Create] adds a record the backend does not have yet (with no id,
+// it goes by a local identifier until its save gives it one);
+// [Model.Edit] changes a typed copy, and what changed becomes the record's
+// local changes ([Store.SetAttr] and [Store.SetRelated] do it by name).
+// [Store.ChangedAttributes] and [Store.ChangedRelationships] report them,
+// [Store.Rollback] drops them, [Store.Delete] marks a record for deletion,
+// and [Store.Save] sends the record to the backend through its Adapter and
+// Serializer, merging the answer; [Store.Destroy] deletes, saves and
+// unloads. [Store.State] tells where a record is in its life.
 //
 // # Concurrency
 //

@@ -132,8 +132,9 @@ func (s *Store) find(ctx context.Context, t *table, id string, opts *FindOptions
 		id = e.id // a local identifier names a record that has an id now
 	}
 	v := t.loaded(id)
-	if v != nil && v.st != nil && v.st.isNew {
-		// Created here and not saved: the backend has nothing to reload.
+	if v != nil && v.st != nil && (v.st.isNew || v.st.gone) {
+		// Created here and not saved, or deleted there: the backend has
+		// nothing to reload.
 		return true, s.readHit(t, id, v, read)
 	}
 	if v != nil && opts != nil && opts.Reload == ReloadNever && opts.BackgroundReload == ReloadNever {

@@ -293,6 +293,9 @@ func (s *Store) sendSave(ctx context.Context, t *table, snap *Snapshot, op strin
 // its answer, in one push.
 func (s *Store) confirmSave(t *table, e *entry, op string, payload []byte) error {
 	confirm := func(c *commit, id string) error {
+		if ne := s.liveEntry(t, e); ne != nil {
+			e = ne // a push gave it its id while it was saved (see assignID)
+		}
 		d := c.draftOf(t, e)
 		if d.v == nil || d.v.val == nil {
 			return fmt.Errorf("recstore: %s %s %q: unloaded while saving: %w", op, t.name, e.id, ErrNotLoaded)

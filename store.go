@@ -405,9 +405,11 @@ func (t *table) entry(id string) *entry {
 
 // loaded returns the current version of id if the record is loaded.
 func (t *table) loaded(id string) *version {
-	e := t.entry(id)
+	e := t.byID.get(id)
 	if e == nil {
-		return nil
+		if e = t.aliased(id); e == nil {
+			return nil
+		}
 	}
 	v := e.cur.Load()
 	if v == nil || v.val == nil {

@@ -7,16 +7,6 @@ import (
 	"unsafe"
 )
 
-// An IDGenerator is an Adapter that gives records created without an id
-// one of their own, at once, as Ember Data's generateIdForRecord does:
-// from a UUID source, say. Create asks it when the new record's primary
-// field is empty. It must not call back into the Store, and must be safe
-// for concurrent use. An empty id means none: the record gets a local
-// identifier until its save (see LIDPrefix).
-type IDGenerator interface {
-	GenerateID(typ string, snap *Snapshot) (string, error)
-}
-
 // anEdit is one local change to a record: new values for some attributes
 // (read from val, a T) and relationships.
 type anEdit struct {

@@ -134,8 +134,9 @@ func (c *commit) rekey(t *table, d *draft, old, nk Key) error {
 		if r.inverse == "" {
 			continue
 		}
-		var keys []Key
-		keys = append(keys, c.members(d, ri)...)
+		// Every layer: current, canonical, in flight (see canonLayer).
+		cur := d.v.rel(ri)
+		keys := append(slices.Clone(cur.many), cur.one)
 		if d.v.st != nil {
 			for _, l := range [][]relState{d.v.st.canon, d.v.st.flyRels} {
 				if i, ok := relIndex(l, ri); ok {

@@ -379,7 +379,9 @@ func (ks keySet) has(k Key) bool {
 func (c *commit) apply(st *staged, rels *chunked[stagedRel]) error {
 	c.s.inject("apply")
 	if st.lid != "" && st.lid != st.id {
-		if e := st.t.byID.get(st.lid); e != nil && e.lid == st.lid && e.loaded() {
+		// (A record this commit gave its id already, as a save's answer
+		// echoing the lid does, is being dropped from its old entry.)
+		if e := st.t.byID.get(st.lid); e != nil && e.lid == st.lid && e.loaded() && (e.draft == nil || !e.draft.drop) {
 			if _, err := c.assignID(c.draftOf(st.t, e), st.id); err != nil {
 				return &DocumentError{Pointer: st.ptr() + "/id", Err: err}
 			}
@@ -391,11 +393,22 @@ func (c *commit) apply(st *staged, rels *chunked[stagedRel]) error {
 	case d.v == nil || d.v.val == nil:
 		// Not loaded: the staged value becomes the record as it is, keeping
 		// any relationship state an inverse gave the entry.
+		var keep *recState
 		if d.v != nil {
 			st.v.rels = d.v.rels
+			if d.v.st != nil {
+				// Relationships changed locally while the record was
+				// known only by reference stay changed: the staged value
+				// is the backend's.
+				keep = copyState(d.v.st)
+				keep.remote = st.v.val
+			}
 		}
 		d.v = st.v
 		d.ownVal = true
+		if keep != nil {
+			d.v.st, d.ownSt = keep, true
+		}
 	default:
 		if !d.ownVal {
 			c.header(d)

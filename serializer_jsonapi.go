@@ -307,18 +307,30 @@ func (j *JSONAPISerializer) record(n *normalizer, t *table, h *Hash) (*Resource,
 	r := n.newResource(t.name)
 	keys := j.keysFor(t)
 	n.traced(r, keys, "")
+	if raw, ok := h.Raw("lid"); ok {
+		// JSON:API 1.1's local identifier: the push resolves it.
+		n.in("lid")
+		lid, err := n.scalarID(raw)
+		if err != nil {
+			return nil, err
+		}
+		r.LID = lid
+		n.out()
+	}
 	raw, ok := h.Raw("id")
-	if !ok {
+	if !ok && r.LID == "" {
 		n.in("id")
 		return nil, n.fail(errors.New(`the resource has no "id" member`))
 	}
-	n.in("id")
-	id, err := n.scalarID(raw)
-	if err != nil {
-		return nil, err
+	if ok {
+		n.in("id")
+		id, err := n.scalarID(raw)
+		if err != nil {
+			return nil, err
+		}
+		r.ID = id
+		n.out()
 	}
-	r.ID = id
-	n.out()
 	if err := linksMetaOf(n, h, r); err != nil {
 		return nil, err
 	}
@@ -473,6 +485,19 @@ func (j *JSONAPISerializer) identifier(n *normalizer, rf *relField, raw []byte) 
 		return Key{}, n.fail(fmt.Errorf("relationship %q cannot hold %q records", rf.name, t.name))
 	}
 	idRaw, ok := h.Raw("id")
+	if lidRaw, hasLID := h.Raw("lid"); !ok && hasLID {
+		// A record created in this Store, named by its local identifier.
+		n.in("lid")
+		lid, err := n.scalarID(lidRaw)
+		if err != nil {
+			return Key{}, err
+		}
+		if e := t.entry(lid); e != nil && e.lid == lid {
+			n.out()
+			return Key{t.name, e.id}, nil
+		}
+		return Key{}, n.fail(fmt.Errorf("lid %q names no record created in this Store", lid))
+	}
 	if !ok {
 		n.in("id")
 		return Key{}, n.fail(errors.New(`a resource identifier needs an "id"`))

@@ -23,11 +23,11 @@ func (m *Model[T]) State(id string) State { return stateOf(m.t.loaded(id)) }
 // ChangedAttributes returns the record k's local changes, by attribute
 // name: Old is the backend's value (nil for a record never saved), New
 // the local one. Changes being saved are reported until the save
-// succeeds, with those made meanwhile. It is empty for a record with no
+// succeeds, with those made meanwhile. It is nil for a record with no
 // local changes or one the Store does not hold. The values are the
 // caller's own copies.
 func (s *Store) ChangedAttributes(k Key) map[string]Change {
-	out := map[string]Change{}
+	var out map[string]Change
 	t := s.lookupType(k.Type)
 	if t == nil {
 		return out
@@ -46,6 +46,9 @@ func (s *Store) ChangedAttributes(k Key) map[string]Change {
 		if !st.isNew {
 			ch.Old = attrValue(a, st.canonical(t, i))
 		}
+		if out == nil {
+			out = make(map[string]Change, 1)
+		}
 		out[a.name] = ch
 	}
 	return out
@@ -59,6 +62,9 @@ func (m *Model[T]) ChangedAttributes(id string) map[string]Change {
 
 // attrValue returns a deep copy of the attribute at p as an any.
 func attrValue(a *attrField, p unsafe.Pointer) any {
+	if a.clone == nil {
+		return reflect.NewAt(a.typ, p).Elem().Interface() // boxing copies it
+	}
 	cp := reflect.New(a.typ)
 	a.set(cp.UnsafePointer(), p)
 	if a.clone != nil {
@@ -70,17 +76,18 @@ func attrValue(a *attrField, p unsafe.Pointer) any {
 // ChangedRelationships returns the relationships of the record k that
 // were changed locally (by an edit, or by an inverse of one), by name:
 // Old holds the members the backend has, New the local ones, each as a
-// []Key. Changes being saved are reported until the save succeeds.
+// []Key. Changes being saved are reported until the save succeeds. It is
+// nil when there are none.
 func (s *Store) ChangedRelationships(k Key) map[string]Change {
-	out := map[string]Change{}
 	t := s.lookupType(k.Type)
 	if t == nil {
-		return out
+		return nil
 	}
 	v := t.loaded(k.ID)
-	if v == nil || v.st == nil {
-		return out
+	if v == nil || v.st == nil || len(v.st.canon) == 0 {
+		return nil
 	}
+	out := make(map[string]Change, len(v.st.canon))
 	for _, cs := range v.st.canon {
 		ri := int(cs.tag) - 1
 		out[t.rels[ri].name] = Change{Old: members(&cs), New: members(v.rel(ri))}
@@ -128,7 +135,7 @@ func (s *Store) SetAttr(k Key, name string, value any) error {
 		case rv.Type().ConvertibleTo(a.typ) && sameFamily(rv.Kind(), a.typ.Kind()):
 			dst.Set(rv.Convert(a.typ))
 		default:
-			return &AttributeError{Type: t.name, Attr: name, GoType: a.typ, Err: fmt.Errorf("%w: a %T", ErrInvalidAttribute, value)}
+			return &AttributeError{Type: t.name, ID: k.ID, Attr: name, Value: shortText(fmt.Sprintf("%#v", value), maxErrText), GoType: a.typ, Err: fmt.Errorf("%w: a %T", ErrInvalidAttribute, value)}
 		}
 		if a.clone != nil {
 			a.clone(unsafe.Add(val, a.off))

@@ -111,7 +111,9 @@ func (c *commit) grow(n int) {
 
 func (c *commit) newDraft() *draft {
 	if len(c.slab) == cap(c.slab) {
-		c.slab = make([]draft, 0, min(256, 8+len(c.drafts)))
+		// Pushes size the slab (grow); an edit or an unload touches a
+		// record and its few inverses, so its slabs start small.
+		c.slab = make([]draft, 0, min(256, max(2, 2*len(c.drafts))))
 	}
 	c.slab = c.slab[:len(c.slab)+1]
 	return &c.slab[len(c.slab)-1]

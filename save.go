@@ -314,8 +314,15 @@ func (s *Store) confirmSave(t *table, e *entry, op string, payload []byte) error
 		return c.confirm(d, op)
 	}
 	if len(bytes.TrimSpace(payload)) == 0 {
-		_, err := s.push(&Document{}, nil, func(c *commit) error { return confirm(c, "") }, nil)
-		return err
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		c := newCommit(s)
+		defer c.abort()
+		if err := confirm(c, ""); err != nil {
+			return err
+		}
+		c.publish()
+		return nil
 	}
 	var id string
 	return recovering("PushPayload", func() error {

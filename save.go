@@ -412,12 +412,16 @@ func (c *commit) confirm(d *draft, op string) error {
 // and the error is kept in the record's State.
 func (s *Store) failSave(t *table, e *entry, err error) {
 	var errs map[string][]string
-	var be *BackendError
-	if errors.Is(err, ErrInvalid) && errors.As(err, &be) {
-		_ = recovering("ExtractErrors", func() error {
-			errs = s.ExtractErrors(t.name, be.Errors)
-			return nil
-		})
+	if errors.Is(err, ErrInvalid) {
+		// From any adapter: a *BackendError carries error objects; a bare
+		// ErrInvalid says only that the record as a whole was refused.
+		var be *BackendError
+		if errors.As(err, &be) {
+			_ = recovering("ExtractErrors", func() error {
+				errs = s.ExtractErrors(t.name, be.Errors)
+				return nil
+			})
+		}
 		if len(errs) == 0 {
 			errs = map[string][]string{BaseErrors: {"is invalid"}}
 		}

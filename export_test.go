@@ -40,6 +40,22 @@ func Dump(s *Store) string {
 				st := *v.rel(i)
 				fmt.Fprintf(&b, " %s(known=%v one=%v many=%v)", r.name, st.known, st.one, st.many)
 			}
+			if st := v.st; st != nil {
+				// Local state, as the Store would roll back or save it.
+				fmt.Fprintf(&b, " state(%s new=%v deleted=%v gone=%v saving=%v errs=%v err=%v", st.status(), st.isNew, st.deleted, st.gone, st.saving, st.errs, st.err)
+				if st.remote != nil {
+					fmt.Fprintf(&b, " remote=%+v", reflect.NewAt(t.goType, st.remote).Elem().Interface())
+				}
+				for i := range t.attrs {
+					if st.local.has(i) {
+						fmt.Fprintf(&b, " local:%s", t.attrs[i].name)
+					}
+				}
+				for _, cs := range st.canon {
+					fmt.Fprintf(&b, " canon:%s(one=%v many=%v)", t.rels[cs.tag-1].name, cs.one, cs.many)
+				}
+				b.WriteString(")")
+			}
 			if m := t.moreOf(e); m != nil {
 				// As readers see them: JSON text is kept as pushed, and
 				// a Document's maps are rendered with sorted keys.

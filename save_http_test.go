@@ -21,9 +21,8 @@ import (
 
 // The models of the save tests: an album with a label (to-one, no
 // inverse), genres (to-many, no inverse) and tracks (to-many, inverse
-// track.album), under the usual type names, so that URLs read /albums/1,
-// and a genre whose type has two words, so that its path and linkage
-// type read music-genres.
+// track.album), under the usual type names, so that URLs read /albums/1;
+// and a model whose type has two words (musicGenre).
 
 type ShAlbum struct {
 	ID        string     `jsonapi:"primary,album"`
@@ -40,6 +39,11 @@ type ShLabel struct {
 }
 
 type ShGenre struct {
+	ID   string `jsonapi:"primary,genre"`
+	Name string `jsonapi:"attr,name"`
+}
+
+type ShMusicGenre struct {
 	ID   string `jsonapi:"primary,musicGenre"`
 	Name string `jsonapi:"attr,name"`
 }
@@ -55,15 +59,15 @@ type ShTrack struct {
 const shFixtures = `{"data": [
 	{"type": "albums", "id": "1", "attributes": {"title": "Kind of Blue", "song-count": 5},
 	 "relationships": {"label": {"data": {"type": "labels", "id": "5"}},
-	                   "genres": {"data": [{"type": "music-genres", "id": "g1"}]},
+	                   "genres": {"data": [{"type": "genres", "id": "g1"}]},
 	                   "tracks": {"data": [{"type": "tracks", "id": "10"}]}}},
 	{"type": "albums", "id": "2", "attributes": {"title": "Blue Train", "song-count": 5}}],
  "included": [
 	{"type": "tracks", "id": "10", "attributes": {"title": "So What"},
 	 "relationships": {"album": {"data": {"type": "albums", "id": "1"}}}},
 	{"type": "labels", "id": "5", "attributes": {"name": "Columbia"}},
-	{"type": "music-genres", "id": "g1", "attributes": {"name": "Jazz"}},
-	{"type": "music-genres", "id": "g2", "attributes": {"name": "Bop"}}]}`
+	{"type": "genres", "id": "g1", "attributes": {"name": "Jazz"}},
+	{"type": "genres", "id": "g2", "attributes": {"name": "Bop"}}]}`
 
 // shBackends are the two ways the save tests reach the backend: over
 // HTTP (an HTTPAdapter against recstoretest.NewServer) and straight
@@ -163,6 +167,8 @@ func newShEnv(t *testing.T, backend string, noContent bool) *shEnv {
 	env.labels, err = recstore.Register[ShLabel](env.s, nil)
 	require.NoError(t, err)
 	_, err = recstore.Register[ShGenre](env.s, nil)
+	require.NoError(t, err)
+	_, err = recstore.Register[ShMusicGenre](env.s, nil)
 	require.NoError(t, err)
 	_, err = env.albums.Find(context.Background(), "1", &recstore.FindOptions{Include: []string{"tracks", "label", "genres"}})
 	require.NoError(t, err)
@@ -603,6 +609,113 @@ func TestStore_SaveFailures(t *testing.T) {
 				assert.Empty(t, env.s.ChangedAttributes(album1))
 				a, _ = env.albums.Peek("1")
 				assert.Equal(t, a.Title, env.backendAttrs(t, "album", "1")["title"], "the backend has the retried title")
+			})
+		}
+	}
+}
+
+// A saved deletion (Delete then Save) sends a DELETE and leaves the
+// record deleted.saved: out of All, Len and the relationships that held
+// it, but still read by Peek. Destroy unloads it too; Destroy of a record
+// never saved makes no request.
+func TestStore_SaveDelete(t *testing.T) {
+	tests := []struct {
+		name        string
+		key         recstore.Key // the record deleted
+		create      bool         // key is a record created here, never saved
+		destroy     bool         // Destroy rather than Delete and Save
+		wantStatus  recstore.Status
+		wantName    string
+		wantPeek    bool
+		wantAlbums  int    // albums.Len() afterwards
+		wantTracks  int    // tracks.Len() afterwards
+		wantRequest string // "METHOD /path" over HTTP; "" for none
+		check       func(t *testing.T, env *shEnv)
+	}{
+		{name: "Delete and Save a track", key: recstore.Key{Type: "track", ID: "10"},
+			wantStatus: recstore.StatusDeletedSaved, wantName: "root.deleted.saved", wantPeek: true,
+			wantAlbums: 2, wantTracks: 0, wantRequest: "DELETE /tracks/10",
+			check: func(t *testing.T, env *shEnv) {
+				a, _ := env.albums.Peek("1")
+				assert.Empty(t, trackIDs(a), "album 1 no longer lists the deleted track")
+				assert.Empty(t, env.s.ChangedRelationships(recstore.Key{Type: "album", ID: "1"}), "the inverse is updated on its backend side")
+				assert.Equal(t, recstore.StatusLoaded, env.albums.State("1").Status)
+			}},
+		{name: "Delete and Save an album", key: recstore.Key{Type: "album", ID: "1"},
+			wantStatus: recstore.StatusDeletedSaved, wantName: "root.deleted.saved", wantPeek: true,
+			wantAlbums: 1, wantTracks: 1, wantRequest: "DELETE /albums/1",
+			check: func(t *testing.T, env *shEnv) {
+				tr, _ := env.tracks.Peek("10")
+				assert.Nil(t, tr.Album, "track 10 no longer names the deleted album")
+				assert.Equal(t, recstore.StatusLoaded, env.tracks.State("10").Status)
+			}},
+		{name: "Destroy an album", key: recstore.Key{Type: "album", ID: "1"}, destroy: true,
+			wantStatus: recstore.StatusEmpty, wantName: "root.empty",
+			wantAlbums: 1, wantTracks: 1, wantRequest: "DELETE /albums/1",
+			check: func(t *testing.T, env *shEnv) {
+				tr, _ := env.tracks.Peek("10")
+				assert.Nil(t, tr.Album, "track 10 no longer names the destroyed album")
+			}},
+		{name: "Destroy a record never saved", create: true, destroy: true,
+			wantStatus: recstore.StatusEmpty, wantName: "root.empty",
+			wantAlbums: 2, wantTracks: 1},
+	}
+	for _, backend := range shBackends {
+		for _, tt := range tests {
+			t.Run(backend+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
+				env := newShEnv(t, backend, false)
+				ctx := context.Background()
+				k := tt.key
+				if tt.create {
+					var err error
+					k, err = env.albums.Create(ShAlbum{Title: "Draft"})
+					require.NoError(t, err)
+				}
+				calls := env.m.Calls("")
+				if tt.destroy {
+					require.NoError(t, env.s.Destroy(ctx, k))
+				} else {
+					require.NoError(t, env.s.Delete(k))
+					st := env.s.State(k)
+					assert.Equal(t, recstore.StatusDeleted, st.Status)
+					assert.Equal(t, "root.deleted.uncommitted", st.Name())
+					_, err := env.s.Save(ctx, k)
+					require.NoError(t, err)
+				}
+				st := env.s.State(k)
+				assert.Equal(t, tt.wantStatus, st.Status)
+				assert.Equal(t, tt.wantName, st.Name())
+				_, ok := env.s.Peek(k)
+				assert.Equal(t, tt.wantPeek, ok, "Peek(%v) afterwards", k)
+				assert.Equal(t, tt.wantAlbums, env.albums.Len(), "albums.Len()")
+				assert.Equal(t, tt.wantTracks, env.tracks.Len(), "tracks.Len()")
+				assert.NotContains(t, env.s.Keys(k.Type), k, "Keys(%q)", k.Type)
+				for id := range env.albums.All() {
+					assert.NotEqual(t, k, recstore.Key{Type: "album", ID: id}, "All lists the deleted record")
+				}
+				for id := range env.tracks.All() {
+					assert.NotEqual(t, k, recstore.Key{Type: "track", ID: id}, "All lists the deleted record")
+				}
+				assert.False(t, env.m.Has(k.Type, k.ID), "the backend still has %v", k)
+				if tt.check != nil {
+					tt.check(t, env)
+				}
+				if tt.wantRequest == "" {
+					assert.Equal(t, calls, env.m.Calls(""), "no call to the backend")
+					assert.Empty(t, env.writes(), "no request")
+					return
+				}
+				assert.Equal(t, calls+1, env.m.Calls(""), "one call to the backend")
+				assert.Equal(t, 1, env.m.Calls("DeleteRecord"), "the call is DeleteRecord")
+				if env.http {
+					w := env.writes()
+					require.Len(t, w, 1)
+					assert.Equal(t, tt.wantRequest, w[0].Method+" "+w[0].Path)
+					assert.Equal(t, http.StatusNoContent, w[0].Status)
+					assert.Empty(t, w[0].Body, "a DELETE has no body")
+					assert.Empty(t, w[0].ContentType, "a DELETE has no Content-Type")
+				}
 			})
 		}
 	}

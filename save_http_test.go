@@ -720,3 +720,129 @@ func TestStore_SaveDelete(t *testing.T) {
 		}
 	}
 }
+
+// A Save that failed is retried by the next one: it sends the same
+// changes again (the same body, over HTTP) and ends clean.
+func TestStore_SaveRetry(t *testing.T) {
+	tests := []struct {
+		name string
+		op   string
+		fail error
+		// prepare makes the change to save and returns the record's key.
+		prepare    func(t *testing.T, env *shEnv) recstore.Key
+		wantMethod string
+		wantPath   string
+		wantStatus recstore.Status // after the retry
+		check      func(t *testing.T, env *shEnv, k recstore.Key)
+	}{
+		{name: "update after a 503", op: "UpdateRecord", fail: &recstore.BackendError{Status: http.StatusServiceUnavailable},
+			prepare: func(t *testing.T, env *shEnv) recstore.Key {
+				_, err := env.albums.Edit("1", func(a *ShAlbum) {
+					a.Title, a.SongCount = "Milestones", 6
+					a.Label = nil
+					a.Genres = []*ShGenre{{ID: "g2"}}
+				})
+				require.NoError(t, err)
+				return recstore.Key{Type: "album", ID: "1"}
+			},
+			wantMethod: http.MethodPatch, wantPath: "/albums/1", wantStatus: recstore.StatusLoaded,
+			check: func(t *testing.T, env *shEnv, k recstore.Key) {
+				assert.Equal(t, map[string]any{"title": "Milestones", "song-count": 6.0}, env.backendAttrs(t, "album", "1"))
+				a, _ := env.albums.Peek("1")
+				assert.Nil(t, a.Label)
+				// Genre g2 is not loaded, so Peek leaves it out: read the keys.
+				sn, ok := env.s.Snapshot(k)
+				require.True(t, ok)
+				r, _ := sn.Relationship("genres")
+				assert.Equal(t, []recstore.Key{{Type: "genre", ID: "g2"}}, r.Keys)
+			}},
+		{name: "update after a 422", op: "UpdateRecord", fail: recstoretest.Invalid("/data/attributes/title", "taken"),
+			prepare: func(t *testing.T, env *shEnv) recstore.Key {
+				_, err := env.albums.Edit("1", func(a *ShAlbum) { a.Title = "Milestones" })
+				require.NoError(t, err)
+				return recstore.Key{Type: "album", ID: "1"}
+			},
+			wantMethod: http.MethodPatch, wantPath: "/albums/1", wantStatus: recstore.StatusLoaded,
+			check: func(t *testing.T, env *shEnv, k recstore.Key) {
+				assert.Equal(t, "Milestones", env.backendAttrs(t, "album", "1")["title"])
+			}},
+		{name: "create without an id after a 500", op: "CreateRecord", fail: &recstore.BackendError{Status: http.StatusInternalServerError},
+			prepare: func(t *testing.T, env *shEnv) recstore.Key {
+				k, err := env.albums.Create(ShAlbum{Title: "New", Label: &ShLabel{ID: "5"}})
+				require.NoError(t, err)
+				return k
+			},
+			wantMethod: http.MethodPost, wantPath: "/albums", wantStatus: recstore.StatusLoaded,
+			check: func(t *testing.T, env *shEnv, k recstore.Key) {
+				assert.Equal(t, recstore.Key{Type: "album", ID: "11"}, env.s.Resolve(k), "one record created, id 11")
+				assert.True(t, env.m.Has("album", "11"))
+				assert.False(t, env.m.Has("album", "12"), "the failed create stored nothing")
+			}},
+		{name: "create with a client id after a 409", op: "CreateRecord", fail: recstoretest.Conflict("try again"),
+			prepare: func(t *testing.T, env *shEnv) recstore.Key {
+				k, err := env.albums.Create(ShAlbum{ID: "c1", Title: "New"})
+				require.NoError(t, err)
+				return k
+			},
+			wantMethod: http.MethodPost, wantPath: "/albums", wantStatus: recstore.StatusLoaded,
+			check: func(t *testing.T, env *shEnv, k recstore.Key) {
+				assert.True(t, env.m.Has("album", "c1"))
+			}},
+		{name: "delete after a 500", op: "DeleteRecord", fail: &recstore.BackendError{Status: http.StatusInternalServerError},
+			prepare: func(t *testing.T, env *shEnv) recstore.Key {
+				k := recstore.Key{Type: "track", ID: "10"}
+				require.NoError(t, env.s.Delete(k))
+				return k
+			},
+			wantMethod: http.MethodDelete, wantPath: "/tracks/10", wantStatus: recstore.StatusDeletedSaved,
+			check: func(t *testing.T, env *shEnv, k recstore.Key) {
+				assert.False(t, env.m.Has("track", "10"))
+				assert.Equal(t, 0, env.tracks.Len())
+			}},
+	}
+	for _, backend := range shBackends {
+		for _, tt := range tests {
+			t.Run(backend+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
+				env := newShEnv(t, backend, false)
+				k := tt.prepare(t, env)
+				before := env.s.State(k)
+				attrs, rels := env.s.ChangedAttributes(k), env.s.ChangedRelationships(k)
+				env.m.FailNext(tt.op, tt.fail)
+
+				_, err := env.s.Save(context.Background(), k)
+				require.Error(t, err)
+				var ae *recstore.AdapterError
+				require.ErrorAs(t, err, &ae)
+				assert.Equal(t, tt.op, ae.Op)
+				st := env.s.State(k)
+				assert.Equal(t, before.Status, st.Status, "the failure keeps the state")
+				assert.Equal(t, attrs, env.s.ChangedAttributes(k), "the failure keeps the attributes' changes")
+				assert.Equal(t, rels, env.s.ChangedRelationships(k), "the failure keeps the relationships' changes")
+
+				_, err = env.s.Save(context.Background(), k)
+				require.NoError(t, err, "retry")
+				assert.Equal(t, recstore.State{Status: tt.wantStatus}, env.s.State(k), "after the retry")
+				assert.Empty(t, env.s.ChangedAttributes(k))
+				assert.Empty(t, env.s.ChangedRelationships(k))
+				assert.Equal(t, 2, env.m.Calls(tt.op), "the failed call and the retry")
+				tt.check(t, env, k)
+				if env.http {
+					w := env.writes()
+					require.Len(t, w, 2)
+					for _, r := range w {
+						assert.Equal(t, tt.wantMethod+" "+tt.wantPath, r.Method+" "+r.Path)
+					}
+					assert.GreaterOrEqual(t, w[0].Status, 400, "the first answer is a failure")
+					assert.Less(t, w[1].Status, 300, "the retry's answer is a success")
+					if tt.wantMethod == http.MethodDelete {
+						assert.Empty(t, w[0].Body)
+						assert.Empty(t, w[1].Body)
+					} else {
+						assert.JSONEq(t, string(w[0].Body), string(w[1].Body), "the retry sends the same body")
+					}
+				}
+			})
+		}
+	}
+}

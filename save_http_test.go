@@ -479,18 +479,18 @@ func TestStore_SaveUpdate(t *testing.T) {
 // (until that attribute is changed again). The record stays retryable:
 // the next Save succeeds and clears them.
 func TestStore_SaveFailures(t *testing.T) {
-	album1 := recstore.Key{Type: "album", ID: "1"}
 	tests := []struct {
 		name       string
 		httpOnly   bool
-		fail       error                          // FailNext("UpdateRecord", fail)
-		slow       bool                           // the backend holds the save past ctx's deadline
-		wantIs     []error                        // what the error and State.Err match
-		wantErrors map[string][]string            // State.Errors
-		wantName   string                         // State.Name() after the failure
-		change     func(t *testing.T, env *shEnv) // a change after a 422
-		wantAfter  map[string][]string            // State.Errors after change
-		wantStatus int                            // the failed request's, over HTTP
+		create     bool                                           // the record failing is one created here (CreateRecord), not album 1
+		fail       error                                          // FailNext(op, fail)
+		slow       bool                                           // the backend holds the save past ctx's deadline
+		wantIs     []error                                        // what the error and State.Err match
+		wantErrors map[string][]string                            // State.Errors
+		wantName   string                                         // State.Name() after the failure
+		change     func(t *testing.T, env *shEnv, k recstore.Key) // a change after a 422
+		wantAfter  map[string][]string                            // State.Errors after change
+		wantStatus int                                            // the failed request's, over HTTP
 	}{
 		{name: "409 conflict", fail: recstoretest.Conflict("stale version"),
 			wantIs: []error{recstore.ErrConflict}, wantName: "root.loaded.updated.uncommitted", wantStatus: http.StatusConflict},
@@ -499,8 +499,8 @@ func TestStore_SaveFailures(t *testing.T) {
 			wantIs:     []error{recstore.ErrInvalid},
 			wantErrors: map[string][]string{"songCount": {"too many"}, recstore.BaseErrors: {"bad record"}},
 			wantName:   "root.loaded.updated.invalid",
-			change: func(t *testing.T, env *shEnv) {
-				require.NoError(t, env.s.SetAttr(album1, "songCount", 6))
+			change: func(t *testing.T, env *shEnv, k recstore.Key) {
+				require.NoError(t, env.s.SetAttr(k, "songCount", 6))
 			},
 			wantAfter:  map[string][]string{recstore.BaseErrors: {"bad record"}},
 			wantStatus: http.StatusUnprocessableEntity},
@@ -509,12 +509,24 @@ func TestStore_SaveFailures(t *testing.T) {
 			wantIs:     []error{recstore.ErrInvalid},
 			wantErrors: map[string][]string{"songCount": {"too many"}, "title": {"too short"}},
 			wantName:   "root.loaded.updated.invalid",
-			change: func(t *testing.T, env *shEnv) {
-				_, err := env.albums.Edit("1", func(a *ShAlbum) { a.Title = "Milestones, remastered" })
+			change: func(t *testing.T, env *shEnv, k recstore.Key) {
+				_, err := env.albums.Edit(k.ID, func(a *ShAlbum) { a.Title = "Milestones, remastered" })
 				require.NoError(t, err)
 			},
 			wantAfter:  map[string][]string{"songCount": {"too many"}},
 			wantStatus: http.StatusUnprocessableEntity},
+		{name: "422 on create", create: true,
+			fail:       recstoretest.Invalid("/data/attributes/song-count", "too many", "/data/relationships/label", "is required"),
+			wantIs:     []error{recstore.ErrInvalid},
+			wantErrors: map[string][]string{"songCount": {"too many"}, "label": {"is required"}},
+			wantName:   "root.loaded.created.invalid",
+			change: func(t *testing.T, env *shEnv, k recstore.Key) {
+				require.NoError(t, env.s.SetAttr(k, "songCount", 6))
+			},
+			wantAfter:  map[string][]string{"label": {"is required"}},
+			wantStatus: http.StatusUnprocessableEntity},
+		{name: "409 on create", create: true, fail: recstoretest.Conflict("id taken"),
+			wantIs: []error{recstore.ErrConflict}, wantName: "root.loaded.created.uncommitted", wantStatus: http.StatusConflict},
 		{name: "500", fail: &recstore.BackendError{Status: http.StatusInternalServerError},
 			wantIs: []error{recstore.ErrServer}, wantName: "root.loaded.updated.uncommitted", wantStatus: http.StatusInternalServerError},
 		{name: "timeout", httpOnly: true, slow: true,
@@ -528,12 +540,19 @@ func TestStore_SaveFailures(t *testing.T) {
 			t.Run(backend+"/"+tt.name, func(t *testing.T) {
 				t.Parallel()
 				env := newShEnv(t, backend, false)
-				_, err := env.albums.Edit("1", func(a *ShAlbum) { a.Title, a.SongCount = "Milestones", 9 })
+				k, op, wantStatus := recstore.Key{Type: "album", ID: "1"}, "UpdateRecord", recstore.StatusUpdated
+				var err error
+				if tt.create {
+					k, err = env.albums.Create(ShAlbum{Title: "Milestones", SongCount: 9})
+					op, wantStatus = "CreateRecord", recstore.StatusCreated
+				} else {
+					_, err = env.albums.Edit("1", func(a *ShAlbum) { a.Title, a.SongCount = "Milestones", 9 })
+				}
 				require.NoError(t, err)
-				changed := env.s.ChangedAttributes(album1)
+				changed := env.s.ChangedAttributes(k)
 				ctx := context.Background()
 				if tt.fail != nil {
-					env.m.FailNext("UpdateRecord", tt.fail)
+					env.m.FailNext(op, tt.fail)
 				}
 				if tt.slow {
 					// The backend holds the first save until the client
@@ -558,19 +577,20 @@ func TestStore_SaveFailures(t *testing.T) {
 					defer release()
 				}
 
-				_, err = env.s.Save(ctx, album1)
+				calls := env.m.Calls("")
+				_, err = env.s.Save(ctx, k)
 				require.Error(t, err)
 				for _, target := range tt.wantIs {
 					assert.ErrorIs(t, err, target)
 				}
 				var ae *recstore.AdapterError
 				require.ErrorAs(t, err, &ae)
-				assert.Equal(t, "UpdateRecord", ae.Op)
+				assert.Equal(t, op, ae.Op)
 				assert.Equal(t, "album", ae.Type)
-				assert.Equal(t, "1", ae.ID)
+				assert.Equal(t, k.ID, ae.ID)
 
-				st := env.s.State(album1)
-				assert.Equal(t, recstore.StatusUpdated, st.Status)
+				st := env.s.State(k)
+				assert.Equal(t, wantStatus, st.Status)
 				assert.False(t, st.Saving)
 				assert.Equal(t, tt.wantName, st.Name())
 				assert.Equal(t, tt.wantErrors, st.Errors)
@@ -583,10 +603,12 @@ func TestStore_SaveFailures(t *testing.T) {
 				} else {
 					assert.NoError(t, st.Err, "a validation failure is in Errors, not Err")
 				}
-				assert.Equal(t, changed, env.s.ChangedAttributes(album1), "the changes are kept")
-				a, _ := env.albums.Peek("1")
+				assert.Equal(t, changed, env.s.ChangedAttributes(k), "the changes are kept")
+				assert.Equal(t, calls+1, env.m.Calls(""), "one call to the backend")
+				a, _ := env.albums.Peek(k.ID)
 				assert.Equal(t, "Milestones", a.Title)
 				assert.Equal(t, "Kind of Blue", env.backendAttrs(t, "album", "1")["title"], "the backend is unchanged")
+				assert.False(t, env.m.Has("album", "11"), "the backend created nothing")
 				if env.http && tt.wantStatus != 0 {
 					w := env.writes()
 					require.Len(t, w, 1)
@@ -594,21 +616,22 @@ func TestStore_SaveFailures(t *testing.T) {
 				}
 
 				if tt.change != nil {
-					tt.change(t, env)
-					st = env.s.State(album1)
+					tt.change(t, env, k)
+					st = env.s.State(k)
 					assert.Equal(t, tt.wantAfter, st.Errors, "errors after changing one attribute")
-					assert.Equal(t, recstore.StatusUpdated, st.Status)
+					assert.Equal(t, wantStatus, st.Status)
 				}
 
 				// Retryable: the next save goes through and clears the
 				// failure.
-				_, err = env.s.Save(context.Background(), album1)
+				nk, err := env.s.Save(context.Background(), k)
 				require.NoError(t, err, "retry")
-				st = env.s.State(album1)
+				st = env.s.State(k)
 				assert.Equal(t, recstore.State{Status: recstore.StatusLoaded}, st, "clean after the retry")
-				assert.Empty(t, env.s.ChangedAttributes(album1))
-				a, _ = env.albums.Peek("1")
-				assert.Equal(t, a.Title, env.backendAttrs(t, "album", "1")["title"], "the backend has the retried title")
+				assert.Empty(t, env.s.ChangedAttributes(k))
+				a, _ = env.albums.Peek(k.ID)
+				assert.Equal(t, nk.ID, a.ID)
+				assert.Equal(t, a.Title, env.backendAttrs(t, "album", nk.ID)["title"], "the backend has the retried title")
 			})
 		}
 	}

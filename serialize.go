@@ -513,12 +513,14 @@ func (rs *RESTSerializer) Serialize(s *Store, snap *Snapshot, opts SerializeOpti
 }
 
 // payloadKey is the JSON:API type written for a model type: the
-// PayloadKeyFromModelName hook, else the type pluralized.
+// PayloadKeyFromModelName hook, else the type pluralized and dasherized
+// ("musicGenre" → "music-genres"), as Ember Data writes its (dasherized)
+// model names and as HTTPAdapter's paths name them.
 func (j *JSONAPISerializer) payloadKey(s *Store, typ string) string {
 	if j.PayloadKeyFromModelName != nil {
 		return j.PayloadKeyFromModelName(typ)
 	}
-	return s.inflector().Plural(typ)
+	return inflect.Dasherize(s.inflector().Plural(typ))
 }
 
 // Serialize writes the record as a JSON:API document:

@@ -42,8 +42,9 @@ type JSONAPISerializer struct {
 	ModelNameFromPayloadKey func(key string) string
 
 	// PayloadKeyFromModelName maps a model type to the type written in
-	// serialized documents; nil means the type pluralized ("album" →
-	// "albums") with the Store's Options.Inflector.
+	// serialized documents; nil means the type pluralized with the
+	// Store's Options.Inflector and dasherized ("album" → "albums",
+	// "musicGenre" → "music-genres"), as Ember Data writes it.
 	PayloadKeyFromModelName func(typ string) string
 
 	// NormalizeHash, if not nil, is called with each resource object

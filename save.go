@@ -54,11 +54,14 @@ func (s *Store) Save(ctx context.Context, k Key) (Key, error) {
 	if e == nil || !e.loaded() {
 		return k, fmt.Errorf("recstore: save %v: %w", k, ErrNotLoaded)
 	}
-	release, err := s.saveTurn(ctx, e)
+	release, err := s.saveTurn(ctx, t, e)
 	if err != nil {
 		return Key{t.name, e.id}, err
 	}
 	defer release()
+	if ne := s.liveEntry(t, e); ne != nil {
+		e = ne // the save it waited for gave the record its id
+	}
 	return s.save(ctx, t, e)
 }
 
@@ -109,28 +112,34 @@ type saveQueue struct {
 	waiting int
 }
 
-// saveTurn waits until no other save of e runs, then counts the caller
-// as running for Close. It fails when ctx ends or the Store closes first.
-func (s *Store) saveTurn(ctx context.Context, e *entry) (release func(), err error) {
+// saveTurn waits until no other save of e's record runs, then counts the
+// caller as running for Close. It fails when ctx ends or the Store closes
+// first. A record created without an id queues by its local identifier,
+// which names it before and after a save gives it an id.
+func (s *Store) saveTurn(ctx context.Context, t *table, e *entry) (release func(), err error) {
+	qk := Key{t.name, e.id}
+	if e.lid != "" {
+		qk.ID = e.lid
+	}
 	s.flightMu.Lock()
 	if s.life.Err() != nil {
 		s.flightMu.Unlock()
 		return nil, ErrClosed
 	}
 	if s.saves == nil {
-		s.saves = map[*entry]*saveQueue{}
+		s.saves = map[Key]*saveQueue{}
 	}
-	q := s.saves[e]
+	q := s.saves[qk]
 	if q == nil {
 		q = &saveQueue{turn: make(chan struct{}, 1)}
-		s.saves[e] = q
+		s.saves[qk] = q
 	}
 	q.waiting++
 	s.flightMu.Unlock()
 	leave := func() {
 		s.flightMu.Lock()
 		if q.waiting--; q.waiting == 0 {
-			delete(s.saves, e)
+			delete(s.saves, qk)
 		}
 		s.flightMu.Unlock()
 	}

@@ -202,9 +202,9 @@ type Store struct {
 	// (see LoadRelated); guarded by flightMu.
 	relFlights map[relKey]*flight
 
-	// saves orders the saves of each record (see saveTurn); guarded by
-	// flightMu.
-	saves map[*entry]*saveQueue
+	// saves orders the saves of each record, by its key or local
+	// identifier (see saveTurn); guarded by flightMu.
+	saves map[Key]*saveQueue
 }
 
 // New returns an empty Store. A nil opts means the defaults.

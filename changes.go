@@ -133,7 +133,11 @@ func (s *Store) SetAttr(k Key, name string, value any) error {
 		case rv.Type().AssignableTo(a.typ):
 			dst.Set(rv)
 		case rv.Type().ConvertibleTo(a.typ) && sameFamily(rv.Kind(), a.typ.Kind()):
-			dst.Set(rv.Convert(a.typ))
+			cv := rv.Convert(a.typ)
+			if !roundTrips(rv, cv) {
+				return &AttributeError{Type: t.name, ID: k.ID, Attr: name, Value: shortText(fmt.Sprintf("%#v", value), maxErrText), GoType: a.typ, Err: fmt.Errorf("%w: %v does not fit %v", ErrLossyCoercion, value, a.typ)}
+			}
+			dst.Set(cv)
 		default:
 			return &AttributeError{Type: t.name, ID: k.ID, Attr: name, Value: shortText(fmt.Sprintf("%#v", value), maxErrText), GoType: a.typ, Err: fmt.Errorf("%w: a %T", ErrInvalidAttribute, value)}
 		}
@@ -143,6 +147,24 @@ func (s *Store) SetAttr(k Key, name string, value any) error {
 	}
 	return s.applyEdit(t, k.ID, anEdit{val: val, attrs: []int{i}}, nil)
 }
+
+// roundTrips reports whether cv, converted from v, converts back to v:
+// no overflow, sign change or dropped fraction.
+func roundTrips(v, cv reflect.Value) bool {
+	switch {
+	case isIntKind(v.Kind()) && isUintKind(cv.Kind()) && v.Int() < 0:
+		return false
+	case isUintKind(v.Kind()) && isIntKind(cv.Kind()) && cv.Int() < 0:
+		return false
+	}
+	back := cv.Convert(v.Type())
+	if isFloat(v.Kind()) && isFloat(cv.Kind()) && v.Float() != v.Float() {
+		return back.Float() != back.Float() // NaN stays NaN
+	}
+	return back.Interface() == v.Interface()
+}
+
+func isFloat(k reflect.Kind) bool { return k == reflect.Float32 || k == reflect.Float64 }
 
 // sameFamily reports whether a conversion between kinds keeps meaning:
 // number to number, string to string. (reflect converts ints to strings
@@ -165,10 +187,11 @@ func (s *Store) SetRelated(k Key, name string, keys ...Key) error {
 	if !ok {
 		return fmt.Errorf("recstore: %s has no relationship %q: %w", t.name, name, ErrUnknownRelationship)
 	}
+	keys = slices.Clone(keys) // the caller's slice stays as it was
 	for i, rk := range keys {
 		keys[i] = s.Resolve(rk)
 	}
-	return s.applyEdit(t, k.ID, anEdit{rels: []relEdit{{ri, slices.Clone(keys)}}}, nil)
+	return s.applyEdit(t, k.ID, anEdit{rels: []relEdit{{ri, keys}}}, nil)
 }
 
 // Delete marks the record k for deletion, as Ember Data's deleteRecord

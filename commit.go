@@ -315,6 +315,30 @@ func (m *manyDraft) addNew(k Key) {
 	}
 }
 
+// addCanonical adds k, which is not a member, where the backend's list
+// of relationship ri has it, if it has it: a local change that puts a
+// member back (a rollback, an edit set back) restores the order too, and
+// so the list is clean again. Long, indexed lists append.
+func (m *manyDraft) addCanonical(k Key, st *recState, ri int) {
+	cs, ok := st.canonRel(ri)
+	p := -1
+	if ok {
+		p = slices.Index(cs.many, k)
+	}
+	if p < 0 || m.indexed {
+		m.addNew(k)
+		return
+	}
+	// Before the first member the backend lists after k.
+	for _, next := range cs.many[p+1:] {
+		if i := slices.Index(m.keys, next); i >= 0 {
+			m.keys = slices.Insert(m.keys, i, k)
+			return
+		}
+	}
+	m.addNew(k)
+}
+
 func (m *manyDraft) remove(k Key) {
 	i := m.find(k)
 	if i < 0 {
@@ -581,7 +605,11 @@ func (c *commit) linkInverse(d *draft, r *relField, bk Key) error {
 		if b.v.st == nil || m.find(d.key()) < 0 {
 			// A record with local changes may hold d already on the
 			// side this commit does not change (see canonLayer).
-			m.addNew(d.key())
+			if c.local && b.v.st != nil {
+				m.addCanonical(d.key(), b.v.st, ii)
+			} else {
+				m.addNew(d.key())
+			}
 		}
 		c.rel(b, ii).known = true
 		return nil
@@ -666,7 +694,7 @@ func (c *commit) publish() {
 			}
 			c.rel(d, ri).many = keys
 		}
-		if d.ownSt && !d.drop {
+		if !d.drop && d.v != nil && d.v.st != nil {
 			c.settle(d)
 		}
 	}
@@ -717,11 +745,15 @@ func (c *commit) publish() {
 
 // settle drops the local changes of d's relationships that now match
 // their canonical state, and d's recState once it holds nothing.
+// Any record the commit touched may need it, not only those whose state
+// it wrote: an inverse edit can put a relationship back as it was.
 func (c *commit) settle(d *draft) {
-	st := d.v.st
-	st.canon = slices.DeleteFunc(st.canon, func(cs relState) bool {
-		return sameRel(&cs, d.v.rel(int(cs.tag)-1))
-	})
+	same := func(cs relState) bool { return sameRel(&cs, d.v.rel(int(cs.tag)-1)) }
+	if !slices.ContainsFunc(d.v.st.canon, same) && (!d.ownSt || !d.v.st.clean()) {
+		return // nothing to drop (and a published state is never written)
+	}
+	st := c.state(d)
+	st.canon = slices.DeleteFunc(st.canon, same)
 	if len(st.canon) == 0 {
 		st.canon = nil
 	}

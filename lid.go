@@ -15,9 +15,16 @@ import (
 // so that a backend cannot write into a record it has never seen.
 const LIDPrefix = "@lid:"
 
-// newLID returns a fresh local identifier for a record of t.
+// newLID returns a fresh local identifier for a record of t, one that no
+// record goes by (a backend may use ids that look like lids). Called with
+// Store.mu held.
 func (s *Store) newLID(t *table) string {
-	return LIDPrefix + t.name + "-" + strconv.FormatUint(s.lidSeq.Add(1), 10)
+	for {
+		lid := LIDPrefix + t.name + "-" + strconv.FormatUint(s.lidSeq.Add(1), 10)
+		if t.byID.get(lid) == nil && t.aliased(lid) == nil {
+			return lid
+		}
+	}
 }
 
 // isLID reports whether id is the local identifier of a record of t that

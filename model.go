@@ -447,5 +447,7 @@ func (m *Model[T]) Related(id, name string) (Related, bool) {
 // Unload removes the record id; see [Store.Unload].
 func (m *Model[T]) Unload(id string) error { return m.s.Unload(Key{m.t.name, id}) }
 
-// UnloadAll removes every record of this type; see [Store.UnloadAll].
-func (m *Model[T]) UnloadAll() { _ = m.s.UnloadAll(m.t.name) }
+// UnloadAll removes every record of this type; see [Store.UnloadAll]. It
+// fails with ErrSaving, unloading nothing, while a save of one is in
+// flight.
+func (m *Model[T]) UnloadAll() error { return m.s.UnloadAll(m.t.name) }

@@ -30,12 +30,16 @@ import (
 // record as StatusDeletedSaved.
 //
 // A failure leaves every change in place, so a later Save retries it,
-// and returns an *AdapterError. A refusal as invalid (errors.Is
+// and returns an *AdapterError (a Save that never started, because ctx
+// ended or Close came while it waited its turn, returns ctx's error or
+// ErrClosed instead). A refusal as invalid (errors.Is
 // ErrInvalid, such as a 422) records the backend's error objects, mapped
 // to attribute and relationship names by the Serializer (see
 // [Store.ExtractErrors]), in State.Errors; another failure is kept as
 // State.Err. An answer the Store cannot use is such a failure too,
-// wrapping ErrBadResponse (a create answered with no id).
+// wrapping ErrBadResponse: malformed, a list, another record (also
+// ErrWrongRecord), a create answered with no id. The backend's write may
+// have landed then, so a retry may repeat it.
 //
 // Saves of one record run one after another, never interleaved: a Save
 // made while another is in flight waits for it, as long as ctx allows.
@@ -65,15 +69,13 @@ func (s *Store) Save(ctx context.Context, k Key) (Key, error) {
 	return s.save(ctx, t, e)
 }
 
-// Save saves the record id and returns it as saved; see [Store.Save].
+// Save saves the record id and returns it as the Store holds it
+// afterwards, saved or, with the error, as it was left for a retry; see
+// [Store.Save].
 func (m *Model[T]) Save(ctx context.Context, id string) (T, error) {
 	k, err := m.s.Save(ctx, Key{m.t.name, id})
-	if err != nil {
-		var zero T
-		return zero, err
-	}
 	out, _ := m.Peek(k.ID)
-	return out, nil
+	return out, err
 }
 
 // Destroy deletes the record k from the backend and then unloads it:
@@ -190,10 +192,9 @@ func (s *Store) save(ctx context.Context, t *table, e *entry) (Key, error) {
 	if err != nil || snap == nil {
 		return Key{t.name, e.id}, err
 	}
+	// Once the backend said yes, the answer lands whatever ctx says now:
+	// failing it would make a retry create the record twice.
 	payload, err := s.sendSave(ctx, t, snap, op)
-	if err == nil {
-		err = ctx.Err()
-	}
 	if err == nil {
 		if err = s.confirmSave(t, e, op, payload); err == nil {
 			return Key{t.name, s.entryID(t, e)}, nil
@@ -334,12 +335,14 @@ func (s *Store) confirmSave(t *table, e *entry, op string, payload []byte) error
 		return nil
 	}
 	var id string
-	return recovering("PushPayload", func() error {
+	err := recovering("PushPayload", func() error {
 		return s.pushPayloadWith(t.name, payload, nil, func(doc *Document) error {
 			switch {
+			case doc.Many:
+				return fmt.Errorf("%w: the answer to %s holds a list of %d records, not the one saved", ErrBadResponse, op, len(doc.Data))
 			case len(doc.Data) == 0:
 				// No primary data ({"meta": ...}): a confirmation.
-			case len(doc.Data) > 1 || doc.Many:
+			case len(doc.Data) > 1:
 				return fmt.Errorf("%w: the answer to %s holds %d records, not the one saved", ErrBadResponse, op, len(doc.Data))
 			case doc.Data[0].Type != t.name:
 				return fmt.Errorf("%w: the answer to %s is a %q, not a %q", ErrWrongRecord, op, doc.Data[0].Type, t.name)
@@ -349,6 +352,11 @@ func (s *Store) confirmSave(t *table, e *entry, op string, payload []byte) error
 			return nil
 		}, func(c *commit) error { return confirm(c, id) }, nil)
 	})
+	if err != nil && !errors.Is(err, ErrBadResponse) {
+		// The backend said yes with an answer the Store cannot use.
+		err = fmt.Errorf("%w: %w", ErrBadResponse, err)
+	}
+	return err
 }
 
 // confirm makes what d's save sent the backend's values: attributes and

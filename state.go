@@ -94,7 +94,7 @@ func (st State) Name() string {
 	case StatusEmpty:
 		return "root.empty"
 	case StatusLoaded:
-		if !st.Saving {
+		if !st.Saving && st.IsValid() {
 			return "root.loaded.saved"
 		}
 		base = "root.loaded.updated"
@@ -119,11 +119,11 @@ func (st State) Name() string {
 }
 
 // A Change is one attribute's or relationship's local change: Old is its
-// value as the backend has it (the value being saved, while a save is in
-// flight), nil for a record never saved; New is the local value. For a
-// relationship both are []Key (a to-one's is empty or holds one Key).
+// value as the backend has it (before a save in flight lands), nil for a
+// record never saved; New is the local value. For a relationship both are
+// []Key (a to-one's is empty or holds one Key).
 type Change struct {
-	// Old is the canonical value: the backend's, or the one being saved.
+	// Old is the backend's value, as it was before any save in flight.
 	Old any
 	// New is the local value, as reads show it.
 	New any

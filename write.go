@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"unsafe"
 )
 
@@ -41,7 +42,13 @@ func (m *Model[T]) Create(v T) (Key, error) {
 // copies what it keeps: changing v afterwards changes nothing.
 func (s *Store) Create(v any) (Key, error) {
 	rv := reflect.ValueOf(v)
-	if rv.Kind() == reflect.Pointer && !rv.IsNil() {
+	if !rv.IsValid() {
+		return Key{}, fmt.Errorf("recstore: create: %w: nil is no model value", ErrUnknownType)
+	}
+	if rv.Kind() == reflect.Pointer {
+		if rv.IsNil() {
+			return Key{}, fmt.Errorf("recstore: create: a nil %v", rv.Type())
+		}
 		rv = rv.Elem()
 	}
 	t := s.tableOf(rv.Type())
@@ -82,8 +89,13 @@ func (s *Store) create(t *table, val unsafe.Pointer) (Key, error) {
 			for _, re := range rels {
 				snap.rels[re.ri].Keys, snap.rels[re.ri].Known = re.keys, true
 			}
-			var err error
-			if id, err = g.GenerateID(t.name, snap); err != nil {
+			// User code: a panic comes back as an error, as the
+			// Adapter's do in Save.
+			err := recovering("GenerateID", func() (err error) {
+				id, err = g.GenerateID(t.name, snap)
+				return err
+			})
+			if err != nil {
 				return Key{}, fmt.Errorf("recstore: create %s: GenerateID: %w", t.name, err)
 			}
 			if id != "" {
@@ -93,11 +105,10 @@ func (s *Store) create(t *table, val unsafe.Pointer) (Key, error) {
 			}
 		}
 	}
-	lid := ""
-	if id == "" {
-		lid = s.newLID(t)
-		id = lid
-	} else if len(id) > s.opts.MaxIDBytes {
+	switch {
+	case strings.HasPrefix(id, LIDPrefix):
+		return Key{}, fmt.Errorf("recstore: create %s: %w: id %q: ids starting with %q are local identifiers, which the Store gives", t.name, ErrIDInUse, id, LIDPrefix)
+	case len(id) > s.opts.MaxIDBytes:
 		return Key{}, &LimitError{Limit: "MaxIDBytes", Max: s.opts.MaxIDBytes}
 	}
 	// The Store keeps its own copy: the caller's slices and maps stay
@@ -109,6 +120,11 @@ func (s *Store) create(t *table, val unsafe.Pointer) (Key, error) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	lid := ""
+	if id == "" {
+		lid = s.newLID(t)
+		id = lid
+	}
 	if e := t.byID.get(id); e != nil && e.loaded() || t.aliased(id) != nil {
 		return Key{}, fmt.Errorf("%w: %s %q", ErrIDInUse, t.name, id)
 	}
@@ -273,8 +289,23 @@ func (c *commit) setRel(d *draft, ri int, keys []Key) error {
 }
 
 // Edit changes the record id locally: edit gets a copy of it, as Peek
-// reads it, and what edit changes becomes the record's local changes;
-// see [Store.Edit]. It returns the record as edited.
+// reads it, and what edit changes in it becomes the record's local
+// changes, which reads show at once. It returns the record as edited.
+//
+// What counts is the record's own fields: its attributes, and its
+// relation fields' members (Key, []Key, *S, []*S or interface values:
+// which records, in which order), with inverses kept in step on both
+// sides. Changes made through a related record's pointer are not the
+// record's and are not kept: edit that record through its own Model. A
+// field edit leaves as it was is no change, so its validation errors
+// stay ([Store.SetAttr] clears them whatever the value). A related
+// record with no id yet is named by the pointer a read filled in, or by
+// its Key in a Key field. The primary field cannot change
+// (ErrReadOnlyID); a record the Store does not hold is ErrNotLoaded, one
+// whose deletion was saved ErrDeleted. edit runs without any lock held;
+// the change is applied as one commit afterwards, field by field, so
+// concurrent edits of different fields both land. A panic in edit
+// reaches the caller and changes nothing.
 func (m *Model[T]) Edit(id string, edit func(*T)) (T, error) {
 	var zero T
 	t := m.t

@@ -654,3 +654,22 @@ func stDump(ms stModels) string {
 	}
 	return b.String()
 }
+
+// A Save sends only what the serializer writes: a to-many whose inverse
+// is a to-one is not written (as in Ember), so a success answered with
+// no content (204) must not make that relationship's local change the
+// backend's: the backend was never told.
+func TestLifecycle_relationshipNotSent(t *testing.T) {
+	t.Skip("BUG: a save answered with 204 makes canonical a one-to-many has-many edit the request did not carry (p1.comments), and cleans its inverses (c2, c4)")
+	ms, m, ad := newSTRel(t)
+	m.NoContent = true
+	var body string
+	ad.before = func(op string, req *recstore.Request) { body = string(req.Body) }
+	require.NoError(t, ms.s.SetRelated(stP1, "comments", stC1, stC4))
+	_, err := ms.s.Save(context.Background(), stP1)
+	require.NoError(t, err)
+	require.NotContains(t, body, "comments", "the request carries no comments")
+	assert.Equal(t, map[string]recstore.Change{"comments": {Old: stKs(stC1, stC2), New: stKs(stC1, stC4)}},
+		stNorm(ms.s.ChangedRelationships(stP1)), "still a local change")
+	assert.NotEmpty(t, ms.s.ChangedRelationships(stC4), "c4.post is still a local change")
+}

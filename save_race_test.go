@@ -160,47 +160,7 @@ func TestSave_race(t *testing.T) {
 	stCheckInverses(t, ms)
 }
 
-const stBugLostEdit = "rarely (a few runs in 100 under -race with 4 processes on 2 cores), with saves of title edits and title-only pushes racing body edits of one record, the record ends with an older body, clean (no change), and the backend has that older body too: the later body edits are lost (see TestSave_raceLostEdit)"
-
-// The smallest mix that loses edits: one goroutine edits a post's title
-// and saves it, one pushes new titles, one edits the body (saving every
-// third edit). The last body edit must be there at the end.
-func TestSave_raceLostEdit(t *testing.T) {
-	t.Skip("BUG: " + stBugLostEdit)
-	for range 20 {
-		m := recstoretest.NewMemoryAdapter(stPostDoc("s1", "T"))
-		ms := newSTModels(t, &stAdapter{MemoryAdapter: m})
-		_, err := ms.s.Push(stPostDoc("s1", "T"))
-		require.NoError(t, err)
-		ctx := context.Background()
-		const iters = 150
-		var last string
-		var wg sync.WaitGroup
-		wg.Go(func() {
-			for i := range iters {
-				_, _ = ms.posts.Edit("s1", func(p *stPost) { p.Title = fmt.Sprint("saver-", i) })
-				_, _ = ms.posts.Save(ctx, "s1")
-			}
-		})
-		wg.Go(func() {
-			for i := range iters {
-				_, _ = ms.s.Push(fmt.Sprintf(`{"data": {"type": "stpost", "id": "s1", "attributes": {"title": "pushed-%d"}}}`, i))
-			}
-		})
-		wg.Go(func() {
-			for i := range iters {
-				last = fmt.Sprint("body-", i)
-				_, _ = ms.posts.Edit("s1", func(p *stPost) { p.Body = last })
-				if i%3 == 0 {
-					_, _ = ms.posts.Save(ctx, "s1")
-				}
-			}
-		})
-		wg.Wait()
-		p, _ := ms.posts.Peek("s1")
-		require.Equal(t, last, p.Body, "the last body edit; changes %v, state %v", ms.posts.ChangedAttributes("s1"), ms.posts.State("s1").Name())
-	}
-}
+const stBugLostEdit = "rarely (4 runs in 40 of TestSave_race under -race, 4 processes on 2 cores), a kept post ends with an older body (the one its last save sent), clean, and the backend has that older body too: the body edits made after that save are lost; unskip and run go test -race -count=10 -run TestSave_race with several processes at once"
 
 // stConcurrency counts the writes of each record in the adapter at once,
 // and the most there ever were.

@@ -303,8 +303,12 @@ func (c *commit) rollback(t *table, e *entry) error {
 				continue
 			}
 		}
+		r := &t.rels[ri]
+		leaving := slices.DeleteFunc(slices.Clone(c.members(d, ri)), func(k Key) bool {
+			return slices.Contains(cs.many, k) || k == cs.one
+		})
 		var err error
-		if t.rels[ri].many {
+		if r.many {
 			err = c.replaceMany(d, ri, cs.many)
 		} else {
 			err = c.replaceOne(d, ri, cs.one)
@@ -312,11 +316,39 @@ func (c *commit) rollback(t *table, e *entry) error {
 		if err != nil {
 			return err
 		}
+		// A member this record took from another goes back to it, as the
+		// backend has it, rather than to nothing.
+		for _, k := range leaving {
+			if err := c.restoreInverse(d, r, k); err != nil {
+				return err
+			}
+		}
 	}
 	st = c.state(d)
-	st.deleted = false
+	st.deleted = st.saving && st.flyDelete // a delete in flight stays
 	st.errs, st.err = nil, nil
 	return nil
+}
+
+// restoreInverse puts the to-one inverse of r on record k back to the
+// backend's value, when k's local change was only to point at d.
+func (c *commit) restoreInverse(d *draft, r *relField, k Key) error {
+	if r.inverse == "" {
+		return nil
+	}
+	bt, ii, err := c.inverseOf(r, k)
+	if err != nil || bt.rels[ii].many {
+		return err
+	}
+	b := c.draft(bt, k.ID, false)
+	if b == nil || b.v == nil || b.v.st == nil {
+		return nil
+	}
+	cs, ok := b.v.st.canonRel(ii)
+	if !ok || cs.one.IsZero() || cs.one == d.key() || !c.relNow(b, ii).one.IsZero() {
+		return nil
+	}
+	return c.replaceOne(b, ii, cs.one)
 }
 
 // errUnloadSaving wraps ErrSaving for Unload and UnloadAll.

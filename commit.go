@@ -34,6 +34,11 @@ type commit struct {
 	// change canonical state, and only that where a relationship was
 	// changed locally (see canonLayer).
 	local bool
+	// viaCanon is set while a non-local commit keeps the inverses of a
+	// relationship changed locally in step: the backend's change to it
+	// reaches the other side's canonical layer only, so that the current
+	// views of both sides still agree (see canonLayer).
+	viaCanon bool
 }
 
 type draft struct {
@@ -210,11 +215,27 @@ func (c *commit) relNow(d *draft, ri int) relState {
 // relationship is what Rollback goes back to, and the local change
 // stays on top of it.
 func (c *commit) canonLayer(d *draft, ri int) bool {
-	if c.local || d.v == nil || d.v.st == nil {
+	if c.local || d.v == nil {
 		return false
 	}
-	_, ok := d.v.st.canonRel(ri)
-	return ok
+	if d.v.st != nil {
+		if _, ok := d.v.st.canonRel(ri); ok {
+			return true
+		}
+	}
+	if c.viaCanon && d.v.val != nil {
+		c.keepCanon(d, ri)
+		return true
+	}
+	return false
+}
+
+// via sets viaCanon for the inverse edits of d's relationship ri, and
+// returns what puts it back.
+func (c *commit) via(d *draft, ri int) func() {
+	prev := c.viaCanon
+	c.viaCanon = c.canonLayer(d, ri)
+	return func() { c.viaCanon = prev }
 }
 
 // state returns d's recState for writing, making it private first.
@@ -499,8 +520,8 @@ func (c *commit) mergeRemote(d *draft, st *staged) {
 		cur := unsafe.Add(d.v.val, a.off)
 		if !ws.local.has(i) {
 			a.set(cur, in)
-		} else if a.equal(cur, in) {
-			ws.local.del(i)
+		} else {
+			ws.setDirty(t, i, d.v.val)
 		}
 	}
 }
@@ -510,6 +531,7 @@ func (c *commit) mergeRemote(d *draft, st *staged) {
 // new one gains it.
 func (c *commit) replaceOne(d *draft, ri int, k Key) error {
 	r := &d.t.rels[ri]
+	defer c.via(d, ri)()
 	if old := c.relNow(d, ri).one; r.inverse != "" && old != k {
 		if !old.IsZero() {
 			if err := c.unlinkInverse(d.key(), r, old); err != nil {
@@ -534,6 +556,7 @@ func (c *commit) replaceOne(d *draft, ri int, k Key) error {
 // before, if their side is to-one).
 func (c *commit) replaceMany(d *draft, ri int, keys []Key) error {
 	r := &d.t.rels[ri]
+	defer c.via(d, ri)()
 	keys = dedupe(keys)
 	if r.inverse != "" {
 		old := slices.Clone(c.members(d, ri))

@@ -255,10 +255,16 @@ func (s *Store) beginSave(t *table, e *entry) (*Snapshot, string, error) {
 	d := c.draftOf(t, e)
 	st := c.state(d)
 	st.saving = true
+	st.flyDelete = op == "DeleteRecord"
 	st.fly = v.val
 	st.flySet = st.local.clone()
 	st.flyRels = nil
 	for _, cs := range st.canon {
+		if op == "DeleteRecord" || !snap.rels[cs.tag-1].Known || t.rels[cs.tag-1].many && !snap.rels[cs.tag-1].SerializeHasMany() {
+			// Not sent (a has-many whose inverse is a to-one is the other
+			// side's to save, as in Ember): its change stays local.
+			continue
+		}
 		cur := *v.rel(int(cs.tag) - 1)
 		cur.tag = cs.tag
 		st.flyRels = append(st.flyRels, cur)
@@ -377,17 +383,15 @@ func (c *commit) confirm(d *draft, op string) error {
 		}
 		st.remote = r
 		d.ownRem = true
-		for i := range t.attrs {
-			if st.local.has(i) {
-				a := &t.attrs[i]
-				if a.equal(unsafe.Add(d.v.val, a.off), st.canonical(t, i)) {
-					st.local.del(i)
-				}
-			}
-		}
 	}
 	fly := st.flyRels
-	st.saving, st.fly, st.flySet, st.flyRels = false, nil, bitset{}, nil
+	flySet := st.flySet
+	st.saving, st.fly, st.flySet, st.flyRels, st.flyDelete = false, nil, bitset{}, nil, false
+	for i := range t.attrs {
+		if st.local.has(i) || flySet.has(i) {
+			st.setDirty(t, i, d.v.val)
+		}
+	}
 	st.isNew = false
 	// In this commit (not a local one) a relationship changed locally is
 	// changed in its canonical layer: what was sent becomes canonical.
@@ -452,7 +456,17 @@ func (s *Store) failSave(t *table, e *entry, err error) {
 	defer c.abort()
 	d := c.draftOf(t, e)
 	st := c.state(d)
-	st.saving, st.fly, st.flySet, st.flyRels = false, nil, bitset{}, nil
+	if st.flyDelete {
+		st.deleted = true // a Rollback meanwhile did not undo the delete
+	}
+	flySet := st.flySet
+	st.saving, st.fly, st.flySet, st.flyRels, st.flyDelete = false, nil, bitset{}, nil, false
+	for i := range t.attrs {
+		if flySet.has(i) {
+			// What was sent and not taken is a local change again.
+			st.setDirty(t, i, d.v.val)
+		}
+	}
 	if errs != nil {
 		st.errs, st.err = errs, nil
 	} else {

@@ -94,10 +94,12 @@ func (st State) Name() string {
 	case StatusEmpty:
 		return "root.empty"
 	case StatusLoaded:
-		if !st.Saving && st.IsValid() {
+		// Ember checks dirtiness first: a record with no changes left is
+		// saved even with errors left. One being saved is in flight.
+		if !st.Saving {
 			return "root.loaded.saved"
 		}
-		base = "root.loaded.updated"
+		return "root.loaded.updated.inFlight"
 	case StatusCreated:
 		base = "root.loaded.created"
 	case StatusUpdated:
@@ -156,6 +158,9 @@ type recState struct {
 	deleted bool // marked for deletion
 	gone    bool // its deletion was saved
 	saving  bool // a save is in flight
+	// flyDelete says the save in flight deletes the record: a Rollback
+	// meanwhile cannot bring it back.
+	flyDelete bool
 
 	errs map[string][]string // validation errors of the last save
 	err  error               // the last save's other error
@@ -172,6 +177,29 @@ func (st *recState) clean() bool {
 // zero value for a record never saved).
 func (st *recState) canonical(t *table, i int) unsafe.Pointer {
 	return unsafe.Add(st.remote, t.attrs[i].off)
+}
+
+// dirtyAttr reports whether attribute i of the record whose current
+// value is at val is a local change: it differs from the backend's
+// value, or, while a save is in flight, from the value being saved (the
+// backend's once it lands: setting the old value back during the save is
+// a change on top of it).
+func (st *recState) dirtyAttr(t *table, i int, val unsafe.Pointer) bool {
+	a := &t.attrs[i]
+	cur := unsafe.Add(val, a.off)
+	if !a.equal(cur, st.canonical(t, i)) {
+		return true
+	}
+	return st.saving && st.flySet.has(i) && !a.equal(cur, unsafe.Add(st.fly, a.off))
+}
+
+// setDirty recomputes attribute i's local bit.
+func (st *recState) setDirty(t *table, i int, val unsafe.Pointer) {
+	if st.dirtyAttr(t, i, val) {
+		st.local.add(i)
+	} else {
+		st.local.del(i)
+	}
 }
 
 // canonRel returns the canonical state of relationship ri, and whether it

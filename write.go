@@ -494,11 +494,7 @@ func (s *Store) applyEdit(t *table, id string, ed anEdit, read func(*version)) e
 			a := &t.attrs[i]
 			cur := unsafe.Add(nv, a.off)
 			a.set(cur, unsafe.Add(ed.val, a.off))
-			if a.equal(cur, st.canonical(t, i)) {
-				st.local.del(i)
-			} else {
-				st.local.add(i)
-			}
+			st.setDirty(t, i, nv)
 			delete(st.errs, a.name)
 		}
 	}

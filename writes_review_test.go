@@ -141,7 +141,7 @@ func TestSave_BadAnswers(t *testing.T) {
 	}
 }
 
-func TestState_LoadedButInvalid(t *testing.T) {
+func TestState_CleanButInvalid(t *testing.T) {
 	m := recstoretest.NewMemoryAdapter(`{"data": {"type": "albums", "id": "1", "attributes": {"title": "a"}}}`)
 	m.FailNext("UpdateRecord", recstoretest.Invalid("/data", "record is bad"))
 	s, albums, _, _, _ := newStore(t, &recstore.Options{Adapter: m})
@@ -152,7 +152,10 @@ func TestState_LoadedButInvalid(t *testing.T) {
 	require.ErrorIs(t, err, recstore.ErrInvalid)
 	st := albums.State("1")
 	assert.Equal(t, recstore.StatusLoaded, st.Status)
-	assert.Equal(t, "root.loaded.updated.invalid", st.Name())
+	assert.False(t, st.IsValid(), "the errors stay until the next save")
+	assert.Equal(t, map[string][]string{recstore.BaseErrors: {"record is bad"}}, st.Errors)
+	// Ember checks dirtiness before validity: nothing to save, so saved.
+	assert.Equal(t, "root.loaded.saved", st.Name())
 }
 
 func TestSetRelated_LeavesTheCallersSlice(t *testing.T) {

@@ -27,6 +27,9 @@ type commit struct {
 	// for the many pushes that carry none.
 	more   map[*draft]*more
 	staged map[stagedAt]*more
+	// stagedLIDs holds the lids of staged resources that have ids too
+	// (see parser.lids); nil for the many pushes that carry none.
+	stagedLIDs map[stagedAt]string
 
 	// local marks a commit of local changes (an edit, a create, a
 	// rollback): relationships it changes keep their canonical state in
@@ -39,6 +42,15 @@ type commit struct {
 	// reaches the other side's canonical layer only, so that the current
 	// views of both sides still agree (see canonLayer).
 	viaCanon bool
+	// aliases lists the local identifiers this commit pointed at new
+	// entries (see assignID), which an abort takes back.
+	aliases []tableLID
+}
+
+// tableLID names one local identifier of one table.
+type tableLID struct {
+	t   *table
+	lid string
 }
 
 type draft struct {
@@ -170,7 +182,9 @@ func (c *commit) header(d *draft) {
 // rel returns d's relationship state ri for writing. The pointer is
 // good until the next call for d.
 func (c *commit) rel(d *draft, ri int) *relState {
-	if c.canonLayer(d, ri) {
+	if (d.v == nil || d.v.st == nil) && !c.viaCanon && !c.local {
+		// No local changes: the common case skips the layers.
+	} else if c.canonLayer(d, ri) {
 		st := c.state(d)
 		i, _ := relIndex(st.canon, ri)
 		return &st.canon[i]
@@ -179,7 +193,7 @@ func (c *commit) rel(d *draft, ri int) *relState {
 		c.keepCanon(d, ri)
 	}
 	c.header(d)
-	rels := d.v.rels
+	rels := d.v.relsOf()
 	if !d.ownRels {
 		// A push usually sets several of a loaded record's relationships
 		// at once; an inverse gives a record known by reference one.
@@ -188,13 +202,13 @@ func (c *commit) rel(d *draft, ri int) *relState {
 			room = min(len(d.t.rels), len(rels)+4)
 		}
 		rels = append(make([]relState, 0, room), rels...)
-		d.v.rels = rels
+		d.v.setRels(rels)
 		d.ownRels = true
 	}
 	i, found := relIndex(rels, ri)
 	if !found {
 		rels = slices.Insert(rels, i, relState{tag: int32(ri) + 1})
-		d.v.rels = rels
+		d.v.setRels(rels)
 	}
 	return &rels[i]
 }
@@ -202,6 +216,9 @@ func (c *commit) rel(d *draft, ri int) *relState {
 // relNow returns d's relationship state ri for reading, in the layer
 // this commit changes (see canonLayer).
 func (c *commit) relNow(d *draft, ri int) relState {
+	if d.v != nil && d.v.st == nil && !c.viaCanon {
+		return *d.v.rel(ri) // no local changes: the common case
+	}
 	if c.canonLayer(d, ri) {
 		cs, _ := d.v.st.canonRel(ri)
 		return *cs
@@ -230,13 +247,7 @@ func (c *commit) canonLayer(d *draft, ri int) bool {
 	return false
 }
 
-// via sets viaCanon for the inverse edits of d's relationship ri, and
-// returns what puts it back.
-func (c *commit) via(d *draft, ri int) func() {
-	prev := c.viaCanon
-	c.viaCanon = c.canonLayer(d, ri)
-	return func() { c.viaCanon = prev }
-}
+
 
 // state returns d's recState for writing, making it private first.
 func (c *commit) state(d *draft) *recState {
@@ -425,10 +436,10 @@ func (ks keySet) has(k Key) bool {
 // apply merges one staged resource into its draft.
 func (c *commit) apply(st *staged, rels *chunked[stagedRel]) error {
 	c.s.inject("apply")
-	if st.lid != "" && st.lid != st.id {
+	if lid := c.stagedLIDs[posOf(st)]; c.stagedLIDs != nil && lid != "" && lid != st.id {
 		// (A record this commit gave its id already, as a save's answer
 		// echoing the lid does, is being dropped from its old entry.)
-		if e := st.t.byID.get(st.lid); e != nil && e.lid == st.lid && e.loaded() && (e.draft == nil || !e.draft.drop) {
+		if e := st.t.byID.get(lid); e != nil && st.t.lidOf(e) == lid && e.loaded() && (e.draft == nil || !e.draft.drop) {
 			if _, err := c.assignID(c.draftOf(st.t, e), st.id); err != nil {
 				return &DocumentError{Pointer: st.ptr() + "/id", Err: err}
 			}
@@ -442,7 +453,7 @@ func (c *commit) apply(st *staged, rels *chunked[stagedRel]) error {
 		// any relationship state an inverse gave the entry.
 		var keep *recState
 		if d.v != nil {
-			st.v.rels = d.v.rels
+			st.v.relp, st.v.reln, st.v.relc = d.v.relp, d.v.reln, d.v.relc
 			if d.v.st != nil {
 				// Relationships changed locally while the record was
 				// known only by reference stay changed: the staged value
@@ -531,7 +542,9 @@ func (c *commit) mergeRemote(d *draft, st *staged) {
 // new one gains it.
 func (c *commit) replaceOne(d *draft, ri int, k Key) error {
 	r := &d.t.rels[ri]
-	defer c.via(d, ri)()
+	prev := c.viaCanon
+	c.viaCanon = c.canonLayer(d, ri) // for the inverse edits below
+	defer func() { c.viaCanon = prev }()
 	if old := c.relNow(d, ri).one; r.inverse != "" && old != k {
 		if !old.IsZero() {
 			if err := c.unlinkInverse(d.key(), r, old); err != nil {
@@ -556,7 +569,9 @@ func (c *commit) replaceOne(d *draft, ri int, k Key) error {
 // before, if their side is to-one).
 func (c *commit) replaceMany(d *draft, ri int, keys []Key) error {
 	r := &d.t.rels[ri]
-	defer c.via(d, ri)()
+	prev := c.viaCanon
+	c.viaCanon = c.canonLayer(d, ri) // for the inverse edits below
+	defer func() { c.viaCanon = prev }()
 	keys = dedupe(keys)
 	if r.inverse != "" {
 		old := slices.Clone(c.members(d, ri))
@@ -693,9 +708,15 @@ func (c *commit) abort() {
 	for _, d := range c.drafts {
 		d.e.draft = nil
 	}
+	for _, a := range c.aliases {
+		a.t.lids.Delete(a.lid)
+	}
 	for _, d := range c.drafts {
 		if d.created {
 			d.t.byID.del(d.e.id)
+			if d.t.hasLIDs.Load() {
+				d.t.lidsOf.Delete(d.e)
+			}
 		}
 	}
 }
@@ -729,8 +750,8 @@ func (c *commit) publish() {
 		if d.drop {
 			e.cur.Store(nil)
 			t.byID.del(e.id)
-			if e.lid != "" && e.id != e.lid {
-				t.lids.Delete(e.lid)
+			if t.hasLIDs.Load() {
+				t.forgetLID(e)
 			}
 		} else if d.v != d.base {
 			e.cur.Store(d.v)

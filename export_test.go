@@ -177,5 +177,5 @@ func RelState(s *Store, k Key, name string) (known bool, keys []Key, slots int) 
 	if !st.one.IsZero() {
 		keys = []Key{st.one}
 	}
-	return st.known, keys, len(v.rels)
+	return st.known, keys, int(v.reln)
 }

@@ -34,7 +34,49 @@ func (t *table) isLID(id string) bool {
 		return false
 	}
 	e := t.byID.get(id)
-	return e != nil && e.lid == id
+	return e != nil && t.lidOf(e) == id
+}
+
+// lidOf returns the local identifier of e's record if it was created
+// without an id (e.id is that identifier until the backend gives it one),
+// or "".
+func (t *table) lidOf(e *entry) string {
+	if !t.hasLIDs.Load() {
+		return ""
+	}
+	if v, ok := t.lidsOf.Load(e); ok {
+		return v.(string)
+	}
+	return ""
+}
+
+// setLID records e's local identifier, before e is published. Called
+// with Store.mu held.
+func (t *table) setLID(e *entry, lid string) {
+	t.hasLIDs.Store(true)
+	t.lidsOf.Store(e, lid)
+}
+
+// forgetLID drops what the table knows of the local identifier of e, an
+// entry being removed: its own record, and the alias to it once it has
+// an id. Called with Store.mu held.
+func (t *table) forgetLID(e *entry) {
+	lid := t.lidOf(e)
+	if lid == "" {
+		return
+	}
+	if e.id == lid {
+		if t.aliased(lid) != nil {
+			return // the record moved to its id: the alias keeps this
+		}
+		t.lidsOf.Delete(e)
+		return
+	}
+	if a, ok := t.lids.Load(lid); ok && a.(*lidAlias).to == e {
+		t.lidsOf.Delete(a.(*lidAlias).from)
+		t.lids.Delete(lid)
+	}
+	t.lidsOf.Delete(e)
 }
 
 // local reports whether k names, by its local identifier, a record that
@@ -66,11 +108,16 @@ func (t *table) aliased(lid string) *entry {
 	if !t.hasLIDs.Load() || !strings.HasPrefix(lid, LIDPrefix) {
 		return nil
 	}
-	if e, ok := t.lids.Load(lid); ok {
-		return e.(*entry)
+	if a, ok := t.lids.Load(lid); ok {
+		return a.(*lidAlias).to
 	}
 	return nil
 }
+
+// A lidAlias is where a local identifier leads once its record has an
+// id: the record's entry now, and the one it had before, which callers
+// holding it follow (see Store.liveEntry).
+type lidAlias struct{ to, from *entry }
 
 // assignID gives d, a record created without an id, the id the backend
 // assigned: the record moves to a new entry under id, keeping its
@@ -79,7 +126,7 @@ func (t *table) aliased(lid string) *entry {
 // returns the new entry's draft.
 func (c *commit) assignID(d *draft, id string) (*draft, error) {
 	t := d.t
-	lid := d.e.lid
+	lid := t.lidOf(d.e)
 	var nd *draft
 	if e := t.byID.get(id); e != nil {
 		if e.loaded() {
@@ -88,8 +135,10 @@ func (c *commit) assignID(d *draft, id string) (*draft, error) {
 		// Known only by reference: its relationship state joins the
 		// record's below.
 		nd = c.draftOf(t, e)
+		t.setLID(e, lid)
 	} else {
-		e := &entry{id: id, lid: lid}
+		e := &entry{id: id}
+		t.setLID(e, lid)
 		t.byID.put(e)
 		nd = c.draftOf(t, e)
 		nd.created = true
@@ -105,9 +154,9 @@ func (c *commit) assignID(d *draft, id string) (*draft, error) {
 	nv.val = val
 	if nd.v != nil {
 		// Relationships that inverses gave the id before the record had it.
-		for _, rs := range nd.v.rels {
-			if i, ok := relIndex(nv.rels, int(rs.tag)-1); !ok {
-				nv.rels = slices.Insert(slices.Clip(nv.rels), i, rs)
+		for _, rs := range nd.v.relsOf() {
+			if i, ok := relIndex(nv.relsOf(), int(rs.tag)-1); !ok {
+				nv.setRels(slices.Insert(slices.Clip(nv.relsOf()), i, rs))
 			}
 		}
 	}
@@ -124,8 +173,8 @@ func (c *commit) assignID(d *draft, id string) (*draft, error) {
 	if err := c.rekey(t, nd, old, nk); err != nil {
 		return nil, err
 	}
-	t.lids.Store(lid, nd.e)
-	t.hasLIDs.Store(true)
+	t.lids.Store(lid, &lidAlias{to: nd.e, from: d.e})
+	c.aliases = append(c.aliases, tableLID{t, lid})
 	return nd, nil
 }
 
@@ -202,7 +251,7 @@ func names(v *version, k Key) bool {
 		}
 		return false
 	}
-	return has(v.rels) || v.st != nil && (has(v.st.canon) || has(v.st.flyRels))
+	return has(v.relsOf()) || v.st != nil && (has(v.st.canon) || has(v.st.flyRels))
 }
 
 // rekeyIn rewrites old as nk in every relationship state of d: current,
@@ -210,7 +259,7 @@ func names(v *version, k Key) bool {
 func (c *commit) rekeyIn(d *draft, old, nk Key) {
 	c.header(d)
 	if !d.ownRels {
-		d.v.rels = slices.Clone(d.v.rels)
+		d.v.setRels(slices.Clone(d.v.relsOf()))
 		d.ownRels = true
 	}
 	swap := func(l []relState) {
@@ -224,7 +273,7 @@ func (c *commit) rekeyIn(d *draft, old, nk Key) {
 			}
 		}
 	}
-	swap(d.v.rels)
+	swap(d.v.relsOf())
 	if d.v.st != nil {
 		st := c.state(d)
 		swap(st.canon)
@@ -267,11 +316,22 @@ func (t *table) setPrimary(val unsafe.Pointer, id string) error {
 	return nil
 }
 
+// setLID records the lid of st, a resource that has an id too.
+func (p *parser) setLID(st *staged, lid string) {
+	if lid == "" {
+		return
+	}
+	if p.lids == nil {
+		p.lids = map[stagedAt]string{}
+	}
+	p.lids[posOf(st)] = lid
+}
+
 // byLID makes st, a resource with a lid and no id, the record created
 // here that the lid names. The parser is at the lid member.
 func (p *parser) byLID(st *staged, lid string) error {
 	e := st.t.entry(lid)
-	if e == nil || e.lid != lid {
+	if e == nil || st.t.lidOf(e) != lid {
 		return p.fail(fmt.Errorf("lid %q names no record created in this Store", lid))
 	}
 	st.id = e.id
@@ -295,7 +355,7 @@ func (p *parser) notLID(t *table, id string) error {
 // id. The parser is at the lid member.
 func (p *parser) identifierByLID(t *table, lid string) (Key, error) {
 	e := t.entry(lid)
-	if e == nil || e.lid != lid {
+	if e == nil || t.lidOf(e) != lid {
 		return Key{}, p.fail(fmt.Errorf("lid %q names no record created in this Store", lid))
 	}
 	return Key{t.name, e.id}, nil

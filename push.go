@@ -99,6 +99,7 @@ func (s *Store) push(doc any, only *table, pre func(c *commit) error, read func(
 	}
 	c := newCommit(s)
 	c.staged = p.more
+	c.stagedLIDs = p.lids
 	// Whatever panics before publish (a library bug, or user code such as
 	// a Clone method that copies an attribute), the commit is undone and
 	// the lock released before the panic goes on to the caller.
@@ -261,9 +262,6 @@ type staged struct {
 	idx    int32  // index in its section, -1 for a single data resource
 	inIncl bool   // it comes from included, not data
 	e      *entry // set by apply
-	// lid is the resource's lid when it has an id too: the record
-	// created here that the lid names gets that id (see assignID).
-	lid string
 }
 
 type stagedRel struct {
@@ -317,6 +315,10 @@ type parser struct {
 	reports  reportSet          // what the push reports (see report.go)
 
 	more map[stagedAt]*more // links and meta staged resources carried
+	// lids holds the lid of each staged resource that has an id too: the
+	// record created here that the lid names gets that id (see
+	// assignID). Rare, so kept beside the resources.
+	lids map[stagedAt]string
 }
 
 // seg is one JSON pointer reference token: a member name (name, or raw
@@ -679,7 +681,7 @@ func (p *parser) resource(incl bool, idx int) (staged, error) {
 			return st, err
 		}
 		p.out()
-		st.lid = lid
+		p.setLID(&st, lid)
 	case haveLID:
 		p.in("lid")
 		if err := p.byLID(&st, lid); err != nil {

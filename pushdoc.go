@@ -106,7 +106,7 @@ func (p *parser) resourceValue(r *Resource, incl bool, idx int) (staged, error) 
 		if err := p.setIDString(&st, r.ID); err != nil {
 			return st, err
 		}
-		st.lid = r.LID
+		p.setLID(&st, r.LID)
 	}
 
 	if r.raw != nil {

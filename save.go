@@ -120,8 +120,8 @@ type saveQueue struct {
 // which names it before and after a save gives it an id.
 func (s *Store) saveTurn(ctx context.Context, t *table, e *entry) (release func(), err error) {
 	qk := Key{t.name, e.id}
-	if e.lid != "" {
-		qk.ID = e.lid
+	if lid := t.lidOf(e); lid != "" {
+		qk.ID = lid
 	}
 	s.flightMu.Lock()
 	if s.life.Err() != nil {
@@ -212,8 +212,8 @@ func (s *Store) save(ctx context.Context, t *table, e *entry) (Key, error) {
 // entryID returns the id e's record goes by now: its own, or, once a
 // save has given it an id, that one.
 func (s *Store) entryID(t *table, e *entry) string {
-	if e.lid != "" {
-		if ne := t.aliased(e.lid); ne != nil {
+	if lid := t.lidOf(e); lid != "" {
+		if ne := t.aliased(lid); ne != nil {
 			return ne.id
 		}
 	}
@@ -318,13 +318,13 @@ func (s *Store) confirmSave(t *table, e *entry, op string, payload []byte) error
 		}
 		var err error
 		if id != "" && id != e.id {
-			if e.lid != e.id {
+			if t.lidOf(e) != e.id {
 				return fmt.Errorf("%w: the answer to %s is for %s %q, not %q", ErrWrongRecord, op, t.name, id, e.id)
 			}
 			if d, err = c.assignID(d, id); err != nil {
 				return err
 			}
-		} else if op == "CreateRecord" && e.lid == e.id {
+		} else if op == "CreateRecord" && t.lidOf(e) == e.id {
 			return fmt.Errorf("%w: the answer to CreateRecord gives the record no id", ErrBadResponse)
 		}
 		return c.confirm(d, op)
@@ -478,8 +478,8 @@ func (s *Store) failSave(t *table, e *entry, err error) {
 // liveEntry returns the entry e's record is under now (a new one once a
 // save gave it an id), or nil if it is gone. Called with Store.mu held.
 func (s *Store) liveEntry(t *table, e *entry) *entry {
-	if e.lid != "" {
-		if ne := t.aliased(e.lid); ne != nil {
+	if lid := t.lidOf(e); lid != "" {
+		if ne := t.aliased(lid); ne != nil {
 			e = ne
 		}
 	}

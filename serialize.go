@@ -113,8 +113,8 @@ func (s *Store) snapshotOf(t *table, e *entry, v *version) *Snapshot {
 		states = append(states, st)
 	}
 	snap := &Snapshot{Key: Key{t.name, e.id}, t: t, val: p, rels: make([]Related, len(t.rels))}
-	if e.lid == e.id {
-		snap.Key.ID, snap.LID = "", e.lid
+	if lid := t.lidOf(e); lid == e.id {
+		snap.Key.ID, snap.LID = "", lid
 	}
 	s.invMu.RLock()
 	for i := range t.rels {

@@ -493,7 +493,7 @@ func (j *JSONAPISerializer) identifier(n *normalizer, rf *relField, raw []byte) 
 		if err != nil {
 			return Key{}, err
 		}
-		if e := t.entry(lid); e != nil && e.lid == lid {
+		if e := t.entry(lid); e != nil && t.lidOf(e) == lid {
 			n.out()
 			return Key{t.name, e.id}, nil
 		}

@@ -290,14 +290,16 @@ type table struct {
 	// holds any, so that other lookups skip it.
 	lids    sync.Map
 	hasLIDs atomic.Bool
+	// lidsOf maps the entries of records created without an id to their
+	// local identifiers (the entry's id until the backend gives one; see
+	// lidOf). Kept beside the entries, so that entries of records loaded
+	// from the backend cost nothing for it.
+	lidsOf sync.Map
 }
 
 // An entry is the identity of one (type, id) in the store.
 type entry struct {
 	id string
-	// lid is the local identifier of a record created without an id;
-	// it is the entry's id until the backend assigns one (see lid.go).
-	lid string
 	cur atomic.Pointer[version]
 	// draft is the entry's pending state during a change; guarded by
 	// Store.mu.
@@ -324,10 +326,34 @@ type version struct {
 	// that sets one relationship of a model with 64, costs a slot each,
 	// not a slot per relationship of the model. When all are set, rels[i]
 	// is relationship i, and finding one costs no search.
-	rels []relState
+	//
+	// The slice is kept as a pointer and two 32-bit counts (see relsOf)
+	// so that a version with st stays 32 bytes: a size class of 48 would
+	// cost every push of an existing record 16 bytes more.
+	relp       *relState
+	reln, relc int32
 	// st is the record's local life (local changes, a save in flight,
 	// deletion, errors); nil for a record as the backend sent it.
 	st *recState
+}
+
+// relsOf returns v's relationship states as a slice.
+func (v *version) relsOf() []relState {
+	if v.relp == nil {
+		return nil
+	}
+	return unsafe.Slice(v.relp, v.relc)[:v.reln]
+}
+
+// setRels makes rels v's relationship states. A version never holds more
+// than a model's relationships, far below 1<<31.
+func (v *version) setRels(rels []relState) {
+	if cap(rels) == 0 {
+		v.relp, v.reln, v.relc = nil, 0, 0
+		return
+	}
+	v.relp = unsafe.SliceData(rels[:cap(rels)])
+	v.reln, v.relc = int32(len(rels)), int32(cap(rels))
 }
 
 // listed reports whether v is a record that All, Len and Keys list: a
@@ -339,8 +365,10 @@ func (v *version) listed() bool {
 // rel returns the state of relationship ri, for reading only: it points
 // into v, or to noRel.
 func (v *version) rel(ri int) *relState {
-	if v != nil && ri < len(v.rels) && v.rels[ri].tag == int32(ri)+1 {
-		return &v.rels[ri] // inlined: the common case costs no call
+	if v != nil && ri < int(v.reln) {
+		if rs := &unsafe.Slice(v.relp, v.reln)[ri]; rs.tag == int32(ri)+1 {
+			return rs // the common case: every relationship set, no search
+		}
 	}
 	return v.relSearch(ri)
 }
@@ -353,8 +381,9 @@ func (v *version) relSearch(ri int) *relState {
 	if v == nil {
 		return &noRel
 	}
-	if i, ok := relIndex(v.rels, ri); ok {
-		return &v.rels[i]
+	rels := v.relsOf()
+	if i, ok := relIndex(rels, ri); ok {
+		return &rels[i]
 	}
 	return &noRel
 }

@@ -135,14 +135,17 @@ func (s *Store) create(t *table, val unsafe.Pointer) (Key, error) {
 	if e := t.byID.get(id); e != nil {
 		d = c.draftOf(t, e) // known by reference: keep what inverses gave it
 	} else {
-		e := &entry{id: id, lid: lid}
+		e := &entry{id: id}
+		if lid != "" {
+			t.setLID(e, lid)
+		}
 		t.byID.put(e)
 		d = c.draftOf(t, e)
 		d.created = true
 	}
 	nv := &version{val: val}
 	if d.v != nil {
-		nv.rels = d.v.rels
+		nv.relp, nv.reln, nv.relc = d.v.relp, d.v.reln, d.v.relc
 	}
 	d.v = nv
 	d.ownVal = true

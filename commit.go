@@ -247,8 +247,6 @@ func (c *commit) canonLayer(d *draft, ri int) bool {
 	return false
 }
 
-
-
 // state returns d's recState for writing, making it private first.
 func (c *commit) state(d *draft) *recState {
 	c.header(d)

@@ -299,7 +299,7 @@ type table struct {
 
 // An entry is the identity of one (type, id) in the store.
 type entry struct {
-	id string
+	id  string
 	cur atomic.Pointer[version]
 	// draft is the entry's pending state during a change; guarded by
 	// Store.mu.

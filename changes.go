@@ -201,15 +201,11 @@ func (s *Store) SetRelated(k Key, name string, keys ...Key) error {
 // unloaded at once: the backend has nothing to delete. It fails with
 // ErrNotLoaded for a record the Store does not hold.
 func (s *Store) Delete(k Key) error {
-	t := s.lookupType(k.Type)
-	if t == nil {
-		return fmt.Errorf("%w %q", ErrUnknownType, k.Type)
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := t.entry(k.ID)
-	if e == nil || !e.loaded() {
-		return fmt.Errorf("recstore: delete %v: %w", k, ErrNotLoaded)
+	t, e, err := s.recordFor("delete", k)
+	if err != nil {
+		return err
 	}
 	v := e.cur.Load()
 	if v.st != nil && v.st.gone {
@@ -244,15 +240,11 @@ func (m *Model[T]) Delete(id string) error { return m.s.Delete(Key{m.t.name, id}
 // dropped. It does nothing for a record with no local changes, and fails
 // with ErrNotLoaded for one the Store does not hold.
 func (s *Store) Rollback(k Key) error {
-	t := s.lookupType(k.Type)
-	if t == nil {
-		return fmt.Errorf("%w %q", ErrUnknownType, k.Type)
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := t.entry(k.ID)
-	if e == nil || !e.loaded() {
-		return fmt.Errorf("recstore: rollback %v: %w", k, ErrNotLoaded)
+	t, e, err := s.recordFor("rollback", k)
+	if err != nil {
+		return err
 	}
 	v := e.cur.Load()
 	if v.st == nil || v.st.gone {
@@ -349,6 +341,20 @@ func (c *commit) restoreInverse(d *draft, r *relField, k Key) error {
 		return nil
 	}
 	return c.replaceOne(b, ii, cs.one)
+}
+
+// recordFor returns the table and entry of the record k, which the Store
+// must hold, for op ("delete", "unload", ...). Called with Store.mu held.
+func (s *Store) recordFor(op string, k Key) (*table, *entry, error) {
+	t := s.lookupType(k.Type)
+	if t == nil {
+		return nil, nil, fmt.Errorf("%w %q", ErrUnknownType, k.Type)
+	}
+	e := t.entry(k.ID)
+	if e == nil || !e.loaded() {
+		return t, nil, fmt.Errorf("recstore: %s %v: %w", op, k, ErrNotLoaded)
+	}
+	return t, e, nil
 }
 
 // errUnloadSaving wraps ErrSaving for Unload and UnloadAll.

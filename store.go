@@ -702,18 +702,14 @@ func (s *Store) Related(k Key, name string) (Related, bool) {
 // an error wrapping ErrNotLoaded for a record the Store does not hold,
 // and ErrSaving, unloading nothing, while a save of it is in flight.
 func (s *Store) Unload(k Key) error {
-	t := s.lookupType(k.Type)
-	if t == nil {
-		return fmt.Errorf("%w %q", ErrUnknownType, k.Type)
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := t.entry(k.ID)
-	if e == nil || !e.loaded() {
-		// Only known by reference: what others say of it came from the
-		// backend and stays, as unloading a record Ember Data has not
-		// loaded changes nothing.
-		return fmt.Errorf("recstore: unload %v: %w", k, ErrNotLoaded)
+	// A record known only by reference is not loaded: what others say of
+	// it came from the backend and stays, as unloading a record Ember
+	// Data has not loaded changes nothing.
+	t, e, err := s.recordFor("unload", k)
+	if err != nil {
+		return err
 	}
 	if v := e.cur.Load(); v.st != nil && v.st.saving {
 		return errUnloadSaving(Key{t.name, e.id})

@@ -43,8 +43,18 @@ type commit struct {
 	// views of both sides still agree (see canonLayer).
 	viaCanon bool
 	// aliases lists the local identifiers this commit pointed at new
-	// entries (see assignID), which an abort takes back.
+	// entries (see assignID), and tagged the entries it tagged with a
+	// local identifier, which an abort takes back.
 	aliases []tableLID
+	tagged  []tableEntry
+	// leaving is set while a record leaves its inverses (see leave).
+	leaving bool
+}
+
+// tableEntry names one entry of one table.
+type tableEntry struct {
+	t *table
+	e *entry
 }
 
 // tableLID names one local identifier of one table.
@@ -667,6 +677,12 @@ func (c *commit) linkInverse(d *draft, r *relField, bk Key) error {
 }
 
 func (c *commit) removeMember(d *draft, ri int, k Key) {
+	if c.leaving && d.v != nil && d.v.st != nil {
+		if _, ok := d.v.st.canonRel(ri); ok {
+			c.removeEverywhere(d, ri, k)
+			return
+		}
+	}
 	if d.t.rels[ri].many {
 		c.manyOf(d, ri).remove(k)
 		return
@@ -676,22 +692,77 @@ func (c *commit) removeMember(d *draft, ri int, k Key) {
 	}
 }
 
+// removeEverywhere removes k from d's relationship ri in both layers, as
+// a record that leaves the Store leaves both the backend's graph and the
+// local one.
+func (c *commit) removeEverywhere(d *draft, ri int, k Key) {
+	drop := func(rs *relState) {
+		if rs.one == k {
+			rs.one = Key{}
+		}
+		if j := slices.Index(rs.many, k); j >= 0 {
+			rs.many = slices.Delete(slices.Clone(rs.many), j, j+1)
+		}
+	}
+	st := c.state(d)
+	i, _ := relIndex(st.canon, ri)
+	drop(&st.canon[i])
+	if m := d.editing(ri); m != nil {
+		m.remove(k) // a list this commit edits is canonical here
+	}
+	c.header(d)
+	if !d.ownRels {
+		d.v.setRels(slices.Clone(d.v.relsOf()))
+		d.ownRels = true
+	}
+	if j, ok := relIndex(d.v.relsOf(), ri); ok {
+		drop(&d.v.relsOf()[j])
+	}
+}
+
 // unload drops e's record and removes it from the inverse side of each of
 // its relationships.
 func (c *commit) unload(t *table, e *entry) error {
 	d := c.draftOf(t, e)
-	for ri := range t.rels {
-		r := &t.rels[ri]
+	if err := c.leave(d); err != nil {
+		return err
+	}
+	d.drop = true
+	return nil
+}
+
+// leave removes d's record from the inverse side of each of its
+// relationships, in the backend's graph and in the local one: it is
+// unloaded, or its deletion was saved.
+func (c *commit) leave(d *draft) error {
+	c.leaving = true
+	defer func() { c.leaving = false }()
+	for ri := range d.t.rels {
+		r := &d.t.rels[ri]
 		if r.inverse == "" {
 			continue
 		}
-		for _, k := range slices.Clone(c.members(d, ri)) {
+		keys := slices.Clone(c.members(d, ri))
+		cur := d.v.rel(ri)
+		keys = append(keys, cur.many...)
+		keys = append(keys, cur.one)
+		if d.v.st != nil {
+			if cs, ok := d.v.st.canonRel(ri); ok {
+				keys = append(keys, cs.many...)
+				keys = append(keys, cs.one)
+			}
+		}
+		seen := make(map[Key]bool, len(keys))
+		for _, k := range keys {
+			if k.IsZero() || seen[k] {
+				continue
+			}
+			seen[k] = true
 			if err := c.unlinkInverse(d.key(), r, k); err != nil {
 				return err
 			}
 		}
 	}
-	d.drop = true
 	return nil
 }
 
@@ -708,6 +779,9 @@ func (c *commit) abort() {
 	}
 	for _, a := range c.aliases {
 		a.t.lids.Delete(a.lid)
+	}
+	for _, x := range c.tagged {
+		x.t.lidsOf.Delete(x.e)
 	}
 	for _, d := range c.drafts {
 		if d.created {

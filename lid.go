@@ -11,8 +11,9 @@ import (
 
 // LIDPrefix starts every local identifier: the id a record created
 // without one goes by until the backend assigns its own (JSON:API 1.1's
-// lid). A pushed resource whose id is a live local identifier is refused,
-// so that a backend cannot write into a record it has never seen.
+// lid). A pushed resource whose id is a local identifier of this Store
+// (live, or of a record saved since) is refused, so that a backend cannot
+// write into a record it has never seen by that name.
 const LIDPrefix = "@lid:"
 
 // newLID returns a fresh local identifier for a record of t, one that no
@@ -136,6 +137,7 @@ func (c *commit) assignID(d *draft, id string) (*draft, error) {
 		// record's below.
 		nd = c.draftOf(t, e)
 		t.setLID(e, lid)
+		c.tagged = append(c.tagged, tableEntry{t, e})
 	} else {
 		e := &entry{id: id}
 		t.setLID(e, lid)
@@ -343,9 +345,10 @@ func (p *parser) byLID(st *staged, lid string) error {
 }
 
 // notLID refuses a pushed id that is the local identifier of a record
-// created here and not saved: the backend has never seen that record.
+// created here: the backend has never seen that record by it (before
+// its save) or knows it by its own id (after).
 func (p *parser) notLID(t *table, id string) error {
-	if t.isLID(id) {
+	if t.isLID(id) || t.aliased(id) != nil {
 		return p.fail(fmt.Errorf("id %q is the local identifier of a record created in this Store; name it by lid", id))
 	}
 	return nil

@@ -414,17 +414,7 @@ func (c *commit) confirm(d *draft, op string) error {
 	if op == "DeleteRecord" {
 		st.gone = true
 		st.deleted = true
-		for ri := range t.rels {
-			r := &t.rels[ri]
-			if r.inverse == "" {
-				continue
-			}
-			for _, k := range c.members(d, ri) {
-				if err := c.unlinkInverse(d.key(), r, k); err != nil {
-					return err
-				}
-			}
-		}
+		return c.leave(d)
 	}
 	return nil
 }

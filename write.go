@@ -38,8 +38,11 @@ func (m *Model[T]) Create(v T) (Key, error) {
 //
 // Every attribute of v that is not its zero value is a local change
 // ([Store.ChangedAttributes] reports it with a nil Old); relation fields
-// that are set link the record, and its inverses, as an edit does. Create
-// copies what it keeps: changing v afterwards changes nothing.
+// that are set link the record, and its inverses, as an edit does. A
+// related record is named by its primary field, so one that has no id
+// yet is linked through a Key field or [Store.SetRelated], by the Key
+// its Create returned. Create copies what it keeps: changing v afterwards
+// changes nothing.
 func (s *Store) Create(v any) (Key, error) {
 	rv := reflect.ValueOf(v)
 	if !rv.IsValid() {
@@ -302,8 +305,9 @@ func (c *commit) setRel(d *draft, ri int, keys []Key) error {
 // record's and are not kept: edit that record through its own Model. A
 // field edit leaves as it was is no change, so its validation errors
 // stay ([Store.SetAttr] clears them whatever the value). A related
-// record with no id yet is named by the pointer a read filled in, or by
-// its Key in a Key field. The primary field cannot change
+// record with no id yet is named by the pointer this read filled in; one
+// the field did not hold is linked by its Key (a Key field, or
+// [Store.SetRelated]). The primary field cannot change
 // (ErrReadOnlyID); a record the Store does not hold is ErrNotLoaded, one
 // whose deletion was saved ErrDeleted. edit runs without any lock held;
 // the change is applied as one commit afterwards, field by field, so

@@ -191,3 +191,74 @@ func TestModelUnloadAll_WhileSaving(t *testing.T) {
 	require.NoError(t, albums.UnloadAll())
 	assert.False(t, errors.Is(albums.Unload("1"), recstore.ErrSaving))
 }
+
+// A record that leaves the Store (unloaded, or its deletion saved) leaves
+// both the backend's and the local view of an inverse changed locally.
+func TestLeavingRecordLeavesBothLayers(t *testing.T) {
+	for _, how := range []string{"unload", "delete"} {
+		t.Run(how, func(t *testing.T) {
+			m := recstoretest.NewMemoryAdapter(`{"data": [{"type": "tracks", "id": "t1"}]}`)
+			s, _, _, _, _ := newStore(t, &recstore.Options{Adapter: m})
+			defer s.Close()
+			_, err := s.Push(`{"data": [{"type": "album", "id": "a1", "relationships": {"tracks": {"data": [{"type": "track", "id": "t1"}, {"type": "track", "id": "t2"}]}}},
+				{"type": "album", "id": "a2", "relationships": {"tracks": {"data": []}}}],
+				"included": [{"type": "track", "id": "t1"}, {"type": "track", "id": "t2"}]}`)
+			require.NoError(t, err)
+			t1, t2 := recstore.Key{Type: "track", ID: "t1"}, recstore.Key{Type: "track", ID: "t2"}
+			a1 := recstore.Key{Type: "album", ID: "a1"}
+			require.NoError(t, s.SetRelated(t2, "album", recstore.Key{Type: "album", ID: "a2"}))
+			if how == "unload" {
+				require.NoError(t, s.Unload(t1))
+			} else {
+				require.NoError(t, s.Delete(t1))
+				_, err := s.Save(context.Background(), t1)
+				require.NoError(t, err)
+			}
+			rel, _ := s.Related(a1, "tracks")
+			assert.Empty(t, rel.Keys, "a1 holds neither t1 (gone) nor t2 (moved locally)")
+			require.NoError(t, s.Rollback(t2))
+			rel, _ = s.Related(a1, "tracks")
+			assert.Equal(t, []recstore.Key{t2}, rel.Keys)
+			assert.Nil(t, s.ChangedRelationships(a1))
+			assert.Equal(t, recstore.StatusLoaded, s.State(a1).Status)
+		})
+	}
+}
+
+// A push that fails after giving a record known by reference a local
+// identifier leaves nothing of it behind.
+func TestFailedPushForgetsLocalIdentifiers(t *testing.T) {
+	s, albums, _, tracks, _ := newStore(t, nil)
+	_, err := albums.Push(`{"data": {"type": "album", "id": "1", "relationships": {"tracks": {"data": [{"type": "track", "id": "7"}]}}},
+		"included": [{"type": "track", "id": "8"}]}`)
+	require.NoError(t, err)
+	k, err := tracks.Create(Track{Title: "local"})
+	require.NoError(t, err)
+	k2, err := tracks.Create(Track{Title: "local 2"})
+	require.NoError(t, err)
+	before := recstore.Dump(s)
+	_, err = s.Push(`{"data": [{"type": "track", "id": "7", "lid": "` + k.ID + `"}, {"type": "track", "id": "8", "lid": "` + k2.ID + `"}]}`)
+	require.ErrorIs(t, err, recstore.ErrIDInUse)
+	assert.Equal(t, before, recstore.Dump(s))
+	assert.Equal(t, k, s.Resolve(k))
+	assert.Equal(t, recstore.Key{Type: "track", ID: "7"}, s.Resolve(recstore.Key{Type: "track", ID: "7"}))
+	_, err = s.Push(`{"data": {"type": "track", "id": "7", "attributes": {"title": "seven"}}}`)
+	require.NoError(t, err)
+	assert.Equal(t, recstore.StatusLoaded, tracks.State("7").Status)
+	assert.Equal(t, recstore.StatusCreated, tracks.State(k.ID).Status)
+}
+
+// A local identifier is never a backend's id, before its record's save
+// or after.
+func TestPushedIDThatIsASavedLID(t *testing.T) {
+	s, _, _, tracks, _ := newStore(t, &recstore.Options{Adapter: recstoretest.NewMemoryAdapter()})
+	defer s.Close()
+	k, err := tracks.Create(Track{Title: "t"})
+	require.NoError(t, err)
+	nk, err := s.Save(context.Background(), k)
+	require.NoError(t, err)
+	_, err = s.Push(`{"data": {"type": "track", "id": "` + k.ID + `", "attributes": {"title": "x"}}}`)
+	require.ErrorIs(t, err, recstore.ErrInvalidDocument)
+	tr, _ := tracks.Peek(nk.ID)
+	assert.Equal(t, "t", tr.Title)
+}

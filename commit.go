@@ -49,6 +49,9 @@ type commit struct {
 	tagged  []tableEntry
 	// leaving is set while a record leaves its inverses (see leave).
 	leaving bool
+	// first lists the entries of a push's resources in document order,
+	// for the order of its events; set only when someone subscribes.
+	first []*entry
 }
 
 // tableEntry names one entry of one table.
@@ -814,6 +817,10 @@ func (c *commit) publish() {
 			c.settle(d)
 		}
 	}
+	var events []Event
+	if c.s.subs.Load() != nil && len(c.s.subscribersList()) > 0 {
+		events = c.events()
+	}
 	c.s.seq.Add(1)
 	for _, d := range c.drafts {
 		t, e := d.t, d.e
@@ -857,6 +864,9 @@ func (c *commit) publish() {
 		}
 	}
 	c.s.seq.Add(1)
+	if len(events) > 0 {
+		c.s.notify(events)
+	}
 }
 
 // settle drops the local changes of d's relationships that now match

@@ -638,6 +638,9 @@ func (s *Store) Close() error {
 		s.idle.Wait()
 	}
 	s.flightMu.Unlock()
+	// Subscribers see nothing more (deliveries stop once life ends);
+	// wait for the batches being delivered.
+	s.subWG.Wait()
 	return nil
 }
 

@@ -119,6 +119,15 @@ func (s *Store) push(doc any, only *table, pre func(c *commit) error, read func(
 			}
 		}
 	}
+	if len(s.subscribersList()) > 0 {
+		// Events go out in document order: data, then included.
+		c.first = make([]*entry, 0, p.data.len()+p.included.len())
+		for _, list := range []*chunked[staged]{&p.data, &p.included} {
+			for i := range list.len() {
+				c.first = append(c.first, list.at(i).e)
+			}
+		}
+	}
 	c.publish()
 	keys := make([]Key, p.data.len())
 	for i := range keys {

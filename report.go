@@ -121,8 +121,8 @@ const (
 	// ReportBackgroundError reports a failed background reload (Warn).
 	// Err is the error Options.OnBackgroundError gets.
 	ReportBackgroundError
-	// ReportPanic reports a panic of a report hook (Error). Err is the
-	// *PanicError. A panic of Options.OnBackgroundError is delivered as
+	// ReportPanic reports a panic of a report hook, or of a subscriber
+	// (see Store.Subscribe) (Error). Err is the *PanicError. A panic of Options.OnBackgroundError is delivered as
 	// any report is, to Options.OnReport or else the Logger; the first
 	// panic of Options.OnReport itself is logged to the Logger, never
 	// handed to OnReport, and later ones are not logged.

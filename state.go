@@ -293,6 +293,22 @@ func (b *bitset) del(i int) {
 	}
 }
 
+// union returns the bits set in b or o, sharing no memory with either.
+func (b bitset) union(o bitset) bitset {
+	out := b.clone()
+	out.lo |= o.lo
+	if o.hi != nil {
+		for i, w := range *o.hi {
+			if w != 0 {
+				out.add(64*(i+1) + 63)
+				out.del(64*(i+1) + 63)
+				(*out.hi)[i] |= w
+			}
+		}
+	}
+	return out
+}
+
 // clone returns a copy that shares no memory with b.
 func (b bitset) clone() bitset {
 	if b.hi != nil {

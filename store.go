@@ -205,6 +205,13 @@ type Store struct {
 	// saves orders the saves of each record, by its key or local
 	// identifier (see saveTurn); guarded by flightMu.
 	saves map[Key]*saveQueue
+
+	// subs lists the subscriptions (see Subscribe), replaced, never
+	// changed, under subMu; commits read it without a lock. subWG counts
+	// the goroutines delivering to them, which Close waits for.
+	subMu sync.Mutex
+	subs  atomic.Pointer[[]*Subscription]
+	subWG sync.WaitGroup
 }
 
 // New returns an empty Store. A nil opts means the defaults.

@@ -324,7 +324,6 @@ func mergeEvents(events []Event) []Event {
 	return out
 }
 
-
 // events returns what the commit changed, for subscribers: records first
 // in the order c.first lists them (a push's document order), then the
 // others it touched (inverse sides) in the order it touched them.

@@ -548,6 +548,27 @@ func (c *commit) mergeRemote(d *draft, st *staged) {
 	}
 }
 
+// isStale asks the type's ordering guard whether st is older than the
+// record it would merge into; a record not loaded is never stale. The
+// guard gets copies, so that it cannot change either.
+func (c *commit) isStale(st *staged) bool {
+	e := st.t.entry(st.id)
+	if e == nil {
+		return false
+	}
+	held := e.cur.Load()
+	if e.draft != nil {
+		held = e.draft.v
+	}
+	if held == nil || held.val == nil {
+		return false
+	}
+	in, cur := st.t.newValue(), st.t.newValue()
+	st.t.read(st.v, in, false)
+	st.t.read(held, cur, false)
+	return st.t.stale(in, cur)
+}
+
 // replaceOne sets d's to-one relationship ri to k (zero for null) and
 // keeps a declared inverse in step: the old target loses d on its side, the
 // new one gains it.

@@ -323,6 +323,29 @@ func MustRegister[T any](s *Store, opts *ModelOptions) *Model[T] {
 	return m
 }
 
+// GuardOrder makes pushes of this model leave out a resource that stale
+// says is older than the record the Store holds, as messages from a
+// stream can arrive out of order: stale gets the incoming record (its
+// attributes as the resource carried them, others zero) and the one
+// held, and reports whether the incoming one is older, by an updatedAt
+// attribute or a version, say. A resource left out is reported
+// (ReportStale, see Options.OnReport) and the rest of the push lands;
+// Push and PushPayload still return its key. Records the Store does not
+// hold yet are never stale. stale runs while the push holds the Store's
+// lock: it must be quick and must not call the Store; a panic in it
+// fails the push, which changes nothing, and reaches the caller. nil
+// removes the guard. The guard applies to every push, answers to Find
+// and saves included.
+func (m *Model[T]) GuardOrder(stale func(incoming, held *T) bool) {
+	m.s.mu.Lock()
+	defer m.s.mu.Unlock()
+	if stale == nil {
+		m.t.stale = nil
+		return
+	}
+	m.t.stale = func(in, held unsafe.Pointer) bool { return stale((*T)(in), (*T)(held)) }
+}
+
 // Type returns the model's JSON:API type name.
 func (m *Model[T]) Type() string { return m.t.name }
 

@@ -113,7 +113,14 @@ func (s *Store) push(doc any, only *table, pre func(c *commit) error, read func(
 	}
 	for _, list := range []*chunked[staged]{&p.included, &p.data} {
 		for i := range list.len() {
-			if err := c.apply(list.at(i), &p.rels); err != nil {
+			st := list.at(i)
+			if st.t.stale != nil && c.isStale(st) {
+				p.reports.add(ReportStale, st.t.name, "", func() Report {
+					return Report{Pointer: st.ptr(), Message: "older than the record held: left out"}
+				})
+				continue
+			}
+			if err := c.apply(st, &p.rels); err != nil {
 				c.abort()
 				return nil, err
 			}

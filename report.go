@@ -127,6 +127,12 @@ const (
 	// panic of Options.OnReport itself is logged to the Logger, never
 	// handed to OnReport, and later ones are not logged.
 	ReportPanic
+	// ReportStale reports a pushed resource that a model's ordering guard
+	// (see Model.GuardOrder) found older than the record the Store holds,
+	// and left out while the rest of the push landed (Info). Pointer
+	// names the first such resource, Count how many of the type there
+	// were.
+	ReportStale
 )
 
 var reportKindNames = [...]string{
@@ -136,6 +142,7 @@ var reportKindNames = [...]string{
 	ReportLossyCoercion:   "lossy-coercion",
 	ReportBackgroundError: "background-error",
 	ReportPanic:           "panic",
+	ReportStale:           "stale",
 }
 
 // String returns the kind's name, such as "unknown-member".
@@ -154,6 +161,8 @@ func (k ReportKind) Level() slog.Level {
 		return slog.LevelDebug
 	case ReportPanic:
 		return slog.LevelError
+	case ReportStale:
+		return slog.LevelInfo
 	}
 	return slog.LevelWarn
 }

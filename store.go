@@ -275,6 +275,10 @@ type table struct {
 	newValue   func() unsafe.Pointer         // a fresh zero T
 	copyValue  func(dst, src unsafe.Pointer) // *dst = *src as T
 	fills      bool                          // has *S, []*S or interface relation fields
+	// stale, if set (Model.GuardOrder), reports whether a staged value is
+	// older than the held one; both point to T's. Read by pushes under
+	// Store.mu, set under it.
+	stale func(incoming, held unsafe.Pointer) bool
 	zero       unsafe.Pointer                // a zero T, never written
 
 	// serializer and adapter are the model's own, from ModelOptions; nil

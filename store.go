@@ -279,7 +279,7 @@ type table struct {
 	// older than the held one; both point to T's. Read by pushes under
 	// Store.mu, set under it.
 	stale func(incoming, held unsafe.Pointer) bool
-	zero       unsafe.Pointer                // a zero T, never written
+	zero  unsafe.Pointer // a zero T, never written
 
 	// serializer and adapter are the model's own, from ModelOptions; nil
 	// means the Store's.

@@ -885,6 +885,9 @@ func (c *commit) publish() {
 		}
 	}
 	c.s.seq.Add(1)
+	if c.s.viewsOn() {
+		c.updateViews()
+	}
 	if len(events) > 0 {
 		c.s.notify(events)
 	}

@@ -212,6 +212,9 @@ type Store struct {
 	subMu sync.Mutex
 	subs  atomic.Pointer[[]*Subscription]
 	subWG sync.WaitGroup
+	// views counts the open Views (see Model.View), so that publish
+	// skips them when there are none.
+	views atomic.Int32
 }
 
 // New returns an empty Store. A nil opts means the defaults.
@@ -306,6 +309,10 @@ type table struct {
 	// lidOf). Kept beside the entries, so that entries of records loaded
 	// from the backend cost nothing for it.
 	lidsOf sync.Map
+
+	// views lists the table's open Views, replaced, never changed, under
+	// Store.mu.
+	views atomic.Pointer[[]viewer]
 }
 
 // An entry is the identity of one (type, id) in the store.

@@ -84,6 +84,14 @@
 // Serializer, merging the answer; [Store.Destroy] deletes, saves and
 // unloads. [Store.State] tells where a record is in its life.
 //
+// # Notifications
+//
+// [Store.Subscribe] and [Model.Subscribe] deliver each change as a batch
+// of [Event]s, on a goroutine of the Store's with a bounded buffer, so a
+// slow subscriber never holds up a push; [Model.View] keeps a filtered
+// list of records current; [Model.GuardOrder] leaves out stale messages
+// of a stream.
+//
 // # Concurrency
 //
 // A Store is safe for concurrent use by multiple goroutines. Changes are

@@ -58,3 +58,21 @@ func TestGuardOrder_LeavesOutStale(t *testing.T) {
 	d1, _ = docs.Peek("1")
 	assert.Equal(t, "x", d1.Title, "no guard, no check")
 }
+
+// A resource the guard leaves out sends no event, and the others do.
+func TestGuardOrder_WithSubscribers(t *testing.T) {
+	s := recstore.New(nil)
+	defer s.Close()
+	docs := recstore.MustRegister[guardDoc](s, nil)
+	docs.GuardOrder(func(in, held *guardDoc) bool { return in.Version < held.Version })
+	c := newCollector()
+	defer docs.Subscribe(c.fn).Close()
+	_, err := s.Push(`{"data": {"type": "guard-doc", "id": "1", "attributes": {"version": 2}}}`)
+	require.NoError(t, err)
+	c.next(t)
+	_, err = s.Push(`{"data": [{"type": "guard-doc", "id": "1", "attributes": {"version": 1}}, {"type": "guard-doc", "id": "2", "attributes": {"version": 1}}]}`)
+	require.NoError(t, err)
+	b := c.next(t)
+	require.Len(t, b, 1)
+	assert.Equal(t, "2", b[0].Key.ID)
+}

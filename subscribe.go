@@ -331,6 +331,9 @@ func (c *commit) events() []Event {
 	out := make([]Event, 0, len(c.drafts))
 	done := make(map[*entry]bool, len(c.first))
 	for _, e := range c.first {
+		if e == nil {
+			continue // a resource the ordering guard left out
+		}
 		if d := e.draft; d != nil && !done[e] {
 			done[e] = true
 			if ev, ok := d.event(); ok {

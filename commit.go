@@ -566,7 +566,14 @@ func (c *commit) isStale(st *staged) bool {
 	in, cur := st.t.newValue(), st.t.newValue()
 	st.t.read(st.v, in, false)
 	st.t.read(held, cur, false)
-	return st.t.stale(in, cur)
+	var inMeta, heldMeta map[string]any
+	if m := c.staged[posOf(st)]; m != nil {
+		inMeta = decodeObject(m.meta)
+	}
+	if m := st.t.moreOf(e); m != nil {
+		heldMeta = decodeObject(m.meta)
+	}
+	return st.t.stale(in, cur, inMeta, heldMeta)
 }
 
 // replaceOne sets d's to-one relationship ri to k (zero for null) and

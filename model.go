@@ -323,12 +323,23 @@ func MustRegister[T any](s *Store, opts *ModelOptions) *Model[T] {
 	return m
 }
 
+// A Versioned is what an ordering guard compares (see GuardOrder): a
+// record and the meta object of its resource (nil if it has none), where
+// some backends put a version.
+type Versioned[T any] struct {
+	// Record is the record: for the incoming one, its attributes as the
+	// resource carried them and the others zero.
+	Record *T
+	// Meta is the resource's meta object: for the held record, the one
+	// the Store keeps (see Store.Meta).
+	Meta map[string]any
+}
+
 // GuardOrder makes pushes of this model leave out a resource that stale
 // says is older than the record the Store holds, as messages from a
-// stream can arrive out of order: stale gets the incoming record (its
-// attributes as the resource carried them, others zero) and the one
-// held, and reports whether the incoming one is older, by an updatedAt
-// attribute or a version, say. A resource left out is reported
+// stream can arrive out of order: stale gets the incoming record and the
+// one held, each with its meta, and reports whether the incoming one is
+// older, by an updatedAt attribute or a version in meta, say. A resource left out is reported
 // (ReportStale, see Options.OnReport) and the rest of the push lands;
 // Push and PushPayload still return its key. Records the Store does not
 // hold yet are never stale. stale runs while the push holds the Store's
@@ -336,14 +347,16 @@ func MustRegister[T any](s *Store, opts *ModelOptions) *Model[T] {
 // fails the push, which changes nothing, and reaches the caller. nil
 // removes the guard. The guard applies to every push, answers to Find
 // and saves included.
-func (m *Model[T]) GuardOrder(stale func(incoming, held *T) bool) {
+func (m *Model[T]) GuardOrder(stale func(incoming, held Versioned[T]) bool) {
 	m.s.mu.Lock()
 	defer m.s.mu.Unlock()
 	if stale == nil {
 		m.t.stale = nil
 		return
 	}
-	m.t.stale = func(in, held unsafe.Pointer) bool { return stale((*T)(in), (*T)(held)) }
+	m.t.stale = func(in, held unsafe.Pointer, inMeta, heldMeta map[string]any) bool {
+		return stale(Versioned[T]{(*T)(in), inMeta}, Versioned[T]{(*T)(held), heldMeta})
+	}
 }
 
 // Type returns the model's JSON:API type name.

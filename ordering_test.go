@@ -21,7 +21,7 @@ func TestGuardOrder_LeavesOutStale(t *testing.T) {
 	s := recstore.New(&recstore.Options{OnReport: func(r recstore.Report) { mu.Lock(); reports = append(reports, r); mu.Unlock() }})
 	docs := recstore.MustRegister[guardDoc](s, nil)
 	recstore.MustRegister[Label](s, nil)
-	docs.GuardOrder(func(in, held *guardDoc) bool { return in.Version < held.Version })
+	docs.GuardOrder(func(in, held recstore.Versioned[guardDoc]) bool { return in.Record.Version < held.Record.Version })
 
 	_, err := s.Push(`{"data": [{"type": "guard-doc", "id": "1", "attributes": {"title": "v2", "version": 2}},
 		{"type": "guard-doc", "id": "2", "attributes": {"title": "v5", "version": 5}}]}`)
@@ -46,7 +46,7 @@ func TestGuardOrder_LeavesOutStale(t *testing.T) {
 	mu.Unlock()
 
 	// A panicking guard fails the push, which changes nothing.
-	docs.GuardOrder(func(in, held *guardDoc) bool { panic("guard bug") })
+	docs.GuardOrder(func(in, held recstore.Versioned[guardDoc]) bool { panic("guard bug") })
 	before := recstore.Dump(s)
 	assert.Panics(t, func() {
 		_, _ = s.Push(`{"data": {"type": "guard-doc", "id": "1", "attributes": {"title": "x", "version": 9}}}`)
@@ -64,7 +64,7 @@ func TestGuardOrder_WithSubscribers(t *testing.T) {
 	s := recstore.New(nil)
 	defer s.Close()
 	docs := recstore.MustRegister[guardDoc](s, nil)
-	docs.GuardOrder(func(in, held *guardDoc) bool { return in.Version < held.Version })
+	docs.GuardOrder(func(in, held recstore.Versioned[guardDoc]) bool { return in.Record.Version < held.Record.Version })
 	c := newCollector()
 	defer docs.Subscribe(c.fn).Close()
 	_, err := s.Push(`{"data": {"type": "guard-doc", "id": "1", "attributes": {"version": 2}}}`)
@@ -75,4 +75,26 @@ func TestGuardOrder_WithSubscribers(t *testing.T) {
 	b := c.next(t)
 	require.Len(t, b, 1)
 	assert.Equal(t, "2", b[0].Key.ID)
+}
+
+// A version in meta works as well as one in the attributes.
+func TestGuardOrder_ByMetaVersion(t *testing.T) {
+	s := recstore.New(nil)
+	docs := recstore.MustRegister[guardDoc](s, nil)
+	docs.GuardOrder(func(in, held recstore.Versioned[guardDoc]) bool {
+		iv, _ := in.Meta["version"].(float64)
+		hv, _ := held.Meta["version"].(float64)
+		return in.Meta != nil && iv < hv
+	})
+	_, err := s.Push(`{"data": {"type": "guard-doc", "id": "1", "attributes": {"title": "v3"}, "meta": {"version": 3}}}`)
+	require.NoError(t, err)
+	_, err = s.Push(`{"data": {"type": "guard-doc", "id": "1", "attributes": {"title": "v2"}, "meta": {"version": 2}}}`)
+	require.NoError(t, err)
+	d, _ := docs.Peek("1")
+	assert.Equal(t, "v3", d.Title)
+	_, err = s.Push(`{"data": {"type": "guard-doc", "id": "1", "attributes": {"title": "v4"}, "meta": {"version": 4}}}`)
+	require.NoError(t, err)
+	d, _ = docs.Peek("1")
+	assert.Equal(t, "v4", d.Title)
+	assert.Equal(t, map[string]any{"version": float64(4)}, s.Meta(recstore.Key{Type: "guard-doc", ID: "1"}))
 }

@@ -281,7 +281,7 @@ type table struct {
 	// stale, if set (Model.GuardOrder), reports whether a staged value is
 	// older than the held one; both point to T's. Read by pushes under
 	// Store.mu, set under it.
-	stale func(incoming, held unsafe.Pointer) bool
+	stale func(incoming, held unsafe.Pointer, inMeta, heldMeta map[string]any) bool
 	zero  unsafe.Pointer // a zero T, never written
 
 	// serializer and adapter are the model's own, from ModelOptions; nil

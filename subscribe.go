@@ -249,8 +249,8 @@ func (s *Store) notify(events []Event) {
 // enqueue adds events to sub's buffer, merging and then dropping (with an
 // overflow mark) when it is full.
 func (sub *Subscription) enqueue(events []Event) {
-	if sub.closed.Load() {
-		return
+	if sub.closed.Load() || sub.s.life.Err() != nil {
+		return // after Close nothing is delivered, and no goroutine starts
 	}
 	sub.mu.Lock()
 	defer sub.mu.Unlock()

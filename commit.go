@@ -573,7 +573,7 @@ func (c *commit) isStale(st *staged) bool {
 	if m := st.t.moreOf(e); m != nil {
 		heldMeta = decodeObject(m.meta)
 	}
-	return st.t.stale(in, cur, inMeta, heldMeta)
+	return st.t.stale(in, cur, &st.set, inMeta, heldMeta)
 }
 
 // replaceOne sets d's to-one relationship ri to k (zero for null) and

@@ -638,8 +638,11 @@ func (s *Store) Close() error {
 		s.idle.Wait()
 	}
 	s.flightMu.Unlock()
-	// Subscribers see nothing more (deliveries stop once life ends);
-	// wait for the batches being delivered.
+	// Once a commit under way has published (and queued its events), no
+	// later one queues any, as life has ended: wait for the deliveries of
+	// what was published before Close.
+	s.mu.Lock()
+	s.mu.Unlock() //nolint:staticcheck // a barrier, not a critical section
 	s.subWG.Wait()
 	return nil
 }

@@ -333,13 +333,32 @@ type Versioned[T any] struct {
 	// Meta is the resource's meta object: for the held record, the one
 	// the Store keeps (see Store.Meta).
 	Meta map[string]any
+
+	// sent says which attributes the incoming resource carried; nil for
+	// the held record, which has them all.
+	t    *table
+	sent *bitset
+}
+
+// Has reports whether the record has the attribute name: the incoming
+// one only if its resource carried it (a partial update carries some),
+// the held one always. A guard compares a version only when it came:
+//
+//	func(in, held Versioned[T]) bool {
+//		return in.Has("updatedAt") && in.Record.UpdatedAt.Before(held.Record.UpdatedAt)
+//	}
+func (v Versioned[T]) Has(name string) bool {
+	i, ok := v.t.attrIdx[name]
+	return ok && (v.sent == nil || v.sent.has(i))
 }
 
 // GuardOrder makes pushes of this model leave out a resource that stale
 // says is older than the record the Store holds, as messages from a
 // stream can arrive out of order: stale gets the incoming record and the
 // one held, each with its meta, and reports whether the incoming one is
-// older, by an updatedAt attribute or a version in meta, say. A resource left out is reported
+// older, by an updatedAt attribute or a version in meta, say. A partial
+// update carries some attributes only: compare one the resource carried
+// (see Versioned.Has), or a partial update without it reads as older. A resource left out is reported
 // (ReportStale, see Options.OnReport) and the rest of the push lands;
 // Push and PushPayload still return its key. Records the Store does not
 // hold yet are never stale. stale runs while the push holds the Store's
@@ -354,8 +373,9 @@ func (m *Model[T]) GuardOrder(stale func(incoming, held Versioned[T]) bool) {
 		m.t.stale = nil
 		return
 	}
-	m.t.stale = func(in, held unsafe.Pointer, inMeta, heldMeta map[string]any) bool {
-		return stale(Versioned[T]{(*T)(in), inMeta}, Versioned[T]{(*T)(held), heldMeta})
+	t := m.t
+	m.t.stale = func(in, held unsafe.Pointer, sent *bitset, inMeta, heldMeta map[string]any) bool {
+		return stale(Versioned[T]{(*T)(in), inMeta, t, sent}, Versioned[T]{(*T)(held), heldMeta, t, nil})
 	}
 }
 

@@ -98,3 +98,19 @@ func TestGuardOrder_ByMetaVersion(t *testing.T) {
 	assert.Equal(t, "v4", d.Title)
 	assert.Equal(t, map[string]any{"version": float64(4)}, s.Meta(recstore.Key{Type: "guard-doc", ID: "1"}))
 }
+
+// A partial update that does not carry the version is not stale.
+func TestGuardOrder_PartialUpdates(t *testing.T) {
+	s := recstore.New(nil)
+	docs := recstore.MustRegister[guardDoc](s, nil)
+	docs.GuardOrder(func(in, held recstore.Versioned[guardDoc]) bool {
+		return in.Has("version") && in.Record.Version < held.Record.Version
+	})
+	_, err := s.Push(`{"data": {"type": "guard-doc", "id": "1", "attributes": {"title": "a", "version": 5}}}`)
+	require.NoError(t, err)
+	_, err = s.Push(`{"data": {"type": "guard-doc", "id": "1", "attributes": {"title": "b"}}}`)
+	require.NoError(t, err)
+	d, _ := docs.Peek("1")
+	assert.Equal(t, "b", d.Title)
+	assert.Equal(t, 5, d.Version)
+}

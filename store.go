@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -281,7 +282,7 @@ type table struct {
 	// stale, if set (Model.GuardOrder), reports whether a staged value is
 	// older than the held one; both point to T's. Read by pushes under
 	// Store.mu, set under it.
-	stale func(incoming, held unsafe.Pointer, inMeta, heldMeta map[string]any) bool
+	stale func(incoming, held unsafe.Pointer, sent *bitset, inMeta, heldMeta map[string]any) bool
 	zero  unsafe.Pointer // a zero T, never written
 
 	// serializer and adapter are the model's own, from ModelOptions; nil
@@ -759,26 +760,29 @@ func (s *Store) UnloadAll(types ...string) error {
 		}
 		tables = append(tables, t)
 	}
+	// In a stable order (types by name, records as loaded), which is
+	// the order subscribers get the removals in.
+	slices.SortFunc(tables, func(a, b *table) int { return strings.Compare(a.name, b.name) })
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := newCommit(s)
 	defer c.abort()
 	for _, t := range tables {
-		var err error
-		t.byID.all(func(e *entry) bool {
-			if v := e.cur.Load(); v != nil && v.val != nil {
-				if v.st != nil && v.st.saving {
-					err = errUnloadSaving(Key{t.name, e.id})
-				} else {
-					err = c.unload(t, e)
-				}
+		for _, e := range *t.order.Load() {
+			v := e.cur.Load()
+			if v == nil || v.val == nil || e.draft != nil && e.draft.drop {
+				continue
 			}
-			return err == nil
-		})
-		if err != nil {
-			c.abort()
-			return err
+			if v.st != nil && v.st.saving {
+				c.abort()
+				return errUnloadSaving(Key{t.name, e.id})
+			}
+			if err := c.unload(t, e); err != nil {
+				c.abort()
+				return err
+			}
 		}
+		// Records known only by reference are not in order, and stay.
 	}
 	c.publish()
 	return nil

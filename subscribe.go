@@ -141,9 +141,11 @@ type Subscription struct {
 // OnBackgroundError, it must not call Store.Close or Wait, which wait for
 // it (close the Store from another goroutine). A change
 // never waits for fn: events wait in a bounded buffer (see
-// SubscribeOptions.Buffer), and a subscriber that falls behind gets
-// merged events and, at worst, an EventOverflow telling it to read the
-// Store again; events are never dropped without one. A panic in fn is
+// SubscribeOptions.Buffer) beyond the batch being delivered, and a
+// subscriber that falls behind gets merged events and, at worst, an
+// EventOverflow telling it to read the Store again; events are never
+// dropped without one. Close delivers the batches of changes published
+// before it; changes made after it send nothing. A panic in fn is
 // recovered and reported (ReportPanic, see Options.OnReport); later
 // batches are still delivered. After Store.Close returns, fn is not
 // running and is not called again.
@@ -160,6 +162,10 @@ func (s *Store) Subscribe(opts *SubscribeOptions, fn func([]Event)) *Subscriptio
 			sub.max = opts.Buffer
 		}
 	}
+	// Under the Store's lock, so that no change is half published: the
+	// subscription sees every change after the one a read made now sees.
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.subMu.Lock()
 	defer s.subMu.Unlock()
 	if s.life.Err() != nil {
@@ -254,17 +260,20 @@ func (sub *Subscription) enqueue(events []Event) {
 	}
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
-	if sub.queue == nil {
+	if len(sub.queue) == 0 && !sub.over {
+		// Nothing waits: the batch is taken whole, however large (a push
+		// is bounded by MaxResources); the buffer bounds what waits
+		// beyond it.
 		sub.queue = events // shared and read-only: appends below copy it
 	} else {
 		sub.queue = append(sub.queue, events...)
-	}
-	if len(sub.queue) > sub.max {
-		sub.queue = mergeEvents(sub.queue)
-	}
-	if len(sub.queue) > sub.max {
-		sub.queue = nil // (never [:0]: the array may be a shared batch)
-		sub.over = true
+		if len(sub.queue) > sub.max {
+			sub.queue = mergeEvents(sub.queue)
+		}
+		if len(sub.queue) > sub.max {
+			sub.queue = nil // (never [:0]: the array may be a shared batch)
+			sub.over = true
+		}
 	}
 	if sub.running {
 		return
@@ -286,7 +295,9 @@ func (sub *Subscription) deliver() {
 			sub.over = false
 		}
 		sub.queue = nil
-		if len(batch) == 0 || sub.closed.Load() || sub.s.life.Err() != nil {
+		// Batches of changes published before Close are still delivered:
+		// Close waits for them.
+		if len(batch) == 0 || sub.closed.Load() {
 			sub.running = false
 			sub.mu.Unlock()
 			return

@@ -281,3 +281,31 @@ func TestSubscribe_Race(t *testing.T) {
 	require.NoError(t, s.Close())
 	assert.Positive(t, seen.Load())
 }
+
+// A push larger than the buffer reaches a subscriber that keeps up whole,
+// and Close delivers what was published before it.
+func TestSubscribe_LargePushAndClose(t *testing.T) {
+	s, _, _, _, _ := newStore(t, nil)
+	var got atomic.Int64
+	var overflow atomic.Bool
+	s.Subscribe(&recstore.SubscribeOptions{Buffer: 8}, func(evs []recstore.Event) {
+		for _, ev := range evs {
+			if ev.Kind == recstore.EventOverflow {
+				overflow.Store(true)
+			}
+		}
+		got.Add(int64(len(evs)))
+	})
+	doc := `{"data": [`
+	for i := range 100 {
+		if i > 0 {
+			doc += ","
+		}
+		doc += fmt.Sprintf(`{"type": "label", "id": "%d"}`, i)
+	}
+	_, err := s.Push(doc + `]}`)
+	require.NoError(t, err)
+	require.NoError(t, s.Close(), "Close delivers what was published before it")
+	assert.Equal(t, int64(100), got.Load())
+	assert.False(t, overflow.Load())
+}

@@ -97,6 +97,9 @@ func (v *View[T]) filter(rec T) (keep bool) {
 			keep = false
 			s := v.m.s
 			err := newPanicError("View", p)
+			if s.life.Err() != nil {
+				return // after Close, no goroutine starts and nothing is reported
+			}
 			s.subWG.Add(1)
 			go func() {
 				defer s.subWG.Done()

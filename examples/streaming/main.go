@@ -58,7 +58,7 @@ func main() {
 		fmt.Printf("  report: %s %s at %s: %s\n", r.Kind, r.Type, r.Pointer, r.Message)
 	}})
 	quotes := recstore.MustRegister[Quote](store, nil)
-	quotes.GuardOrder(func(in, held recstore.Versioned[Quote]) bool { return in.Record.Seq < held.Record.Seq })
+	quotes.GuardOrder(func(in, held recstore.Versioned[Quote]) bool { return in.Has("seq") && in.Record.Seq < held.Record.Seq })
 	cheap := quotes.View(func(q *Quote) bool { return q.Price < 50 })
 	defer cheap.Close()
 

@@ -348,6 +348,9 @@ type Versioned[T any] struct {
 //		return in.Has("updatedAt") && in.Record.UpdatedAt.Before(held.Record.UpdatedAt)
 //	}
 func (v Versioned[T]) Has(name string) bool {
+	if v.t == nil {
+		return false // a Versioned the Store did not make
+	}
 	i, ok := v.t.attrIdx[name]
 	return ok && (v.sent == nil || v.sent.has(i))
 }

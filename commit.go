@@ -447,7 +447,7 @@ func (ks keySet) has(k Key) bool {
 // apply merges one staged resource into its draft.
 func (c *commit) apply(st *staged, rels *chunked[stagedRel]) error {
 	c.s.inject("apply")
-	if lid := c.stagedLIDs[posOf(st)]; c.stagedLIDs != nil && lid != "" && lid != st.id {
+	if lid := c.stagedLID(st); lid != "" && lid != st.id {
 		// (A record this commit gave its id already, as a save's answer
 		// echoing the lid does, is being dropped from its old entry.)
 		if e := st.t.byID.get(lid); e != nil && st.t.lidOf(e) == lid && e.loaded() && (e.draft == nil || !e.draft.drop) {
@@ -574,6 +574,15 @@ func (c *commit) isStale(st *staged) bool {
 		heldMeta = decodeObject(m.meta)
 	}
 	return st.t.stale(in, cur, &st.set, inMeta, heldMeta)
+}
+
+// stagedLID returns the lid st carried beside its id, if any. Most pushes
+// carry none, and pay one nil check.
+func (c *commit) stagedLID(st *staged) string {
+	if c.stagedLIDs == nil {
+		return ""
+	}
+	return c.stagedLIDs[posOf(st)]
 }
 
 // replaceOne sets d's to-one relationship ri to k (zero for null) and

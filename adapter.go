@@ -36,6 +36,9 @@ type Request struct {
 	// Options.Inflector) for their default paths, so that paths and
 	// payloads name a type alike.
 	store *Store
+	// maxAge is the answer's expiry, if the Adapter gave one (see
+	// SetMaxAge).
+	maxAge maxAge
 }
 
 // An Adapter loads records the Store lacks, from a backend: usually over
@@ -168,6 +171,13 @@ type ReloadPolicy interface {
 type DefaultReloadPolicy struct{}
 
 var _ ReloadPolicy = DefaultReloadPolicy{}
+
+// EmberReloadPolicy is DefaultReloadPolicy under the name of where it comes
+// from: Ember Data's default, which serves every cached record at once and
+// reloads it in the background, so every hit is a backend call. It is the
+// Store's default for compatibility with Ember Data; a service that wants
+// its cache to take load off the backend gives the Store an [Expiry].
+type EmberReloadPolicy = DefaultReloadPolicy
 
 // ShouldReloadRecord returns false.
 func (DefaultReloadPolicy) ShouldReloadRecord(*Snapshot) bool { return false }

@@ -342,8 +342,9 @@ func (s *Store) loadMany(ctx context.Context, t *table, mf ManyFinder, ids []str
 		}
 	}
 	var payload []byte
+	req := &Request{Type: t.name, IDs: ids, store: s}
 	err := recovering("FindMany", func() (err error) {
-		payload, err = mf.FindMany(ctx, &Request{Type: t.name, IDs: ids, store: s})
+		payload, err = mf.FindMany(ctx, req)
 		return err
 	})
 	if err = s.answered(ctx, err); err != nil {
@@ -351,7 +352,7 @@ func (s *Store) loadMany(ctx context.Context, t *table, mf ManyFinder, ids []str
 		return
 	}
 	got := map[string]bool{}
-	err = s.pushAnswer(ctx, true, t, payload, nil, func(data []Key, _ *Document) {
+	err = s.pushAnswer(ctx, true, t, req, payload, nil, func(data []Key, _ *Document) {
 		for _, k := range data {
 			got[k.ID] = true
 		}

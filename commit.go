@@ -49,6 +49,9 @@ type commit struct {
 	tagged  []tableEntry
 	// leaving is set while a record leaves its inverses (see leave).
 	leaving bool
+	// maxAge is the expiry the answer being pushed came with, if any (see
+	// Request.SetMaxAge).
+	maxAge maxAge
 	// first lists the entries of a push's resources in document order,
 	// for the order of its events; set only when someone subscribes.
 	first []*entry
@@ -79,6 +82,10 @@ type draft struct {
 	created bool     // the entry was added to byID by this commit
 	ownSt   bool     // v.st is private to this draft
 	ownRem  bool     // v.st.remote is private to this draft
+	// loaded says the backend's data for the record is in this commit
+	// (a pushed resource, a save's confirmation): publish stamps its
+	// load time.
+	loaded bool
 }
 
 func (d *draft) key() Key { return Key{d.t.name, d.e.id} }
@@ -458,6 +465,7 @@ func (c *commit) apply(st *staged, rels *chunked[stagedRel]) error {
 	}
 	d := c.draft(st.t, st.id, true)
 	st.e = d.e
+	d.loaded = true
 	switch {
 	case d.v == nil || d.v.val == nil:
 		// Not loaded: the staged value becomes the record as it is, keeping
@@ -858,6 +866,7 @@ func (c *commit) publish() {
 	if c.s.subs.Load() != nil && len(c.s.subscribersList()) > 0 {
 		events = c.events()
 	}
+	var now int64 // the load time of the records this commit loaded
 	c.s.seq.Add(1)
 	for _, d := range c.drafts {
 		t, e := d.t, d.e
@@ -869,8 +878,17 @@ func (c *commit) publish() {
 			if t.hasLIDs.Load() {
 				t.forgetLID(e)
 			}
+			if t.hasDeadlines.Load() {
+				t.deadlines.Delete(e)
+			}
 		} else if d.v != d.base {
 			e.cur.Store(d.v)
+		}
+		if d.loaded && !d.drop {
+			if now == 0 {
+				now = c.s.now().UnixNano()
+			}
+			c.stamp(t, e, now)
 		}
 		if c.more != nil || d.drop && t.hasMore.Load() {
 			c.publishMore(d)
@@ -906,6 +924,27 @@ func (c *commit) publish() {
 	}
 	if len(events) > 0 {
 		c.s.notify(events)
+	}
+}
+
+// stamp records that the backend's data for e reached the Store at now:
+// its load time, and its expiry if the answer gave one that its type
+// follows. A record loaded again is no longer invalidated.
+func (c *commit) stamp(t *table, e *entry, now int64) {
+	e.at.Store(now)
+	if e.meta.Load()&metaInvalid != 0 {
+		e.setMeta(metaInvalid, false)
+	}
+	if c.maxAge.set {
+		if exp := t.expiryOf(); exp != nil && exp.FromHeaders {
+			soft := now + int64(c.maxAge.fresh)
+			t.deadlines.Store(e, deadlines{soft: soft, hard: soft + int64(c.maxAge.stale)})
+			t.hasDeadlines.Store(true)
+			return
+		}
+	}
+	if t.hasDeadlines.Load() {
+		t.deadlines.Delete(e)
 	}
 }
 

@@ -157,12 +157,32 @@ func (s *Store) find(ctx context.Context, t *table, id string, opts *FindOptions
 	if ad == nil || o.Reload == ReloadNever && o.BackgroundReload == ReloadNever {
 		return true, s.readHit(t, id, v, read)
 	}
-	policy := policyOf(ad)
-	snap := s.lazySnapshot(t, id)
-	if o.Reload == ReloadAlways || o.Reload == ReloadDefault && policy.ShouldReloadRecord(snap) {
+	var reload, background bool
+	if exp, e := t.expiryOf(), t.entry(id); e != nil && (exp != nil || e.meta.Load()&metaInvalid != 0) {
+		// A time-based policy, or a record marked stale under any policy.
+		f := t.freshness(e, s.now())
+		reload, background = f.Expired, f.Stale
+	} else {
+		policy := policyOf(ad)
+		snap := s.lazySnapshot(t, id)
+		reload = o.Reload == ReloadDefault && policy.ShouldReloadRecord(snap)
+		background = !reload && o.BackgroundReload == ReloadDefault && policy.ShouldBackgroundReloadRecord(snap)
+	}
+	switch o.Reload {
+	case ReloadAlways:
+		reload = true
+	case ReloadNever:
+		reload = false
+	}
+	if reload {
 		return false, s.fetch(ctx, t, ad, id, o.Include, false, false)
 	}
-	background := o.BackgroundReload == ReloadAlways || o.BackgroundReload == ReloadDefault && policy.ShouldBackgroundReloadRecord(snap)
+	switch o.BackgroundReload {
+	case ReloadAlways:
+		background = true
+	case ReloadNever:
+		background = false
+	}
 	// The answer is the record as it is before the reload starts, even if
 	// the reload lands before the caller looks at it.
 	if err := s.readHit(t, id, v, read); err != nil {
@@ -407,8 +427,9 @@ func covers(have, want []string) bool {
 func (s *Store) load(ctx context.Context, t *table, ad Adapter, id string, include []string) error {
 	fail := func(err error) error { return &AdapterError{Op: "FindRecord", Type: t.name, ID: id, Err: err} }
 	var payload []byte
+	req := &Request{Type: t.name, ID: id, Include: include, store: s}
 	err := recovering("FindRecord", func() (err error) {
-		payload, err = ad.FindRecord(ctx, &Request{Type: t.name, ID: id, Include: include, store: s})
+		payload, err = ad.FindRecord(ctx, req)
 		return err
 	})
 	if err = s.answered(ctx, err); err != nil {
@@ -417,7 +438,7 @@ func (s *Store) load(ctx context.Context, t *table, ad Adapter, id string, inclu
 	if len(bytes.TrimSpace(payload)) == 0 {
 		return fail(fmt.Errorf("%w: the response is empty", ErrNotFound))
 	}
-	err = s.pushAnswer(ctx, true, t, payload, func(doc *Document) error {
+	err = s.pushAnswer(ctx, true, t, req, payload, func(doc *Document) error {
 		if doc.rest && doc.Many {
 			pickPrimary(doc, t.name, id)
 		}
@@ -479,9 +500,10 @@ var errGoexit = errors.New("runtime.Goexit called")
 // in the user code a push runs (the Serializer and its hooks, a
 // Transform, a json.Unmarshaler, the Logger's handler) becomes a
 // *PanicError whose Op is "PushPayload".
-func (s *Store) pushAnswer(ctx context.Context, owned bool, t *table, payload []byte, check func(*Document) error, read func([]Key, *Document)) error {
+func (s *Store) pushAnswer(ctx context.Context, owned bool, t *table, req *Request, payload []byte, check func(*Document) error, read func([]Key, *Document)) error {
+	pre := req.withAge()
 	push := func() error {
-		return s.pushPayload(t.name, payload, t, func(doc *Document) error {
+		return s.pushPayloadWith(t.name, payload, t, func(doc *Document) error {
 			if err := s.answered(ctx, nil); err != nil {
 				return err
 			}
@@ -489,7 +511,7 @@ func (s *Store) pushAnswer(ctx context.Context, owned bool, t *table, payload []
 				return check(doc)
 			}
 			return nil
-		}, read)
+		}, pre, read)
 	}
 	if !owned {
 		return push()
@@ -723,8 +745,9 @@ func (s *Store) findAll(ctx context.Context, t *table, opts *FindOptions, read f
 	// reaches the caller.
 	load := func(ctx context.Context, owned bool) error {
 		var payload []byte
+		req := &Request{Type: t.name, Include: o.Include, store: s}
 		call := func() (err error) {
-			payload, err = af.FindAll(ctx, &Request{Type: t.name, Include: o.Include, store: s})
+			payload, err = af.FindAll(ctx, req)
 			return err
 		}
 		var err error
@@ -734,7 +757,7 @@ func (s *Store) findAll(ctx context.Context, t *table, opts *FindOptions, read f
 			err = call()
 		}
 		if err = s.answered(ctx, err); err == nil {
-			err = s.pushAnswer(ctx, owned, t, payload, nil, nil)
+			err = s.pushAnswer(ctx, owned, t, req, payload, nil, nil)
 		}
 		if err != nil {
 			return fail(err)
@@ -957,9 +980,10 @@ func (s *Store) query(ctx context.Context, t *table, op string, query url.Values
 		}
 	}
 	return s.foreground(ctx, func(ctx context.Context) error {
-		payload, err := call(ctx, &Request{Type: t.name, Query: query, store: s})
+		req := &Request{Type: t.name, Query: query, store: s}
+		payload, err := call(ctx, req)
 		if err = s.answered(ctx, err); err == nil {
-			err = s.pushAnswer(ctx, false, t, payload, check, read)
+			err = s.pushAnswer(ctx, false, t, req, payload, check, read)
 		}
 		if err != nil {
 			return fail(err)

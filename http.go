@@ -159,12 +159,12 @@ func (a *HTTPAdapter) FindRecord(ctx context.Context, req *Request) ([]byte, err
 	if req.ID == "" {
 		return nil, a.noID(http.MethodGet, req.Type, rules)
 	}
-	return a.do(ctx, http.MethodGet, a.url(req.Type, req.ID, a.includeQuery(req.Include, nil), rules), nil)
+	return a.do(ctx, req, http.MethodGet, a.url(req.Type, req.ID, a.includeQuery(req.Include, nil), rules), nil)
 }
 
 // FindAll gets every record of req.Type, with req.Include.
 func (a *HTTPAdapter) FindAll(ctx context.Context, req *Request) ([]byte, error) {
-	return a.do(ctx, http.MethodGet, a.url(req.Type, "", a.includeQuery(req.Include, nil), a.rules(req.store)), nil)
+	return a.do(ctx, req, http.MethodGet, a.url(req.Type, "", a.includeQuery(req.Include, nil), a.rules(req.store)), nil)
 }
 
 // FindMany gets the records req.IDs of req.Type with one request:
@@ -190,7 +190,7 @@ func (a *HTTPAdapter) FindMany(ctx context.Context, req *Request) ([]byte, error
 		return nil, a.noID(http.MethodGet, req.Type, rules)
 	}
 	if a.URLForFindMany != nil {
-		return a.do(ctx, http.MethodGet, a.hookURL(req.Type, req.IDs, req.Include, rules), nil)
+		return a.do(ctx, req, http.MethodGet, a.hookURL(req.Type, req.IDs, req.Include, rules), nil)
 	}
 	q := url.Values{}
 	if a.rest {
@@ -204,13 +204,13 @@ func (a *HTTPAdapter) FindMany(ctx context.Context, req *Request) ([]byte, error
 		}
 		q.Set("filter[id]", strings.Join(req.IDs, idSep))
 	}
-	return a.do(ctx, http.MethodGet, a.url(req.Type, "", a.includeQuery(req.Include, q), rules), nil)
+	return a.do(ctx, req, http.MethodGet, a.url(req.Type, "", a.includeQuery(req.Include, q), rules), nil)
 }
 
 // Query gets the records of req.Type matching req.Query, whose parameters
 // are sent sorted by key.
 func (a *HTTPAdapter) Query(ctx context.Context, req *Request) ([]byte, error) {
-	return a.do(ctx, http.MethodGet, a.url(req.Type, "", a.includeQuery(req.Include, req.Query), a.rules(req.store)), nil)
+	return a.do(ctx, req, http.MethodGet, a.url(req.Type, "", a.includeQuery(req.Include, req.Query), a.rules(req.store)), nil)
 }
 
 // QueryRecord gets the one record of req.Type matching req.Query.
@@ -220,7 +220,7 @@ func (a *HTTPAdapter) QueryRecord(ctx context.Context, req *Request) ([]byte, er
 
 // CreateRecord posts req.Body to the type's collection.
 func (a *HTTPAdapter) CreateRecord(ctx context.Context, req *Request) ([]byte, error) {
-	return a.do(ctx, http.MethodPost, a.url(req.Type, "", nil, a.rules(req.store)), req.Body)
+	return a.do(ctx, req, http.MethodPost, a.url(req.Type, "", nil, a.rules(req.store)), req.Body)
 }
 
 // UpdateRecord sends req.Body to the record: PATCH for JSON:API, PUT for
@@ -234,7 +234,7 @@ func (a *HTTPAdapter) UpdateRecord(ctx context.Context, req *Request) ([]byte, e
 	if req.ID == "" {
 		return nil, a.noID(method, req.Type, rules)
 	}
-	return a.do(ctx, method, a.url(req.Type, req.ID, nil, rules), req.Body)
+	return a.do(ctx, req, method, a.url(req.Type, req.ID, nil, rules), req.Body)
 }
 
 // DeleteRecord deletes the record.
@@ -243,7 +243,7 @@ func (a *HTTPAdapter) DeleteRecord(ctx context.Context, req *Request) error {
 	if req.ID == "" {
 		return a.noID(http.MethodDelete, req.Type, rules)
 	}
-	_, err := a.do(ctx, http.MethodDelete, a.url(req.Type, req.ID, nil, rules), nil)
+	_, err := a.do(ctx, req, http.MethodDelete, a.url(req.Type, req.ID, nil, rules), nil)
 	return err
 }
 
@@ -583,7 +583,7 @@ func (a *HTTPAdapter) mediaType() string {
 }
 
 // do sends one request and returns the body of a successful response.
-func (a *HTTPAdapter) do(ctx context.Context, method, u string, body []byte) ([]byte, error) {
+func (a *HTTPAdapter) do(ctx context.Context, r *Request, method, u string, body []byte) ([]byte, error) {
 	sent := redactURL(u) // what HTTPError.URL reports: the URL as sent, once there is a request
 	fail := func(status int, err error, objs []ErrorObject) error {
 		return &HTTPError{Method: method, URL: sent, Status: status, Err: err, Errors: objs}
@@ -654,6 +654,9 @@ func (a *HTTPAdapter) do(ctx context.Context, method, u string, body []byte) ([]
 	if ok {
 		if len(bytes.TrimSpace(data)) > 0 && !isJSONType(resp.Header.Get("Content-Type")) {
 			return nil, fail(0, fmt.Errorf("%w: content type %q is not JSON", ErrBadResponse, resp.Header.Get("Content-Type")), nil)
+		}
+		if fresh, stale, ok := cacheHeaders(resp.Header); ok && r != nil && method == http.MethodGet {
+			r.SetMaxAge(fresh, stale)
 		}
 		return data, nil
 	}
@@ -864,9 +867,9 @@ func (a *HTTPAdapter) FindLink(ctx context.Context, req *Request) ([]byte, error
 		}
 		c.Jar = nil
 		b.Client = &c
-		return b.do(ctx, http.MethodGet, u.String(), nil)
+		return b.do(ctx, req, http.MethodGet, u.String(), nil)
 	}
-	return a.do(ctx, http.MethodGet, u.String(), nil)
+	return a.do(ctx, req, http.MethodGet, u.String(), nil)
 }
 
 // FindLink gets req.Link as HTTPAdapter's does, relative links resolved

@@ -41,6 +41,10 @@ type ModelOptions struct {
 	// key is a *ModelError, and so is an inverse here that Inverses
 	// contradicts (Inverses overrides only the field's own tag).
 	Tags map[string]string
+
+	// Expiry is this model's time-based cache policy; nil means the
+	// Store's (Options.Expiry). See [Expiry].
+	Expiry *Expiry
 }
 
 // A Model is the typed handle to the records of one model type T in one
@@ -139,6 +143,10 @@ func Register[T any](s *Store, opts *ModelOptions) (*Model[T], error) {
 	}
 	if opts != nil {
 		t.serializer, t.adapter = opts.Serializer, opts.Adapter
+		if opts.Expiry != nil {
+			exp := *opts.Expiry
+			t.expiry = &exp
+		}
 	}
 	for i := range sc.rels {
 		if !sc.rels[i].keyed {

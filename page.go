@@ -291,9 +291,10 @@ func (s *Store) followPage(ctx context.Context, t *table, query url.Values, link
 		return fail(ErrNotSupported)
 	}
 	return s.foreground(ctx, func(ctx context.Context) error {
-		payload, err := lf.FindLink(ctx, &Request{Type: t.name, Query: query, Link: link, store: s})
+		req := &Request{Type: t.name, Query: query, Link: link, store: s}
+		payload, err := lf.FindLink(ctx, req)
 		if err = s.answered(ctx, err); err == nil {
-			err = s.pushAnswer(ctx, false, t, payload, nil, read)
+			err = s.pushAnswer(ctx, false, t, req, payload, nil, read)
 		}
 		if err != nil {
 			return fail(err)

@@ -225,8 +225,9 @@ func (s *Store) loadLink(ctx context.Context, t *table, e *entry, ri int, id, hr
 	r := &t.rels[ri]
 	fail := func(err error) error { return &AdapterError{Op: "FindLink", Type: t.name, ID: id, Err: err} }
 	var payload []byte
+	req := &Request{Type: t.name, ID: id, Relationship: r.name, Link: href, store: s}
 	err := recovering("FindLink", func() (err error) {
-		payload, err = lf.FindLink(ctx, &Request{Type: t.name, ID: id, Relationship: r.name, Link: href, store: s})
+		payload, err = lf.FindLink(ctx, req)
 		return err
 	})
 	if err = s.answered(ctx, err); err != nil {
@@ -240,12 +241,12 @@ func (s *Store) loadLink(ctx context.Context, t *table, e *entry, ri int, id, hr
 		typ = tt.name
 	}
 	err = recovering("PushPayload", func() error {
-		return s.pushPayload(typ, payload, nil, func(doc *Document) error {
+		return s.pushPayloadWith(typ, payload, nil, func(doc *Document) error {
 			if err := s.answered(ctx, nil); err != nil {
 				return err
 			}
 			return relate(doc, t, e, ri, id, href)
-		}, nil)
+		}, req.withAge(), nil)
 	})
 	if err != nil {
 		// The relationship's data was the answer's primary data: point

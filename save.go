@@ -372,6 +372,7 @@ func (s *Store) confirmSave(t *table, e *entry, op string, payload []byte) error
 func (c *commit) confirm(d *draft, op string) error {
 	t := d.t
 	st := c.state(d)
+	d.loaded = op != "DeleteRecord" // the backend holds what was saved
 	if st.fly != nil && !st.flySet.empty() {
 		r := t.newValue()
 		t.copyValue(r, st.remote)

@@ -123,6 +123,18 @@ type Options struct {
 	// is a func, as OnBackgroundError is, not an interface: one method
 	// needs none, and a collector with state passes a method value.
 	OnReport func(Report)
+
+	// Expiry, if not nil, is the time-based cache policy Find follows for
+	// every model that has none of its own (ModelOptions.Expiry): fresh
+	// records are served with no call, stale ones served and reloaded in
+	// the background, expired ones reloaded first. nil means the
+	// Adapter's ReloadPolicy, which is Ember Data's unless the Adapter
+	// has its own (see [EmberReloadPolicy]).
+	Expiry *Expiry
+
+	// Clock, if not nil, is the Store's clock: load times and expiry are
+	// read from it, so that tests can move time. nil means time.Now.
+	Clock func() time.Time
 }
 
 // A Store is an identity map of typed records keyed by type and id: the
@@ -223,6 +235,10 @@ func New(opts *Options) *Store {
 	s := &Store{}
 	if opts != nil {
 		s.opts = *opts
+		if opts.Expiry != nil {
+			exp := *opts.Expiry // New copies the Options, and what they point to
+			s.opts.Expiry = &exp
+		}
 	}
 	if s.opts.MaxDocumentBytes <= 0 {
 		s.opts.MaxDocumentBytes = DefaultMaxDocumentBytes
@@ -314,6 +330,15 @@ type table struct {
 	// views lists the table's open Views, replaced, never changed, under
 	// Store.mu.
 	views atomic.Pointer[[]viewer]
+
+	// expiry is the model's own Expiry (ModelOptions.Expiry); nil means
+	// the Store's.
+	expiry *Expiry
+	// deadlines maps entries to the expiry their answers' headers gave
+	// them (*entry to deadlines), for types whose Expiry has FromHeaders;
+	// hasDeadlines is set once it holds any.
+	deadlines    sync.Map
+	hasDeadlines atomic.Bool
 }
 
 // An entry is the identity of one (type, id) in the store.
@@ -323,6 +348,14 @@ type entry struct {
 	// draft is the entry's pending state during a change; guarded by
 	// Store.mu.
 	draft *draft
+	// at is when the backend's data for the record last reached the
+	// Store, as the Store's clock's UnixNano; 0 if never (see Freshness).
+	// Written as a commit publishes, read without a lock.
+	at atomic.Int64
+	// meta holds the record's cache bookkeeping: its eviction queue and
+	// access count, pin and invalidation marks (see cache.go). Readers
+	// only raise the count.
+	meta atomic.Uint64
 }
 
 // loaded reports whether e's published version holds a record, rather
@@ -747,18 +780,9 @@ func (s *Store) Unload(k Key) error {
 // wrapping ErrUnknownType for a type that has no model, or ErrSaving for
 // a record being saved, and then unloads nothing.
 func (s *Store) UnloadAll(types ...string) error {
-	var tables []*table
-	if len(types) == 0 {
-		for _, t := range *s.tables.Load() {
-			tables = append(tables, t)
-		}
-	}
-	for _, name := range types {
-		t := s.lookupType(name)
-		if t == nil {
-			return fmt.Errorf("%w %q", ErrUnknownType, name)
-		}
-		tables = append(tables, t)
+	tables, err := s.tablesNamed(types)
+	if err != nil {
+		return err
 	}
 	// In a stable order (types by name, records as loaded), which is
 	// the order subscribers get the removals in.
@@ -786,6 +810,25 @@ func (s *Store) UnloadAll(types ...string) error {
 	}
 	c.publish()
 	return nil
+}
+
+// tablesNamed returns the tables of the given types, or every table when
+// none is given, or an error wrapping ErrUnknownType.
+func (s *Store) tablesNamed(types []string) ([]*table, error) {
+	var tables []*table
+	if len(types) == 0 {
+		for _, t := range *s.tables.Load() {
+			tables = append(tables, t)
+		}
+	}
+	for _, name := range types {
+		t := s.lookupType(name)
+		if t == nil {
+			return nil, fmt.Errorf("%w %q", ErrUnknownType, name)
+		}
+		tables = append(tables, t)
+	}
+	return tables, nil
 }
 
 func (s *Store) logger() *slog.Logger {

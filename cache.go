@@ -1,0 +1,20 @@
+package recstore
+
+// The bits of entry.meta.
+const (
+	metaInvalid uint64 = 1 << 5 // Invalidate marked the record
+)
+
+// setMeta sets or clears bits in e.meta.
+func (e *entry) setMeta(bits uint64, on bool) {
+	for {
+		m := e.meta.Load()
+		n := m &^ bits
+		if on {
+			n = m | bits
+		}
+		if m == n || e.meta.CompareAndSwap(m, n) {
+			return
+		}
+	}
+}

@@ -1,5 +1,13 @@
 package recstore
 
+// Causes of eviction, indexes of tableStats.evicted.
+const (
+	causeStoreRecords = iota
+	causeStoreBytes
+	causeTypeRecords
+	causeTypeBytes
+)
+
 // The bits of entry.meta.
 const (
 	metaInvalid uint64 = 1 << 5 // Invalidate marked the record

@@ -344,8 +344,11 @@ func (s *Store) loadMany(ctx context.Context, t *table, mf ManyFinder, ids []str
 	var payload []byte
 	req := &Request{Type: t.name, IDs: ids, store: s}
 	err := recovering("FindMany", func() (err error) {
-		payload, err = mf.FindMany(ctx, req)
-		return err
+		s.stats.batches.Add(1)
+		return s.calling(ctx, "FindMany", t.name, func() (err error) {
+			payload, err = mf.FindMany(ctx, req)
+			return err
+		})
 	})
 	if err = s.answered(ctx, err); err != nil {
 		failAll(err)

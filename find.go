@@ -135,9 +135,11 @@ func (s *Store) find(ctx context.Context, t *table, id string, opts *FindOptions
 	if v != nil && v.st != nil && (v.st.isNew || v.st.gone) {
 		// Created here and not saved, or deleted there: the backend has
 		// nothing to reload.
+		t.stats.hits.Add(1)
 		return true, s.readHit(t, id, v, read)
 	}
 	if v != nil && opts != nil && opts.Reload == ReloadNever && opts.BackgroundReload == ReloadNever {
+		t.stats.hits.Add(1)
 		return true, s.readHit(t, id, v, read) // the cheapest hit: no policy to ask
 	}
 	var o FindOptions
@@ -149,12 +151,14 @@ func (s *Store) find(ctx context.Context, t *table, id string, opts *FindOptions
 	}
 	ad := s.adapterFor(t)
 	if v == nil {
+		t.stats.misses.Add(1)
 		if ad == nil {
 			return false, &AdapterError{Op: "FindRecord", Type: t.name, ID: id, Err: ErrNoAdapter}
 		}
 		return false, s.fetch(ctx, t, ad, id, o.Include, false, true)
 	}
 	if ad == nil || o.Reload == ReloadNever && o.BackgroundReload == ReloadNever {
+		t.stats.hits.Add(1)
 		return true, s.readHit(t, id, v, read)
 	}
 	var reload, background bool
@@ -175,6 +179,7 @@ func (s *Store) find(ctx context.Context, t *table, id string, opts *FindOptions
 		reload = false
 	}
 	if reload {
+		t.stats.misses.Add(1)
 		return false, s.fetch(ctx, t, ad, id, o.Include, false, false)
 	}
 	switch o.BackgroundReload {
@@ -189,7 +194,10 @@ func (s *Store) find(ctx context.Context, t *table, id string, opts *FindOptions
 		return true, err
 	}
 	if background {
+		t.stats.staleHits.Add(1)
 		s.fetch(ctx, t, ad, id, o.Include, true, false)
+	} else {
+		t.stats.hits.Add(1)
 	}
 	return true, nil
 }
@@ -314,6 +322,9 @@ func (s *Store) fetch(ctx context.Context, t *table, ad Adapter, id string, incl
 		s.flightMu.Unlock()
 		return nil
 	}
+	if f.waiters > 0 {
+		s.stats.shared.Add(1)
+	}
 	f.waiters++
 	s.flightMu.Unlock()
 
@@ -429,8 +440,10 @@ func (s *Store) load(ctx context.Context, t *table, ad Adapter, id string, inclu
 	var payload []byte
 	req := &Request{Type: t.name, ID: id, Include: include, store: s}
 	err := recovering("FindRecord", func() (err error) {
-		payload, err = ad.FindRecord(ctx, req)
-		return err
+		return s.calling(ctx, "FindRecord", t.name, func() (err error) {
+			payload, err = ad.FindRecord(ctx, req)
+			return err
+		})
 	})
 	if err = s.answered(ctx, err); err != nil {
 		return fail(err)
@@ -747,8 +760,10 @@ func (s *Store) findAll(ctx context.Context, t *table, opts *FindOptions, read f
 		var payload []byte
 		req := &Request{Type: t.name, Include: o.Include, store: s}
 		call := func() (err error) {
-			payload, err = af.FindAll(ctx, req)
-			return err
+			return s.calling(ctx, "FindAll", t.name, func() (err error) {
+				payload, err = af.FindAll(ctx, req)
+				return err
+			})
 		}
 		var err error
 		if owned {
@@ -981,7 +996,11 @@ func (s *Store) query(ctx context.Context, t *table, op string, query url.Values
 	}
 	return s.foreground(ctx, func(ctx context.Context) error {
 		req := &Request{Type: t.name, Query: query, store: s}
-		payload, err := call(ctx, req)
+		var payload []byte
+		err := s.calling(ctx, op, t.name, func() (err error) {
+			payload, err = call(ctx, req)
+			return err
+		})
 		if err = s.answered(ctx, err); err == nil {
 			err = s.pushAnswer(ctx, false, t, req, payload, check, read)
 		}

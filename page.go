@@ -292,7 +292,11 @@ func (s *Store) followPage(ctx context.Context, t *table, query url.Values, link
 	}
 	return s.foreground(ctx, func(ctx context.Context) error {
 		req := &Request{Type: t.name, Query: query, Link: link, store: s}
-		payload, err := lf.FindLink(ctx, req)
+		var payload []byte
+		err := s.calling(ctx, "FindLink", t.name, func() (err error) {
+			payload, err = lf.FindLink(ctx, req)
+			return err
+		})
 		if err = s.answered(ctx, err); err == nil {
 			err = s.pushAnswer(ctx, false, t, req, payload, nil, read)
 		}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unsafe"
 )
 
@@ -56,6 +57,7 @@ func (s *Store) Push(doc any) ([]Key, error) {
 // methods. pre, if not nil, runs first in the push's commit (a save's
 // confirmation of what it sent), and its error fails the push.
 func (s *Store) push(doc any, only *table, pre func(c *commit) error, read func(keys []Key)) (_ []Key, err error) {
+	start := time.Now()
 	p := parserPool.Get().(*parser)
 	defer p.release()
 	// Deferred before the lock is: reports go out once it is released.
@@ -148,6 +150,7 @@ func (s *Store) push(doc any, only *table, pre func(c *commit) error, read func(
 		read(keys)
 	}
 	done = true
+	s.stats.pushes.record(time.Since(start))
 	return keys, nil
 }
 

@@ -227,8 +227,10 @@ func (s *Store) loadLink(ctx context.Context, t *table, e *entry, ri int, id, hr
 	var payload []byte
 	req := &Request{Type: t.name, ID: id, Relationship: r.name, Link: href, store: s}
 	err := recovering("FindLink", func() (err error) {
-		payload, err = lf.FindLink(ctx, req)
-		return err
+		return s.calling(ctx, "FindLink", t.name, func() (err error) {
+			payload, err = lf.FindLink(ctx, req)
+			return err
+		})
 	})
 	if err = s.answered(ctx, err); err != nil {
 		return fail(err)

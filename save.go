@@ -291,16 +291,17 @@ func (s *Store) sendSave(ctx context.Context, t *table, snap *Snapshot, op strin
 			}
 			req.Body = body
 		}
-		var err error
-		switch op {
-		case "CreateRecord":
-			payload, err = ad.(Creator).CreateRecord(ctx, req)
-		case "UpdateRecord":
-			payload, err = ad.(Updater).UpdateRecord(ctx, req)
-		default:
-			err = ad.(Deleter).DeleteRecord(ctx, req)
-		}
-		return err
+		return s.calling(ctx, op, t.name, func() (err error) {
+			switch op {
+			case "CreateRecord":
+				payload, err = ad.(Creator).CreateRecord(ctx, req)
+			case "UpdateRecord":
+				payload, err = ad.(Updater).UpdateRecord(ctx, req)
+			default:
+				err = ad.(Deleter).DeleteRecord(ctx, req)
+			}
+			return err
+		})
 	})
 	return payload, err
 }

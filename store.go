@@ -24,6 +24,9 @@ const (
 	DefaultMaxResources     = 100_000
 	DefaultMaxIDBytes       = 1024
 	DefaultMaxLinkages      = 1_000_000
+	// DefaultMaxConcurrentCalls is the cap on adapter calls under way at
+	// once (see Options.MaxConcurrentCalls).
+	DefaultMaxConcurrentCalls = 32
 )
 
 // Options configures a Store. The zero value, and a nil *Options, give the
@@ -65,6 +68,15 @@ type Options struct {
 	// Coalesce on, background reloads join the batches instead, which go
 	// out as FindMany calls. <= 0 means 8.
 	MaxBackgroundReloads int
+
+	// MaxConcurrentCalls caps the adapter calls of every kind (loads,
+	// queries, saves, links) under way at once, so that a burst of misses
+	// cannot put the backend under a request per caller: a call past the
+	// cap waits for a slot, or until its context ends. 0 means
+	// DefaultMaxConcurrentCalls (32); a negative value means no cap. An
+	// Adapter must not wait on another call of the same Store, which
+	// could wait for its slot for good.
+	MaxConcurrentCalls int
 
 	// Coalesce, if not nil, turns Finds of one type that miss the Store
 	// at about the same time into one FindMany call. nil means off, as
@@ -123,6 +135,14 @@ type Options struct {
 	// is a func, as OnBackgroundError is, not an interface: one method
 	// needs none, and a collector with state passes a method value.
 	OnReport func(Report)
+
+	// DebugLogger, if not nil, receives the cache's events at level
+	// Debug, as they happen: each adapter call (op, type, duration,
+	// error) and each eviction (type, id, cause). It is apart from
+	// Logger, so that turning these on does not turn on the reports'
+	// Debug level, nor the other way round. A panic in its handler is
+	// dropped.
+	DebugLogger *slog.Logger
 
 	// Expiry, if not nil, is the time-based cache policy Find follows for
 	// every model that has none of its own (ModelOptions.Expiry): fresh
@@ -228,6 +248,11 @@ type Store struct {
 	// views counts the open Views (see Model.View), so that publish
 	// skips them when there are none.
 	views atomic.Int32
+
+	// stats counts what Stats reports; callSlots bounds the adapter calls
+	// under way (Options.MaxConcurrentCalls), nil for no bound.
+	stats     storeStats
+	callSlots chan struct{}
 }
 
 // New returns an empty Store. A nil opts means the defaults.
@@ -258,6 +283,13 @@ func New(opts *Options) *Store {
 	}
 	if s.opts.MaxBackgroundReloads <= 0 {
 		s.opts.MaxBackgroundReloads = 8
+	}
+	switch {
+	case s.opts.MaxConcurrentCalls == 0:
+		s.opts.MaxConcurrentCalls = DefaultMaxConcurrentCalls
+		fallthrough
+	case s.opts.MaxConcurrentCalls > 0:
+		s.callSlots = make(chan struct{}, s.opts.MaxConcurrentCalls)
 	}
 	s.life, s.close = context.WithCancel(context.Background())
 	s.bgSlots = make(chan struct{}, s.opts.MaxBackgroundReloads)
@@ -330,6 +362,11 @@ type table struct {
 	// views lists the table's open Views, replaced, never changed, under
 	// Store.mu.
 	views atomic.Pointer[[]viewer]
+
+	// stats counts what Stats reports of the type; bytes is the estimated
+	// size of its records (see cache.go).
+	stats tableStats
+	bytes atomic.Int64
 
 	// expiry is the model's own Expiry (ModelOptions.Expiry); nil means
 	// the Store's.

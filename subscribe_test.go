@@ -139,8 +139,13 @@ func TestSubscribe_SaveStates(t *testing.T) {
 	_, err = albums.Save(context.Background(), "1")
 	require.NoError(t, err)
 	k := recstore.Key{Type: "album", ID: "1"}
-	assert.Equal(t, []ev{{Kind: recstore.EventUpdated, Key: k, State: true}}, c.next(t), "the save starts")
-	assert.Equal(t, []ev{{Kind: recstore.EventUpdated, Key: k, State: true}}, c.next(t), "the save lands")
+	// The save starts, then lands: one batch each, or one batch of both
+	// when the save lands before the subscriber takes the first.
+	got := c.next(t)
+	if len(got) < 2 {
+		got = append(got, c.next(t)...)
+	}
+	assert.Equal(t, []ev{{Kind: recstore.EventUpdated, Key: k, State: true}, {Kind: recstore.EventUpdated, Key: k, State: true}}, got)
 }
 
 func TestSubscribe_SlowSubscriberOverflows(t *testing.T) {

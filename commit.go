@@ -867,6 +867,7 @@ func (c *commit) publish() {
 		events = c.events()
 	}
 	var now int64 // the load time of the records this commit loaded
+	bounded := c.s.bounded()
 	c.s.seq.Add(1)
 	for _, d := range c.drafts {
 		t, e := d.t, d.e
@@ -892,6 +893,17 @@ func (c *commit) publish() {
 		}
 		if c.more != nil || d.drop && t.hasMore.Load() {
 			c.publishMore(d)
+		}
+		if bounded {
+			switch {
+			case !wasLoaded && isLoaded:
+				c.s.admit(t, e)
+				c.s.resize(t, e, d.v)
+			case wasLoaded && !isLoaded:
+				c.s.forget(t, e)
+			case isLoaded && d.v != d.base:
+				c.s.resize(t, e, d.v)
+			}
 		}
 		switch {
 		case !wasLoaded && isLoaded:

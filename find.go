@@ -131,7 +131,7 @@ func (s *Store) find(ctx context.Context, t *table, id string, opts *FindOptions
 	if e := t.aliased(id); e != nil {
 		id = e.id // a local identifier names a record that has an id now
 	}
-	v := t.loaded(id)
+	v := t.peek(id)
 	if v != nil && v.st != nil && (v.st.isNew || v.st.gone) {
 		// Created here and not saved, or deleted there: the backend has
 		// nothing to reload.

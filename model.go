@@ -2,6 +2,7 @@ package recstore
 
 import (
 	"fmt"
+	"hash/maphash"
 	"iter"
 	"maps"
 	"reflect"
@@ -45,6 +46,13 @@ type ModelOptions struct {
 	// Expiry is this model's time-based cache policy; nil means the
 	// Store's (Options.Expiry). See [Expiry].
 	Expiry *Expiry
+
+	// MaxRecords bounds this model's records, as Options.MaxRecords
+	// bounds the Store's; <= 0 means no bound of its own.
+	MaxRecords int
+	// MaxBytes bounds their estimated size in bytes, as
+	// Options.MaxBytes bounds the Store's; <= 0 means none of its own.
+	MaxBytes int64
 }
 
 // A Model is the typed handle to the records of one model type T in one
@@ -147,6 +155,7 @@ func Register[T any](s *Store, opts *ModelOptions) (*Model[T], error) {
 			exp := *opts.Expiry
 			t.expiry = &exp
 		}
+		t.cache.maxRecords, t.cache.maxBytes = max(opts.MaxRecords, 0), max(opts.MaxBytes, 0)
 	}
 	for i := range sc.rels {
 		if !sc.rels[i].keyed {
@@ -154,6 +163,8 @@ func Register[T any](s *Store, opts *ModelOptions) (*Model[T], error) {
 		}
 	}
 	t.order.Store(&[]*entry{})
+	t.cache.seed = maphash.MakeSeed()
+	t.sizers = makeSizers(sc.attrs)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -175,6 +186,9 @@ func Register[T any](s *Store, opts *ModelOptions) (*Model[T], error) {
 	// in the push's tables too.
 	keys := payloadKeyTable(s.inflector(), names)
 	s.payloadKeys.Store(&keys)
+	if t.cache.maxRecords > 0 || t.cache.maxBytes > 0 {
+		s.startBounds(names)
+	}
 	return &Model[T]{s: s, t: t}, nil
 }
 
@@ -407,7 +421,7 @@ func (m *Model[T]) Peek(id string) (out T, ok bool) {
 	if t.clones == nil && !t.fills {
 		// Copied straight into the result: each extra copy of a T through
 		// a generic return costs as much as the lookup.
-		v := t.loaded(id)
+		v := t.peek(id)
 		if v == nil {
 			return out, false
 		}
@@ -418,7 +432,7 @@ func (m *Model[T]) Peek(id string) (out T, ok bool) {
 		return out, true
 	}
 	m.s.consistent(func() {
-		v := t.loaded(id)
+		v := t.peek(id)
 		if ok = v != nil; ok {
 			out = m.value(v, true)
 		}

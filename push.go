@@ -149,6 +149,7 @@ func (s *Store) push(doc any, only *table, pre func(c *commit) error, read func(
 		s.inject("read")
 		read(keys)
 	}
+	s.enforceBounds(c)
 	done = true
 	s.stats.pushes.record(time.Since(start))
 	return keys, nil

@@ -144,6 +144,26 @@ type Options struct {
 	// dropped.
 	DebugLogger *slog.Logger
 
+	// MaxRecords and MaxBytes bound the records the Store holds, over every
+	// type, and their estimated size in bytes; <= 0 means no bound. Past
+	// a bound, the Store evicts records as Unload would (they leave their
+	// inverses, subscribers see them removed), choosing them by S3-FIFO:
+	// records read since they came are kept over those that were not
+	// (see Options.MaxBytes for what else to know).
+	MaxRecords int
+	// MaxBytes bounds the estimated size of the records the Store holds,
+	// as MaxRecords bounds their number; <= 0 means no bound.
+	// Records created or changed here and not saved, being saved,
+	// deleted, or held by a Retain are never evicted, so a Store full of
+	// those can exceed its bounds. The size of a record is an estimate:
+	// its Go value, what its strings, slices, maps and pointers hold,
+	// its relationships, and the Store's own bookkeeping per record.
+	// Eviction runs as each change is published; that change's own
+	// records are spared until the next, so that a Find can read the
+	// record it loaded. Models can have bounds of their own
+	// (ModelOptions.MaxRecords, MaxBytes).
+	MaxBytes int64
+
 	// Expiry, if not nil, is the time-based cache policy Find follows for
 	// every model that has none of its own (ModelOptions.Expiry): fresh
 	// records are served with no call, stale ones served and reloaded in
@@ -253,6 +273,13 @@ type Store struct {
 	// under way (Options.MaxConcurrentCalls), nil for no bound.
 	stats     storeStats
 	callSlots chan struct{}
+	// bounds is set once the Store or a model has a bound on records or
+	// bytes: records are then kept in eviction queues (see cache.go).
+	// cacheSeq numbers queue items, guarded by mu.
+	bounds   atomic.Bool
+	cacheSeq uint64
+	// pins counts the Retains holding each key, guarded by mu.
+	pins map[Key]int
 }
 
 // New returns an empty Store. A nil opts means the defaults.
@@ -296,6 +323,9 @@ func New(opts *Options) *Store {
 	s.idle = sync.NewCond(&s.flightMu)
 	if s.opts.BackgroundTimeout <= 0 {
 		s.opts.BackgroundTimeout = time.Minute
+	}
+	if s.opts.MaxRecords > 0 || s.opts.MaxBytes > 0 {
+		s.bounds.Store(true)
 	}
 	s.tables.Store(&map[string]*table{})
 	s.goTypes.Store(&map[reflect.Type]*table{})
@@ -367,6 +397,10 @@ type table struct {
 	// size of its records (see cache.go).
 	stats tableStats
 	bytes atomic.Int64
+	// cache is the table's eviction state, and sizers estimate the
+	// memory its attributes point to (see cache.go).
+	cache  tcache
+	sizers []func(unsafe.Pointer) int64
 
 	// expiry is the model's own Expiry (ModelOptions.Expiry); nil means
 	// the Store's.
@@ -536,6 +570,23 @@ func (t *table) loaded(id string) *version {
 	return v
 }
 
+// peek is loaded for a read by the application, which counts for eviction
+// (see entry.touch).
+func (t *table) peek(id string) *version {
+	e := t.byID.get(id)
+	if e == nil {
+		if e = t.aliased(id); e == nil {
+			return nil
+		}
+	}
+	v := e.cur.Load()
+	if v == nil || v.val == nil {
+		return nil
+	}
+	e.touch()
+	return v
+}
+
 // read materialises v into dst, a *T of this table: a copy of the stored
 // value that shares no mutable memory with it, with relation fields filled
 // from the relationship state. Pointer relations (*S, []*S) are filled
@@ -655,7 +706,7 @@ func (s *Store) Peek(k Key) (any, bool) {
 	p := t.newValue()
 	ok := false
 	s.consistent(func() {
-		v := t.loaded(k.ID)
+		v := t.peek(k.ID)
 		if ok = v != nil; ok {
 			t.read(v, p, true)
 		}

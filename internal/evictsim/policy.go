@@ -25,6 +25,7 @@ func PolicySpecs() []PolicySpec {
 	return []PolicySpec{
 		{Name: "LRU", New: func(c int) Policy { return NewLRU(c) }},
 		{Name: "S3-FIFO", New: func(c int) Policy { return NewS3FIFO(c) }},
+		{Name: "S3-FIFO-promote2", New: func(c int) Policy { return NewS3FIFOPromoting(c, 2) }},
 		{Name: "W-TinyLFU", New: func(c int) Policy { return NewTinyLFU(c) }},
 	}
 }

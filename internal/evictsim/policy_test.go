@@ -127,6 +127,22 @@ func TestS3FIFOMainReinsertsAccessed(t *testing.T) {
 	assert.Equal(t, 10, c.Len())
 }
 
+func TestS3FIFOPromoting(t *testing.T) {
+	// Capacity 10 (small queue 1): with promotion at 2 accesses, a key
+	// read once in the small queue goes to the ghost queue, not to main.
+	once, twice := NewS3FIFOPromoting(10, 2), NewS3FIFOPromoting(10, 2)
+	access(once, 1, 1)
+	access(twice, 1, 1, 1)
+	for k := uint64(2); k <= 11; k++ {
+		access(once, k)
+		access(twice, k)
+	}
+	assert.Nil(t, nilIfEmpty(once.a.keys(&once.main)))
+	assert.Equal(t, []uint64{1}, twice.a.keys(&twice.main))
+	assert.Equal(t, uint8(3), NewS3FIFOPromoting(10, 9).promote)
+	assert.Equal(t, uint8(1), NewS3FIFOPromoting(10, 0).promote)
+}
+
 func TestGhostForgetsOldest(t *testing.T) {
 	g := newGhost(3)
 	for k := uint64(1); k <= 4; k++ {

@@ -16,29 +16,30 @@
 // Register makes observable (asynchronous) instruments and one callback:
 // each collection takes one [recstore.Store.Stats] and observes every
 // instrument from it, so the figures of one collection agree with each
-// other. The Store pays nothing between collections.
+// other. The Store pays nothing between collections. Register needs only
+// the OpenTelemetry API: any Meter will do.
 //
 // # Metrics
 //
 // Counters (cumulative, monotonic):
 //
-//	recstore.find.hits               {find}    per recstore.type
-//	recstore.find.stale_hits         {find}    per recstore.type
-//	recstore.find.misses             {find}    per recstore.type
-//	recstore.evictions               {record}  per recstore.type and recstore.eviction.cause
-//	recstore.adapter.calls           {call}
-//	recstore.adapter.errors          {call}
-//	recstore.adapter.shared_waiters  {find}
-//	recstore.adapter.coalesced_batches {call}
-//	recstore.push.count              {push}
-//	recstore.push.time               s         the total time pushes took
+//	recstore.find.hits                  {find}    per recstore.type
+//	recstore.find.stale_hits            {find}    per recstore.type
+//	recstore.find.misses                {find}    per recstore.type
+//	recstore.evictions                  {record}  per recstore.type and recstore.eviction.cause
+//	recstore.adapter.calls              {call}
+//	recstore.adapter.errors             {call}
+//	recstore.adapter.shared_waiters     {find}
+//	recstore.adapter.coalesced_batches  {call}
+//	recstore.push.count                 {push}
+//	recstore.push.time                  s         the total time pushes took
 //
 // Up-down counters (values as of the collection):
 //
-//	recstore.adapter.in_flight       {call}
-//	recstore.adapter.waiting         {call}
-//	recstore.records                 {record}  per recstore.type
-//	recstore.bytes                   By        per recstore.type
+//	recstore.adapter.in_flight          {call}
+//	recstore.adapter.waiting            {call}
+//	recstore.records                    {record}  per recstore.type
+//	recstore.bytes                      By        per recstore.type
 //
 // recstore.eviction.cause is one of store_records, store_bytes,
 // type_records and type_bytes: the bound that made room (see
@@ -48,12 +49,13 @@
 // # Push latency
 //
 // The Store keeps push latency in a histogram of its own
-// ([recstore.Stats].Pushes). The OpenTelemetry API has no asynchronous
-// histogram, and a synchronous Float64Histogram would need the Store to
-// call out on every push, a hook the core does not have. So [Register]
-// exports the count and the total time of pushes, whose ratio is the mean
-// latency. For the distribution itself, [NewProducer] hands the Store's
-// buckets to an SDK reader as the histogram recstore.push.duration.
+// ([recstore.Stats].Pushes, fixed buckets). The OpenTelemetry API has no
+// asynchronous histogram, and a synchronous Float64Histogram needs a
+// Record call on every push: a hook the core does not have (replaying
+// the buckets' growth as Records at collection would invent the values
+// and the sum). So Register exports the count and the total time of
+// pushes, recstore.push.count and recstore.push.time, whose rate ratio
+// is the mean latency; the distribution stays in Stats.Pushes.
 package recstoreotel
 
 import (

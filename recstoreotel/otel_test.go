@@ -387,17 +387,16 @@ func TestRegister_nil(t *testing.T) {
 // TestRegister_concurrent collects while Finds and Pushes run, for the
 // race detector.
 func TestRegister_concurrent(t *testing.T) {
-	c := newCollector(t)
+	// Two readers on one provider: the SDK runs the one callback for
+	// each, so their collections may run it at the same time.
+	r1, r2 := sdkmetric.NewManualReader(), sdkmetric.NewManualReader()
+	p := sdkmetric.NewMeterProvider(sdkmetric.WithReader(r1), sdkmetric.WithReader(r2))
+	defer func() { _ = p.Shutdown(context.Background()) }()
+	c := &collector{reader: r1, provider: p}
 	s := recstore.New(&recstore.Options{Adapter: recstoretest.NewMemoryAdapter(fixtures)})
 	defer s.Close()
 	books := recstore.MustRegister[book](s, nil)
-	_, err := recstoreotel.Register(s, c.provider.Meter(recstoreotel.ScopeName))
-	require.NoError(t, err)
-	// A second reader collects at the same time as the first.
-	r2 := sdkmetric.NewManualReader()
-	p2 := sdkmetric.NewMeterProvider(sdkmetric.WithReader(r2))
-	defer func() { _ = p2.Shutdown(context.Background()) }()
-	_, err = recstoreotel.Register(s, p2.Meter(recstoreotel.ScopeName))
+	_, err := recstoreotel.Register(s, p.Meter(recstoreotel.ScopeName))
 	require.NoError(t, err)
 
 	var wg sync.WaitGroup

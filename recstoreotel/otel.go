@@ -84,13 +84,13 @@ const (
 	EvictionCauseKey = attribute.Key("recstore.eviction.cause")
 )
 
-// ErrNil is returned by [Register] and [NewProducer] given a nil Store,
-// or by Register given a nil Meter.
+// ErrNil is returned by [Register] given a nil Store or Meter.
 var ErrNil = errors.New("recstoreotel: nil Store or Meter")
 
-// An Option configures [Register] or [NewProducer].
+// An Option configures [Register]. A nil Option is ignored.
 type Option func(*config)
 
+// config is what the Options set.
 type config struct {
 	attrs []attribute.KeyValue
 }
@@ -106,6 +106,7 @@ func WithAttributes(attrs ...attribute.KeyValue) Option {
 	return func(c *config) { c.attrs = append(c.attrs, attrs...) }
 }
 
+// newConfig applies opts.
 func newConfig(opts []Option) config {
 	var c config
 	for _, o := range opts {

@@ -64,6 +64,17 @@
 // backends; package recstoretest provides an in-memory Adapter, a test
 // server and a conformance check for tests.
 //
+// # Caching for a service
+//
+// By default a cached record is served and reloaded in the background, as
+// in Ember Data ([EmberReloadPolicy]). An [Expiry] makes the cache
+// time-based: fresh records cost no call, stale ones are served and
+// reloaded, expired ones reloaded first ([Model.PeekFreshness],
+// [Store.Invalidate]). [Options].MaxRecords and MaxBytes bound memory,
+// evicting by S3-FIFO what is read least and never what has unsaved
+// changes or a [Retain] holds; MaxConcurrentCalls caps the calls on the
+// backend; [Store.Stats] and [Store.Var] report what the cache did.
+//
 // # Reading
 //
 // [Model.Peek] returns a copy of one record without I/O and without a lock;

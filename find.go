@@ -131,7 +131,7 @@ func (s *Store) find(ctx context.Context, t *table, id string, opts *FindOptions
 	if e := t.aliased(id); e != nil {
 		id = e.id // a local identifier names a record that has an id now
 	}
-	v := t.peek(id)
+	e, v := t.peekEntry(id)
 	if v != nil && v.st != nil && (v.st.isNew || v.st.gone) {
 		// Created here and not saved, or deleted there: the backend has
 		// nothing to reload.
@@ -162,7 +162,7 @@ func (s *Store) find(ctx context.Context, t *table, id string, opts *FindOptions
 		return true, s.readHit(t, id, v, read)
 	}
 	var reload, background bool
-	if exp, e := t.expiryOf(), t.entry(id); e != nil && (exp != nil || e.meta.Load()&metaInvalid != 0) {
+	if exp := t.expiryOf(); exp != nil || e.meta.Load()&metaInvalid != 0 {
 		// A time-based policy, or a record marked stale under any policy.
 		f := t.freshness(e, s.now())
 		reload, background = f.Expired, f.Stale

@@ -573,18 +573,24 @@ func (t *table) loaded(id string) *version {
 // peek is loaded for a read by the application, which counts for eviction
 // (see entry.touch).
 func (t *table) peek(id string) *version {
+	_, v := t.peekEntry(id)
+	return v
+}
+
+// peekEntry is peek, also returning the entry of a loaded record.
+func (t *table) peekEntry(id string) (*entry, *version) {
 	e := t.byID.get(id)
 	if e == nil {
 		if e = t.aliased(id); e == nil {
-			return nil
+			return nil, nil
 		}
 	}
 	v := e.cur.Load()
 	if v == nil || v.val == nil {
-		return nil
+		return nil, nil
 	}
 	e.touch()
-	return v
+	return e, v
 }
 
 // read materialises v into dst, a *T of this table: a copy of the stored

@@ -95,7 +95,7 @@ func (e *entry) placed(q uint64, seq uint64) {
 
 // sized records sz as e's estimated size.
 func (e *entry) sized(sz int64) {
-	u := uint64(min(max(sz+7, 0)>>3, metaSizeMax))
+	u := uint64(min(max(sz, 0)>>3, metaSizeMax))
 	for {
 		m := e.meta.Load()
 		n := m&^(metaSizeMax<<metaSizeAt) | u<<metaSizeAt
@@ -262,9 +262,10 @@ func (s *Store) forget(t *table, e *entry) {
 	e.sized(0)
 }
 
-// resize records the estimated size of e's version v.
+// resize records the estimated size of e's version v, rounded as meta
+// keeps it, so that the table's sum is exactly the sum of its entries'.
 func (s *Store) resize(t *table, e *entry, v *version) {
-	sz := t.estimate(e, v)
+	sz := min((t.estimate(e, v)+7)&^7, metaSizeMax<<3)
 	t.bytes.Add(sz - e.size())
 	e.sized(sz)
 }
@@ -302,11 +303,10 @@ func (s *Store) enforceBounds(c *commit) {
 		}
 	}
 	for s.opts.MaxRecords > 0 || s.opts.MaxBytes > 0 {
-		var n, nSmall int
+		var n int
 		var size int64
 		for _, t := range tables {
 			n += t.cache.nSmall + t.cache.nMain
-			nSmall += t.cache.nSmall
 			size += t.bytes.Load()
 		}
 		cause := causeStoreRecords
@@ -320,7 +320,7 @@ func (s *Store) enforceBounds(c *commit) {
 		if cause < 0 {
 			break
 		}
-		t, e, ok := s.pickOldest(tables, nSmall > n/10)
+		t, e, ok := s.pickOldest(tables)
 		if !ok {
 			break
 		}
@@ -354,13 +354,22 @@ func evictable(e *entry) bool {
 // is evictable.
 func (s *Store) pick(t *table, fromSmall bool) (*entry, bool) {
 	tc := &t.cache
-	for steps := 2*(tc.nSmall+tc.nMain) + 2; steps > 0; steps-- {
-		if _, ok := t.smallHead(); ok && (fromSmall || tc.nMain == 0) {
+	for steps := min(2*(tc.nSmall+tc.nMain)+2, maxSteps); steps > 0; steps-- {
+		_, small := t.smallHead()
+		switch {
+		case fromSmall && !small && tc.nSmall > 0:
+			// The small queue is over its share with this commit's own
+			// records: they wait for the next commit, and the records
+			// read more than once are not evicted for them.
+			return nil, false
+		case small && (fromSmall || tc.nMain == 0):
 			if e, ok := s.stepSmall(t); ok {
 				return e, true
 			}
 			fromSmall = tc.nSmall > (tc.nSmall+tc.nMain)/10
 			continue
+		case tc.nMain == 0:
+			return nil, false
 		}
 		if e, ok := s.stepMain(t); ok {
 			return e, true
@@ -368,6 +377,11 @@ func (s *Store) pick(t *table, fromSmall bool) (*entry, bool) {
 	}
 	return nil, false
 }
+
+// maxSteps bounds the queue items one pick looks at, so that a Store
+// whose records are mostly pinned or changed does not walk them all on
+// every push: it stays over its bound a little longer instead.
+const maxSteps = 1024
 
 // smallHead returns the small queue's head, unless the queue is empty or
 // its head came in with the commit being bounded: so did everything
@@ -431,15 +445,25 @@ func (s *Store) stepMain(t *table) (*entry, bool) {
 // (if fromSmall) or main queue's head is the oldest, which makes the
 // tables' queues one. Records spared go round with a newer seq, so every
 // head is looked at once before any is looked at twice.
-func (s *Store) pickOldest(tables map[string]*table, fromSmall bool) (*table, *entry, bool) {
+func (s *Store) pickOldest(tables map[string]*table) (*table, *entry, bool) {
 	steps := 2
 	for _, t := range tables {
 		steps += 2 * (t.cache.nSmall + t.cache.nMain)
 	}
-	for ; steps > 0; steps-- {
+	for steps = min(steps, maxSteps); steps > 0; steps-- {
 		var best *table
 		var bestSeq uint64
+		youngSmall := false
+		n, nSmall := 0, 0
 		for _, t := range tables {
+			n += t.cache.nSmall + t.cache.nMain
+			nSmall += t.cache.nSmall
+		}
+		fromSmall := nSmall > n/10 // the small queues' share is 10%
+		for _, t := range tables {
+			if _, ok := t.smallHead(); !ok && t.cache.nSmall > 0 {
+				youngSmall = true
+			}
 			var it qitem
 			var ok bool
 			if fromSmall {
@@ -451,12 +475,18 @@ func (s *Store) pickOldest(tables map[string]*table, fromSmall bool) (*table, *e
 				best, bestSeq = t, it.seq
 			}
 		}
-		if best == nil {
-			if !fromSmall {
-				return nil, nil, false
-			}
+		if best == nil && fromSmall && !youngSmall {
 			fromSmall = false // the small queues are empty
-			continue
+			for _, t := range tables {
+				if it, ok := t.cache.main.front(qMain); ok && (best == nil || it.seq < bestSeq) {
+					best, bestSeq = t, it.seq
+				}
+			}
+		}
+		if best == nil {
+			// Nothing left, or only this commit's own records in the
+			// small queues: see pick.
+			return nil, nil, false
 		}
 		var e *entry
 		var ok bool

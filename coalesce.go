@@ -315,18 +315,20 @@ func (s *Store) loadGroup(b *batch, ids []string, flights []*flight) {
 	}()
 
 	errs := map[string]error{}
+	var got map[string]*version
 	switch {
 	case !anyLive:
 		for _, id := range ids {
 			errs[id] = context.Canceled
 		}
 	case len(ids) == 1:
-		errs[ids[0]] = s.load(gctx, b.t, b.ad, ids[0], nil)
+		errs[ids[0]] = s.load(gctx, b.t, b.ad, ids[0], nil, &got)
 	default:
-		s.loadMany(gctx, b.t, b.mf, ids, errs)
+		got = s.loadMany(gctx, b.t, b.mf, ids, errs)
 	}
 	ls := make([]landing, len(flights))
 	for i, f := range flights {
+		f.v = got[ids[i]]
 		ls[i] = landing{Key{b.t.name, ids[i]}, f, errs[ids[i]]}
 	}
 	s.settle(ls...)
@@ -335,7 +337,7 @@ func (s *Store) loadGroup(b *batch, ids []string, flights []*flight) {
 // loadMany makes one FindMany call for ids and pushes its answer. It sets
 // errs for the ids that failed: all of them if the call or the push
 // failed, else those the answer left out.
-func (s *Store) loadMany(ctx context.Context, t *table, mf ManyFinder, ids []string, errs map[string]error) {
+func (s *Store) loadMany(ctx context.Context, t *table, mf ManyFinder, ids []string, errs map[string]error) (got map[string]*version) {
 	failAll := func(err error) {
 		for _, id := range ids {
 			errs[id] = &AdapterError{Op: "FindMany", Type: t.name, ID: id, Err: err}
@@ -354,20 +356,25 @@ func (s *Store) loadMany(ctx context.Context, t *table, mf ManyFinder, ids []str
 		failAll(err)
 		return
 	}
-	got := map[string]bool{}
+	seen := map[string]bool{}
+	got = map[string]*version{}
 	err = s.pushAnswer(ctx, true, t, req, payload, nil, func(data []Key, _ *Document) {
 		for _, k := range data {
-			got[k.ID] = true
+			seen[k.ID] = true
+			if k.Type == t.name {
+				got[k.ID] = t.loaded(k.ID)
+			}
 		}
 	})
 	if err != nil {
 		failAll(err)
-		return
+		return nil
 	}
 	for _, id := range ids {
-		if !got[id] {
+		if !seen[id] {
 			errs[id] = &AdapterError{Op: "FindMany", Type: t.name, ID: id, Err: fmt.Errorf(
 				"%w: expected '%s:%s' to be present in the adapter provided payload, but it was not found", ErrNotFound, t.name, id)}
 		}
 	}
+	return got
 }

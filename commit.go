@@ -949,8 +949,8 @@ func (c *commit) stamp(t *table, e *entry, now int64) {
 	}
 	if c.maxAge.set {
 		if exp := t.expiryOf(); exp != nil && exp.FromHeaders {
-			soft := now + int64(c.maxAge.fresh)
-			t.deadlines.Store(e, deadlines{soft: soft, hard: soft + int64(c.maxAge.stale)})
+			soft := addSat(now, c.maxAge.fresh)
+			t.deadlines.Store(e, deadlines{soft: soft, hard: addSat(soft, c.maxAge.stale)})
 			t.hasDeadlines.Store(true)
 			return
 		}

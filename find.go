@@ -39,6 +39,11 @@ type flight struct {
 	// bgJoined is 1 when a background reload started or joined the
 	// flight: Wait waits for it and its error is reported.
 	bgJoined int
+	// v is the record's version as the flight's answer left it, read
+	// before anything else could change it, so that its callers get the
+	// record they loaded even if a bound evicts it meanwhile; set before
+	// done is closed.
+	v *version
 }
 
 // Find returns the record k, as its model's Go type (a T, not a *T). A
@@ -155,7 +160,7 @@ func (s *Store) find(ctx context.Context, t *table, id string, opts *FindOptions
 		if ad == nil {
 			return false, &AdapterError{Op: "FindRecord", Type: t.name, ID: id, Err: ErrNoAdapter}
 		}
-		return false, s.fetch(ctx, t, ad, id, o.Include, false, true)
+		return s.fetched(t, id, read)(s.fetch(ctx, t, ad, id, o.Include, false, true))
 	}
 	if ad == nil || o.Reload == ReloadNever && o.BackgroundReload == ReloadNever {
 		t.stats.hits.Add(1)
@@ -180,7 +185,7 @@ func (s *Store) find(ctx context.Context, t *table, id string, opts *FindOptions
 	}
 	if reload {
 		t.stats.misses.Add(1)
-		return false, s.fetch(ctx, t, ad, id, o.Include, false, false)
+		return s.fetched(t, id, read)(s.fetch(ctx, t, ad, id, o.Include, false, false))
 	}
 	switch o.BackgroundReload {
 	case ReloadAlways:
@@ -195,11 +200,24 @@ func (s *Store) find(ctx context.Context, t *table, id string, opts *FindOptions
 	}
 	if background {
 		t.stats.staleHits.Add(1)
-		s.fetch(ctx, t, ad, id, o.Include, true, false)
+		_, _ = s.fetch(ctx, t, ad, id, o.Include, true, false)
 	} else {
 		t.stats.hits.Add(1)
 	}
 	return true, nil
+}
+
+// fetched returns find's result for a record fetch loaded: read is called
+// with the version the load left, so that a bound evicting the record
+// meanwhile does not fail the Find that loaded it. Without one (the Find
+// joined a flight that had landed) the caller reads the record itself.
+func (s *Store) fetched(t *table, id string, read func(*version)) func(*version, error) (bool, error) {
+	return func(v *version, err error) (bool, error) {
+		if err != nil || v == nil {
+			return false, err
+		}
+		return true, s.readHit(t, id, v, read)
+	}
 }
 
 // readHit calls read with the version of a record that find answers from
@@ -222,7 +240,9 @@ func (s *Store) readHit(t *table, id string, v *version, read func(*version)) er
 		}
 	})
 	if gone {
-		return fmt.Errorf("find %s:%s: unloaded meanwhile: %w", t.name, id, ErrNotLoaded)
+		// Unloaded or evicted since: the version seen is the answer,
+		// with the related records as they are now.
+		s.consistent(func() { read(v) })
 	}
 	return nil
 }
@@ -240,12 +260,12 @@ func (s *Store) adapterFor(t *table) Adapter {
 // loaded when the caller looked. With background set it does not
 // wait: it starts or joins a flight that Close alone cancels, unless the
 // Store runs MaxBackgroundReloads already.
-func (s *Store) fetch(ctx context.Context, t *table, ad Adapter, id string, include []string, background, missing bool) error {
+func (s *Store) fetch(ctx context.Context, t *table, ad Adapter, id string, include []string, background, missing bool) (*version, error) {
 	k := Key{t.name, id}
 	s.flightMu.Lock()
 	if s.life.Err() != nil {
 		s.flightMu.Unlock()
-		return ErrClosed
+		return nil, ErrClosed
 	}
 	var f *flight
 	for _, g := range s.flights[k] {
@@ -258,7 +278,7 @@ func (s *Store) fetch(ctx context.Context, t *table, ad Adapter, id string, incl
 		// A flight landed the record between our miss and now: flights
 		// push before they land, so this check under flightMu sees it.
 		s.flightMu.Unlock()
-		return nil
+		return nil, nil
 	}
 	if f == nil {
 		mf, coalesce := ad.(ManyFinder)
@@ -273,11 +293,11 @@ func (s *Store) fetch(ctx context.Context, t *table, ad Adapter, id string, incl
 				include := slices.Clone(include) // the caller may reuse its options
 				s.enqueue(Key{t.name, id}, func() {
 					if t.loaded(id) != nil { // not unloaded while it waited
-						s.fetch(ctx, t, ad, id, include, true, false)
+						_, _ = s.fetch(ctx, t, ad, id, include, true, false)
 					}
 				})
 				s.flightMu.Unlock()
-				return nil
+				return nil, nil
 			}
 		}
 		f = &flight{done: make(chan struct{}), include: slices.Clone(include), keep: background}
@@ -298,7 +318,9 @@ func (s *Store) fetch(ctx context.Context, t *table, ad Adapter, id string, incl
 			f.cancel = cancel
 			s.running++
 			go func() {
-				err := s.load(fctx, t, ad, id, f.include)
+				var got map[string]*version
+				err := s.load(fctx, t, ad, id, f.include, &got)
+				f.v = got[id]
 				cancel()
 				s.settle(landing{k, f, err})
 				if background {
@@ -320,7 +342,7 @@ func (s *Store) fetch(ctx context.Context, t *table, ad Adapter, id string, incl
 	}
 	if background {
 		s.flightMu.Unlock()
-		return nil
+		return nil, nil
 	}
 	if f.waiters > 0 {
 		s.stats.shared.Add(1)
@@ -330,7 +352,7 @@ func (s *Store) fetch(ctx context.Context, t *table, ad Adapter, id string, incl
 
 	select {
 	case <-f.done:
-		return f.err
+		return f.v, f.err
 	case <-ctx.Done():
 		s.flightMu.Lock()
 		f.waiters--
@@ -341,7 +363,7 @@ func (s *Store) fetch(ctx context.Context, t *table, ad Adapter, id string, incl
 			s.unlist(k, f)
 		}
 		s.flightMu.Unlock()
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
 }
 
@@ -435,7 +457,7 @@ func covers(have, want []string) bool {
 
 // load makes one FindRecord call and pushes its answer, after checking it
 // holds exactly the record asked for.
-func (s *Store) load(ctx context.Context, t *table, ad Adapter, id string, include []string) error {
+func (s *Store) load(ctx context.Context, t *table, ad Adapter, id string, include []string, got *map[string]*version) error {
 	fail := func(err error) error { return &AdapterError{Op: "FindRecord", Type: t.name, ID: id, Err: err} }
 	var payload []byte
 	req := &Request{Type: t.name, ID: id, Include: include, store: s}
@@ -466,7 +488,11 @@ func (s *Store) load(ctx context.Context, t *table, ad Adapter, id string, inclu
 			return fmt.Errorf("%w: asked for %s:%s, got %s:%s", ErrWrongRecord, t.name, id, doc.Data[0].Type, doc.Data[0].ID)
 		}
 		return nil
-	}, nil)
+	}, func([]Key, *Document) {
+		if got != nil {
+			*got = map[string]*version{id: t.loaded(id)}
+		}
+	})
 	if err != nil {
 		return fail(err)
 	}

@@ -2,6 +2,7 @@ package recstore
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -136,7 +137,7 @@ func cacheHeaders(h http.Header) (fresh, stale time.Duration, ok bool) {
 		if err != nil {
 			date = time.Now()
 		}
-		fresh, ok = max(at.Sub(date), 0), true
+		fresh, ok = min(max(at.Sub(date), 0), seconds(1<<31)), true
 	}
 	if age, err := strconv.ParseInt(strings.TrimSpace(h.Get("Age")), 10, 64); err == nil && age > 0 {
 		fresh = max(fresh-seconds(age), 0)
@@ -144,12 +145,19 @@ func cacheHeaders(h http.Header) (fresh, stale time.Duration, ok bool) {
 	return fresh, stale, ok
 }
 
-// seconds converts n seconds to a Duration, saturating.
+// seconds converts n seconds to a Duration, at most 2^31 seconds (about
+// 68 years), as RFC 9111 §1.2.2 caps delta-seconds.
 func seconds(n int64) time.Duration {
-	if n > int64(1<<63-1)/int64(time.Second) {
-		return 1<<63 - 1
+	return time.Duration(min(n, 1<<31)) * time.Second
+}
+
+// addSat returns at+d, saturating at the int64 bounds: a duration of
+// "forever" must not wrap into the past.
+func addSat(at int64, d time.Duration) int64 {
+	if d > 0 && at > math.MaxInt64-int64(d) {
+		return math.MaxInt64
 	}
-	return time.Duration(n) * time.Second
+	return at + int64(d)
 }
 
 // deadlines are one record's soft and hard expiry from its answer's
@@ -180,9 +188,9 @@ func (t *table) freshness(e *entry, now time.Time) Freshness {
 	if at != 0 {
 		f.LoadedAt = time.Unix(0, at)
 		if exp := t.expiryOf(); exp != nil {
-			soft, hard := at+int64(exp.Soft), int64(0)
+			soft, hard := addSat(at, exp.Soft), int64(0)
 			if exp.Hard > 0 {
-				hard = at + int64(max(exp.Hard, exp.Soft))
+				hard = addSat(at, max(exp.Hard, exp.Soft))
 			}
 			if exp.FromHeaders && t.hasDeadlines.Load() {
 				if d, ok := t.deadlines.Load(e); ok {

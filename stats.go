@@ -207,9 +207,15 @@ func (s *Store) calling(ctx context.Context, op, typ string, fn func() error) er
 			case <-ctx.Done():
 				s.stats.waiting.Add(-1)
 				return ctx.Err()
+			case <-s.life.Done():
+				s.stats.waiting.Add(-1)
+				return ErrClosed
 			}
 		}
 		defer func() { <-s.callSlots }()
+		if s.life.Err() != nil {
+			return ErrClosed // Close came while it waited: no user code runs after it
+		}
 	}
 	s.stats.calls.Add(1)
 	s.stats.inFlight.Add(1)

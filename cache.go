@@ -503,7 +503,10 @@ func (s *Store) pickOldest(tables map[string]*table) (*table, *entry, bool) {
 }
 
 // evict unloads victims in one commit, as Unload does: they leave their
-// inverses, and subscribers see them removed.
+// inverses, and subscribers see them removed. The records whose
+// relationships that changed are marked invalidated (see Invalidate): the
+// backend still has the evicted records in them, so they are no longer
+// what it sent, and Find reloads them rather than serve them as fresh.
 func (s *Store) evict(victims []victim) {
 	c := newCommit(s)
 	defer c.abort()
@@ -519,6 +522,15 @@ func (s *Store) evict(victims []victim) {
 		}
 	}
 	c.publish()
+	gone := make(map[*entry]bool, len(victims))
+	for _, v := range victims {
+		gone[v.e] = true
+	}
+	for _, d := range c.drafts {
+		if !gone[d.e] && d.e.loaded() {
+			d.e.setMeta(metaInvalid, true)
+		}
+	}
 	debug := s.debugging(context.Background())
 	for _, v := range victims {
 		v.t.stats.evicted[v.cause].Add(1)

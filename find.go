@@ -39,6 +39,10 @@ type flight struct {
 	// bgJoined is 1 when a background reload started or joined the
 	// flight: Wait waits for it and its error is reported.
 	bgJoined int
+	// invalidated says Invalidate named the record while the flight was
+	// under way: what it lands may predate the change, and stays marked.
+	// Guarded by flightMu.
+	invalidated bool
 	// v is the record's version as the flight's answer left it, read
 	// before anything else could change it, so that its callers get the
 	// record they loaded even if a bound evicts it meanwhile; set before
@@ -408,6 +412,13 @@ func (s *Store) settle(ls ...landing) {
 // with flightMu held.
 func (s *Store) land(k Key, f *flight, err error) {
 	s.unlist(k, f)
+	if f.invalidated && err == nil {
+		if t := s.lookupType(k.Type); t != nil {
+			if e := t.entry(k.ID); e != nil {
+				e.setMeta(metaInvalid, true)
+			}
+		}
+	}
 	if err != nil && s.life.Err() != nil && errors.Is(err, context.Canceled) {
 		err = ErrClosed
 	}

@@ -16,6 +16,10 @@ import (
 // ReloadPolicy: Ember Data's by default, which serves every cached record
 // and reloads it in the background (see [EmberReloadPolicy]).
 //
+// An Expiry governs Find of one record. FindAll follows the ReloadPolicy's
+// ShouldReloadAll and ShouldBackgroundReloadAll, as in Ember Data: a
+// collection has no load time of its own.
+//
 // A record counts as loaded whenever the backend's data for it reaches the
 // Store, however it arrived: Find, FindMany, FindAll, Query, a related
 // link, a save's answer, a record included in any of them, Push and
@@ -275,6 +279,15 @@ func (s *Store) Invalidate(keys ...Key) error {
 			es = append(es, e)
 		}
 	}
+	// A Find under way may bring what the backend had before the change
+	// that made the caller invalidate: what it lands stays invalidated.
+	s.flightMu.Lock()
+	for _, k := range keys {
+		for _, f := range s.flights[k] {
+			f.invalidated = true
+		}
+	}
+	s.flightMu.Unlock()
 	for _, e := range es {
 		e.setMeta(metaInvalid, true)
 	}

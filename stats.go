@@ -42,7 +42,8 @@ type Stats struct {
 	Evictions Evictions
 	// Records and Bytes are the records held (as Len counts them) and
 	// their estimated size in bytes (see Options.MaxBytes), over every
-	// type.
+	// type. Sizes are estimated only while the Store or a model has a
+	// bound (MaxRecords or MaxBytes): Bytes is 0 otherwise.
 	Records, Bytes int64
 	// Pushes times every push: Push, PushPayload and each adapter answer
 	// pushed, from the call to its result being visible.

@@ -8,7 +8,9 @@ import "sync"
 // while any Retain holds it. A Retain names records by key, so it holds a
 // record loaded after it was taken, and one unloaded and loaded again; it
 // does not keep a record from Unload, which is the application's own
-// call. A Retain must be released, or the records it holds are never
+// call. A Retain of a record created without an id names it by its local
+// identifier, and does not follow it to the id its save gives it: retain
+// the saved record by its new key. A Retain must be released, or the records it holds are never
 // evicted; Release may be called more than once, from any goroutine.
 type Retain struct {
 	s    *Store

@@ -147,7 +147,9 @@ type Options struct {
 	// MaxRecords and MaxBytes bound the records the Store holds, over every
 	// type, and their estimated size in bytes; <= 0 means no bound. Past
 	// a bound, the Store evicts records as Unload would (they leave their
-	// inverses, subscribers see them removed), choosing them by S3-FIFO:
+	// inverses, subscribers see them removed; the records whose
+	// relationships lost them are marked invalidated, as they are no
+	// longer what the backend sent), choosing them by S3-FIFO:
 	// records read since they came are kept over those that were not
 	// (see Options.MaxBytes for what else to know).
 	MaxRecords int

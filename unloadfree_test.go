@@ -91,17 +91,9 @@ const (
 // The leaks TestMemoryBoundUnloadFrees finds; the cases that show them
 // skip until they are fixed.
 const (
-	bugIDMap = "idMap never shrinks: del only leaves tombstones (idmap.go:66), so the slot array grown for the peak " +
-		"(idmap.go:91, 8 B a slot, 1.3-2.7 slots per id at the peak) stays after UnloadAll"
-	bugIDMapCycles = "idMap's slot array after UnloadAll alternates between two sizes from cycle to cycle: the tombstones " +
-		"of the last cycle count as used (idmap.go:51), so every other cycle grows it twice as large"
-	bugInverseSlot = "a kept record an inverse touched keeps a new version header (commit.go:188, 32 B) and a slot for the " +
-		"now empty relationship (commit.go:217, or removeEverywhere's clone at commit.go:755; 64 B) after the unload"
-	bugPinned = "a record's first version is one allocation with its value (versionOf, model.go:132); a later header " +
-		"(commit.go:188) shares the value, which keeps the old version and its relationship lists alive: the unloaded " +
-		"tracks' keys (commit.go:406) and ids (push.go:803) stay"
-	bugEmptyList = "removeEverywhere (commit.go:744) leaves an empty list of cap 1+ where a push leaves nil, and clones " +
-		"the list once per member removed"
+	bugRekeyPinned = "a save's answer rekeys the records that name the saved one by its lid (lid.go:262 rekeyIn) with a " +
+		"header that shares their value (commit.go header): the value's allocation, a version with its recState and " +
+		"relationship lists, stays pinned after the unload (rekeyIn calling headerOwn frees it: +5 KiB left, measured)"
 )
 
 // ufHeap is the live heap after two collections.
@@ -199,6 +191,17 @@ func TestMemoryBoundUnloadFrees(t *testing.T) {
 		defer f.Close()
 		require.NoError(t, pprof.WriteHeapProfile(f))
 	}
+	// The runtime makes what it needs on first use: an OS thread for a P
+	// (an M is 5.6 KiB of heap), GC workers' state. One cycle of push
+	// and unload on a Store thrown away makes them before the first
+	// measure, which saw them half the time (+5.6 KiB of a 11 KiB slack).
+	func() {
+		w := ufNew(t)
+		ufPushTracks(t, w)
+		ufPushAlbums(t, w)
+		ufUnload("uf-album", "uf-track")(t, w)
+		ufHeap()
+	}()
 	for _, tc := range []struct {
 		name   string
 		bug    string // non-empty: a known leak, see the report of issue 12 item 7
@@ -212,7 +215,6 @@ func TestMemoryBoundUnloadFrees(t *testing.T) {
 	}{
 		{
 			name: "a: tracks with a to-one album and the albums, both unloaded",
-			bug:  bugIDMap,
 			push: func(t *testing.T, u *ufModels) {
 				ufPushTracks(t, u)
 				ufPushAlbums(t, u)
@@ -221,14 +223,12 @@ func TestMemoryBoundUnloadFrees(t *testing.T) {
 		},
 		{
 			name:   "b: tracks of albums kept, tracks unloaded",
-			bug:    bugIDMap + "; " + bugInverseSlot,
 			setup:  ufPushAlbums,
 			push:   ufPushTracks,
 			unload: ufUnload("uf-track"),
 		},
 		{
 			name: "b: tracks of albums kept whose tracks were known, tracks unloaded",
-			bug:  bugIDMap + "; " + bugInverseSlot,
 			setup: func(t *testing.T, u *ufModels) {
 				ufPush(t, u.s, ufAlbums, func(i int) string {
 					return `{"type":"uf-album","id":"a` + strconv.Itoa(i) + `","attributes":{"title":"album"},"relationships":{"tracks":{"data":[]}}}`
@@ -238,14 +238,25 @@ func TestMemoryBoundUnloadFrees(t *testing.T) {
 			unload: ufUnload("uf-track"),
 		},
 		{
-			name:  "b: albums pushed again with their track lists, tracks unloaded",
-			bug:   bugIDMap + "; " + bugInverseSlot,
-			setup: ufPushAlbums,
+			// The backend sent the albums' track lists: once the
+			// tracks are unloaded, the lists are known and empty, as
+			// those of albums pushed again with empty lists (an album
+			// whose list only the tracks' inverses made known forgets
+			// it instead: the case above).
+			name: "b: albums pushed again with their track lists, tracks unloaded",
 			push: func(t *testing.T, u *ufModels) {
+				ufPushAlbums(t, u)
 				ufPushTracks(t, u)
 				ufPush(t, u.s, ufAlbums, ufAlbumWithTracks)
 			},
 			unload: ufUnload("uf-track"),
+			ref: func(t *testing.T, u *ufModels) {
+				ufPushAlbums(t, u)
+				ufPush(t, u.s, ufAlbums, func(i int) string {
+					return `{"type":"uf-album","id":"a` + strconv.Itoa(i) + `","attributes":{"title":"album ` + strconv.Itoa(i) +
+						`"},"relationships":{"tracks":{"data":[]}}}`
+				})
+			},
 		},
 		{
 			// The albums' first versions hold the lists of the tracks:
@@ -253,7 +264,6 @@ func TestMemoryBoundUnloadFrees(t *testing.T) {
 			// stay. The heap is compared with a Store that loaded the
 			// same albums with empty lists.
 			name: "b: albums loaded with their track lists, tracks unloaded",
-			bug:  bugPinned + "; " + bugIDMap + "; " + bugInverseSlot,
 			push: func(t *testing.T, u *ufModels) {
 				ufPush(t, u.s, ufAlbums, ufAlbumWithTracks)
 				ufPushTracks(t, u)
@@ -268,7 +278,6 @@ func TestMemoryBoundUnloadFrees(t *testing.T) {
 		},
 		{
 			name: "c: posts of tags kept, many-to-many, posts unloaded",
-			bug:  bugIDMap + "; " + bugInverseSlot,
 			setup: func(t *testing.T, u *ufModels) {
 				ufPush(t, u.s, ufAlbums, func(i int) string {
 					return `{"type":"uf-tag","id":"g` + strconv.Itoa(i) + `","attributes":{"name":"tag ` + strconv.Itoa(i) + `"}}`
@@ -288,7 +297,6 @@ func TestMemoryBoundUnloadFrees(t *testing.T) {
 		},
 		{
 			name:  "c: notes naming albums one way, by Key, notes unloaded",
-			bug:   bugIDMap,
 			setup: ufPushAlbums,
 			push: func(t *testing.T, u *ufModels) {
 				ufPush(t, u.s, ufTracks, func(i int) string {
@@ -301,7 +309,6 @@ func TestMemoryBoundUnloadFrees(t *testing.T) {
 		},
 		{
 			name:  "c: notes naming notes one way, notes unloaded",
-			bug:   bugIDMap,
 			setup: ufPushAlbums,
 			push: func(t *testing.T, u *ufModels) {
 				// Each note names the next one, which may not be
@@ -315,7 +322,6 @@ func TestMemoryBoundUnloadFrees(t *testing.T) {
 		},
 		{
 			name: "d: records with links and meta, relationship links",
-			bug:  bugIDMap,
 			push: func(t *testing.T, u *ufModels) {
 				ufPush(t, u.s, ufTracks, func(i int) string {
 					id := strconv.Itoa(i)
@@ -334,7 +340,6 @@ func TestMemoryBoundUnloadFrees(t *testing.T) {
 		},
 		{
 			name:  "d: records created locally with Model.Create, related to albums kept",
-			bug:   bugIDMap + "; " + bugInverseSlot + "; " + bugEmptyList,
 			setup: ufPushAlbums,
 			push: func(t *testing.T, u *ufModels) {
 				for i := range ufTracks / 2 {
@@ -348,7 +353,7 @@ func TestMemoryBoundUnloadFrees(t *testing.T) {
 		},
 		{
 			name:  "d: records created locally and saved (lid aliases), related to albums kept",
-			bug:   bugInverseSlot,
+			bug:   bugRekeyPinned,
 			setup: ufPushAlbums,
 			push: func(t *testing.T, u *ufModels) {
 				ctx := context.Background()
@@ -411,12 +416,86 @@ func TestMemoryBoundUnloadFrees(t *testing.T) {
 			t.Logf("cycle %d: %s", cycle+1, ufFigures(before, pushed, afters[cycle]))
 		}
 		runtime.KeepAlive(u)
-		t.Skip("BUG: " + bugIDMapCycles)
 		for cycle, after := range afters[1:] {
 			assert.LessOrEqual(t, float64(after), float64(afters[0])*(1+slack),
 				"cycle %d: the heap after UnloadAll is within 5%% of the first cycle's (%d)", cycle+2, afters[0])
 		}
 	})
+}
+
+// TestUnloadForgetsImpliedRelationships checks what UnloadAll leaves of
+// the relationships the unloaded records were in: a relationship that only
+// their inverses made known is unknown again, and its slot is gone; one
+// the backend sent stays known, and empty; the id map gives the slots it
+// grew for them back, and still finds the records kept.
+func TestUnloadForgetsImpliedRelationships(t *testing.T) {
+	u := ufNew(t)
+	ufPush(t, u.s, 4, ufAlbumDoc) // a0-a3: no tracks relationship
+	ufPush(t, u.s, 2, func(i int) string {
+		return `{"type":"uf-album","id":"b` + strconv.Itoa(i) + `","relationships":{"tracks":{"data":[]}}}`
+	})
+	small := recstore.IDMapSlots(u.s, "uf-track")
+	ufPush(t, u.s, 1000, func(i int) string {
+		a := "a" + strconv.Itoa(i%4)
+		if i%10 == 0 {
+			a = "b" + strconv.Itoa(i%20/10)
+		}
+		return `{"type":"uf-track","id":"t` + strconv.Itoa(i) + `","relationships":{"album":{"data":{"type":"uf-album","id":"` + a + `"}}}}`
+	})
+	grown := recstore.IDMapSlots(u.s, "uf-track")
+	require.Greater(t, grown, 1000)
+	r, ok := u.albums.Related("a1", "tracks")
+	require.True(t, ok)
+	assert.True(t, r.Known, "the tracks' inverses made it known")
+	assert.Len(t, r.Keys, 250)
+
+	// Unload all tracks but two, then those.
+	var keep []recstore.Key
+	for i := range 1000 {
+		if i == 1 || i == 10 {
+			keep = append(keep, recstore.Key{Type: "uf-track", ID: "t" + strconv.Itoa(i)})
+			continue
+		}
+		require.NoError(t, u.tracks.Unload("t"+strconv.Itoa(i)))
+	}
+	assert.Less(t, recstore.IDMapSlots(u.s, "uf-track"), grown/8, "a mostly empty id map shrinks")
+	for _, k := range keep {
+		_, ok := u.s.Peek(k)
+		assert.True(t, ok, "%v is still found", k)
+	}
+	r, _ = u.albums.Related("a1", "tracks")
+	assert.True(t, r.Known)
+	assert.Equal(t, keep[:1], r.Keys)
+	r, _ = u.albums.Related("a2", "tracks")
+	assert.False(t, r.Known, "only inverses made it known, and they left")
+	assert.Empty(t, r.Keys)
+
+	require.NoError(t, u.s.UnloadAll("uf-track"))
+	assert.Equal(t, small, recstore.IDMapSlots(u.s, "uf-track"))
+	for _, id := range []string{"a0", "a1", "a2", "a3"} {
+		r, _ := u.albums.Related(id, "tracks")
+		assert.False(t, r.Known, id)
+		known, keys, slots := recstore.RelState(u.s, recstore.Key{Type: "uf-album", ID: id}, "tracks")
+		assert.False(t, known, id)
+		assert.Empty(t, keys, id)
+		assert.Zero(t, slots, "%s keeps no slot for it", id)
+	}
+	for _, id := range []string{"b0", "b1"} {
+		r, _ := u.albums.Related(id, "tracks")
+		assert.True(t, r.Known, "%s: the backend sent it", id)
+		assert.Empty(t, r.Keys, id)
+		_, keys, _ := recstore.RelState(u.s, recstore.Key{Type: "uf-album", ID: id}, "tracks")
+		assert.Nil(t, keys, "%s: an empty list is nil, as a push leaves it", id)
+	}
+
+	// A push of the album itself makes it the backend's: it stays known.
+	ufPush(t, u.s, 10, ufTrackDoc)
+	_, err := u.s.Push(`{"data":{"type":"uf-album","id":"a0","relationships":{"tracks":{"data":[{"type":"uf-track","id":"t0"}]}}}}`)
+	require.NoError(t, err)
+	require.NoError(t, u.s.UnloadAll("uf-track"))
+	r, _ = u.albums.Related("a0", "tracks")
+	assert.True(t, r.Known, "a push of a0 set it")
+	assert.Empty(t, r.Keys)
 }
 
 // ufNew returns a fresh Store with the uf models registered, saving to a

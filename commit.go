@@ -199,9 +199,44 @@ func (c *commit) header(d *draft) {
 	d.v = nv
 }
 
+// valOffset is where a versionOf[T] holds its value: right after the
+// version, whatever T is, as no Go type is aligned on more than a word
+// and a version is a whole number of words. The array below fails to
+// compile if a value of the most aligned kind sits elsewhere.
+const valOffset = unsafe.Sizeof(version{})
+
+var _ [0]struct{} = [unsafe.Offsetof(versionOf[complex128]{}.val) - valOffset]struct{}{}
+
+// headerOwn is header for a change that keeps the record's value, such as
+// an inverse update. A record's first version is one allocation with its
+// value (see versionOf): a header sharing that value would keep the whole
+// allocation alive, the old version's relationship lists with it, for as
+// long as the record stays (Ember Data's emberjs/data#4938: unloaded
+// records stayed reachable from their relationships). So when d.base's
+// value lives just past d.base, d gets a versionOf of its own with a copy
+// of the value. (A value allocated on its own that happens to sit right
+// after a version in memory passes the test too, and is copied for
+// nothing: rare and harmless.)
+func (c *commit) headerOwn(d *draft) {
+	if d.v != nil && d.v != d.base {
+		return
+	}
+	if b := d.base; b != nil && b.val != nil && uintptr(b.val) == uintptr(unsafe.Pointer(b))+valOffset {
+		nv := d.t.newVersion()
+		val := nv.val
+		*nv = *b
+		nv.val = val
+		d.t.copyValue(val, b.val)
+		d.v, d.ownVal = nv, true
+		return
+	}
+	c.header(d)
+}
+
 // rel returns d's relationship state ri for writing. The pointer is
 // good until the next call for d.
 func (c *commit) rel(d *draft, ri int) *relState {
+	c.headerOwn(d)
 	if (d.v == nil || d.v.st == nil) && !c.viaCanon && !c.local {
 		// No local changes: the common case skips the layers.
 	} else if c.canonLayer(d, ri) {
@@ -614,7 +649,7 @@ func (c *commit) replaceOne(d *draft, ri int, k Key) error {
 		}
 	}
 	st := c.rel(d, ri)
-	st.known = true
+	st.known, st.implied = true, false
 	st.one = k
 	return nil
 }
@@ -647,7 +682,8 @@ func (c *commit) replaceMany(d *draft, ri int, keys []Key) error {
 			}
 		}
 	}
-	c.rel(d, ri).known = true
+	st := c.rel(d, ri)
+	st.known, st.implied = true, false
 	d.setEditing(ri, &manyDraft{keys: slices.Clip(keys), c: c})
 	return nil
 }
@@ -705,7 +741,7 @@ func (c *commit) linkInverse(d *draft, r *relField, bk Key) error {
 				m.addNew(d.key())
 			}
 		}
-		c.rel(b, ii).known = true
+		c.markImplied(c.rel(b, ii))
 		return nil
 	}
 	// b's side is to-one: it leaves whatever it pointed to.
@@ -720,8 +756,16 @@ func (c *commit) linkInverse(d *draft, r *relField, bk Key) error {
 	}
 	st := c.rel(b, ii)
 	st.one = d.key()
-	st.known = true
+	c.markImplied(st)
 	return nil
+}
+
+// markImplied makes rs known, as an inverse update does: implied, unless
+// it was known already.
+func (c *commit) markImplied(rs *relState) {
+	if !rs.known {
+		rs.known, rs.implied = true, true
+	}
 }
 
 func (c *commit) removeMember(d *draft, ri int, k Key) {
@@ -732,40 +776,134 @@ func (c *commit) removeMember(d *draft, ri int, k Key) {
 		}
 	}
 	if d.t.rels[ri].many {
-		c.manyOf(d, ri).remove(k)
+		if c.leaving && d.editing(ri) == nil && !c.relNow(d, ri).known {
+			// Nothing to remove, and editing would put back the slot
+			// of a relationship dropImplied forgot.
+			return
+		}
+		m := c.manyOf(d, ri)
+		m.remove(k)
+		if c.leaving && m.tombs == len(m.keys) {
+			c.dropImplied(d, ri)
+		}
 		return
 	}
 	if c.relNow(d, ri).one == k {
 		c.rel(d, ri).one = Key{}
+		if c.leaving {
+			c.dropImplied(d, ri)
+		}
 	}
+}
+
+// dropImplied forgets d's relationship ri, in its current layer, when
+// only inverse updates made it known (relState.implied) and the records
+// that did are leaving it empty: the backend never sent that
+// relationship, so it is not known empty, only unknown again, and d
+// keeps no slot for it, as before those records came. Called while
+// records leave (see leave).
+func (c *commit) dropImplied(d *draft, ri int) {
+	if d.v == nil {
+		return
+	}
+	rels := d.v.relsOf()
+	i, ok := relIndex(rels, ri)
+	if !ok || !rels[i].implied || !rels[i].one.IsZero() {
+		return
+	}
+	// A list this commit edits is the current one unless the backend's
+	// layer is what it edits (see canonLayer): then rels[i] is current.
+	canonical := false
+	if d.v.st != nil {
+		_, canonical = d.v.st.canonRel(ri)
+	}
+	m := d.editing(ri)
+	editsCur := m != nil && (c.local || !canonical)
+	if editsCur && m.tombs < len(m.keys) || !editsCur && len(rels[i].many) > 0 {
+		return
+	}
+	if editsCur {
+		d.many = slices.DeleteFunc(d.many, func(x riMany) bool { return x.ri == ri })
+	}
+	c.header(d)
+	if !d.ownRels {
+		rels = slices.Clone(rels)
+		d.ownRels = true
+	}
+	rels = slices.Delete(rels, i, i+1)
+	if len(rels) == 0 {
+		rels = nil
+	}
+	d.v.setRels(rels)
 }
 
 // removeEverywhere removes k from d's relationship ri in both layers, as
 // a record that leaves the Store leaves both the backend's graph and the
-// local one.
+// local one. A list is copied before its first removal only: one this
+// commit copied already is d's own (see privateList), so that n records
+// leaving a list of n cost O(n) each, not a copy each. A list left empty
+// is nil, as a push leaves it.
 func (c *commit) removeEverywhere(d *draft, ri int, k Key) {
-	drop := func(rs *relState) {
-		if rs.one == k {
-			rs.one = Key{}
-		}
-		if j := slices.Index(rs.many, k); j >= 0 {
-			rs.many = slices.Delete(slices.Clone(rs.many), j, j+1)
-		}
-	}
+	c.headerOwn(d)
 	st := c.state(d)
 	i, _ := relIndex(st.canon, ri)
-	drop(&st.canon[i])
-	if m := d.editing(ri); m != nil {
-		m.remove(k) // a list this commit edits is canonical here
-	}
-	c.header(d)
 	if !d.ownRels {
 		d.v.setRels(slices.Clone(d.v.relsOf()))
 		d.ownRels = true
 	}
-	if j, ok := relIndex(d.v.relsOf(), ri); ok {
-		drop(&d.v.relsOf()[j])
+	j, inCur := relIndex(d.v.relsOf(), ri)
+	drop := func(rs, other *relState) {
+		if rs.one == k {
+			rs.one = Key{}
+		}
+		if x := slices.Index(rs.many, k); x >= 0 {
+			if !c.privateList(d, ri, rs.many, other) {
+				rs.many = slices.Clone(rs.many)
+			}
+			rs.many = slices.Delete(rs.many, x, x+1)
+			if len(rs.many) == 0 {
+				rs.many = nil
+			}
+		}
 	}
+	var cur *relState
+	if inCur {
+		cur = &d.v.relsOf()[j]
+	}
+	drop(&st.canon[i], cur)
+	if m := d.editing(ri); m != nil {
+		m.remove(k) // a list this commit edits is canonical here
+	}
+	if cur != nil {
+		drop(cur, &st.canon[i])
+		c.dropImplied(d, ri)
+	}
+}
+
+// privateList reports whether l, d's list for relationship ri in one
+// layer, is a copy this commit made, which it may write in place: not a
+// list of the published version d started from, in any layer, nor the
+// one other (d's list in the other layer) shares. A draft whose version
+// did not start from its published one (a record assignID moved to its
+// new entry holds the old entry's lists) has no private list.
+func (c *commit) privateList(d *draft, ri int, l []Key, other *relState) bool {
+	p := unsafe.SliceData(l)
+	b := d.base
+	if p == nil || b == nil || b.val == nil || d.v.val == nil {
+		return false
+	}
+	if other != nil && unsafe.SliceData(other.many) == p || unsafe.SliceData(b.rel(ri).many) == p {
+		return false
+	}
+	if b.st != nil {
+		if cs, ok := b.st.canonRel(ri); ok && unsafe.SliceData(cs.many) == p {
+			return false
+		}
+		if i, ok := relIndex(b.st.flyRels, ri); ok && unsafe.SliceData(b.st.flyRels[i].many) == p {
+			return false
+		}
+	}
+	return true
 }
 
 // unload drops e's record and removes it from the inverse side of each of

@@ -179,3 +179,6 @@ func RelState(s *Store, k Key, name string) (known bool, keys []Key, slots int) 
 	}
 	return st.known, keys, int(v.reln)
 }
+
+// IDMapSlots returns how many slots the id map of type typ has.
+func IDMapSlots(s *Store, typ string) int { return len(*s.lookupType(typ).byID.slots.Load()) }

@@ -74,13 +74,24 @@ func (m *idMap) del(id string) {
 		if e != tombstone && e.id == id {
 			slots[i].Store(tombstone)
 			m.live--
+			if len(slots) > 8 && m.live*8 < len(slots) {
+				// Mostly empty, as after an unload of most of a table:
+				// give the slots grown for the peak back. grow sizes
+				// the new array for the live entries alone, at most
+				// 3/8 full, so that between a shrink and the next at
+				// least len/16 entries leave (and 3/8 of it join
+				// before a grow): each rebuild, O(len), is paid for by
+				// as many deletions or insertions.
+				m.grow()
+			}
 			return
 		}
 	}
 }
 
 // grow publishes a new slot array, twice the live entries' need, without
-// tombstones. Readers still probing the old array see it as it was, which
+// tombstones; it grows the map, or shrinks it once it is mostly empty
+// (see del). Readers still probing the old array see it as it was, which
 // holds every entry that was published before they started.
 func (m *idMap) grow() []atomic.Pointer[entry] {
 	old := *m.slots.Load()

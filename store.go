@@ -538,6 +538,11 @@ type relState struct {
 	one   Key   // to-one target; zero for null
 	tag   int32 // its index in the model's relationships + 1
 	known bool  // some push or inverse update has set it
+	// implied: an inverse update made it known, and no push of the
+	// record itself has set it since. Once the records that made it
+	// known leave, it goes back to not known (see dropImplied): the
+	// backend never sent it. It sits in padding: relState stays 64 bytes.
+	implied bool
 }
 
 // versionOf puts a version and its value in one allocation.

@@ -259,7 +259,7 @@ func names(v *version, k Key) bool {
 // rekeyIn rewrites old as nk in every relationship state of d: current,
 // canonical, in flight, and lists the commit is editing.
 func (c *commit) rekeyIn(d *draft, old, nk Key) {
-	c.header(d)
+	c.headerOwn(d)
 	if !d.ownRels {
 		d.v.setRels(slices.Clone(d.v.relsOf()))
 		d.ownRels = true

@@ -88,15 +88,6 @@ const (
 	ufSaves  = 2_000
 )
 
-// The leaks TestMemoryBoundUnloadFrees finds; the cases that show them
-// skip until they are fixed.
-const (
-	bugRekeyPinned = "a save's answer rekeys the records that name the saved one by its lid (lid.go:262 rekeyIn) with a " +
-		"header that shares their value (commit.go header): the value's allocation, a version with the recState of the " +
-		"Create and its relationship lists, stays pinned after the unload: +862 KiB (+223 KiB before inverse updates " +
-		"copied such values, headerOwn); rekeyIn calling headerOwn instead of header leaves +5 KiB (measured)"
-)
-
 // ufHeap is the live heap after two collections.
 func ufHeap() uint64 {
 	runtime.GC()
@@ -354,7 +345,6 @@ func TestMemoryBoundUnloadFrees(t *testing.T) {
 		},
 		{
 			name:  "d: records created locally and saved (lid aliases), related to albums kept",
-			bug:   bugRekeyPinned,
 			setup: ufPushAlbums,
 			push: func(t *testing.T, u *ufModels) {
 				ctx := context.Background()

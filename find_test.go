@@ -415,10 +415,13 @@ func TestBackgroundReloads(t *testing.T) {
 	// Close cancels a reload under way, waits for it, and stops new calls.
 	fb.err, fb.gate = nil, make(chan struct{})
 	fb.ctxErr = atomic.Value{}
+	callsBefore := fb.calls.Load()
 	_, err = albums.Find(context.Background(), "1", nil)
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
-	assert.Equal(t, context.Canceled, fb.ctxErr.Load(), "Close cancelled the reload's call")
+	if fb.calls.Load() > callsBefore {
+		assert.Equal(t, context.Canceled, fb.ctxErr.Load(), "Close cancelled the reload's call")
+	} // else Close came before the call started, which then never did
 	_, err = albums.Find(context.Background(), "2", nil)
 	assert.ErrorIs(t, err, recstore.ErrClosed)
 	a, err := albums.Find(context.Background(), "1", nil)

@@ -289,9 +289,12 @@ func (s *Store) enforceBounds(c *commit) {
 	tables := *s.tables.Load()
 	for _, t := range tables {
 		tc := &t.cache
-		for tc.maxRecords > 0 && tc.nSmall+tc.nMain > tc.maxRecords || tc.maxBytes > 0 && t.bytes.Load() > tc.maxBytes {
+		if !(tc.maxRecords > 0 && tc.nSmall+tc.nMain > tc.maxRecords || tc.maxBytes > 0 && t.bytes.Load() > tc.maxBytes) {
+			continue
+		}
+		for tc.maxRecords > 0 && tc.nSmall+tc.nMain > below(tc.maxRecords) || tc.maxBytes > 0 && t.bytes.Load() > below(tc.maxBytes) {
 			cause := causeTypeRecords
-			if tc.maxRecords <= 0 || tc.nSmall+tc.nMain <= tc.maxRecords {
+			if tc.maxRecords <= 0 || tc.nSmall+tc.nMain <= below(tc.maxRecords) {
 				cause = causeTypeBytes
 			}
 			e, ok := s.pick(t, tc.nSmall > (tc.nSmall+tc.nMain)/10)
@@ -302,6 +305,7 @@ func (s *Store) enforceBounds(c *commit) {
 			s.forget(t, e)
 		}
 	}
+	started := false
 	for s.opts.MaxRecords > 0 || s.opts.MaxBytes > 0 {
 		var n int
 		var size int64
@@ -309,10 +313,15 @@ func (s *Store) enforceBounds(c *commit) {
 			n += t.cache.nSmall + t.cache.nMain
 			size += t.bytes.Load()
 		}
+		maxR, maxB := s.opts.MaxRecords, s.opts.MaxBytes
+		if started {
+			maxR, maxB = below(maxR), below(maxB)
+		}
+		started = true
 		cause := causeStoreRecords
 		switch {
-		case s.opts.MaxRecords > 0 && n > s.opts.MaxRecords:
-		case s.opts.MaxBytes > 0 && size > s.opts.MaxBytes:
+		case maxR > 0 && n > maxR:
+		case maxB > 0 && size > maxB:
 			cause = causeStoreBytes
 		default:
 			cause = -1
@@ -331,6 +340,11 @@ func (s *Store) enforceBounds(c *commit) {
 		s.evict(victims)
 	}
 }
+
+// below returns where eviction stops once a bound is passed: 1/128 under
+// it, so that a Store at its bound pays for an eviction commit once in many
+// changes rather than on every one.
+func below[N int | int64](bound N) N { return bound - bound/128 }
 
 type victim struct {
 	t     *table

@@ -232,7 +232,7 @@ func validCodec(c codec) bool {
 // zone's rules or a monotonic reading); other attribute values are
 // written as encoding/json writes them and read back as a push reads
 // them, so an any holding an int comes back as a float64. A value
-// encoding/json cannot write fails Dump with an *AttributeError.
+// encoding/json cannot write fails Dump with encoding/json's error.
 //
 // Dump holds the Store's lock only while it collects the records'
 // current versions, which are never changed once published, and writes
@@ -564,7 +564,7 @@ func (dw *dumpWriter) values(t *table, b []byte, id string, val unsafe.Pointer) 
 		a := &t.attrs[i]
 		var err error
 		if b, err = dw.value(b, codecOf(a.typ), a.typ, unsafe.Add(val, a.off)); err != nil {
-			return b, &AttributeError{Type: t.name, ID: id, Attr: a.name, GoType: a.typ, Value: "its value", Err: err}
+			return b, fmt.Errorf("recstore: dump: %s %q: attribute %s (Go type %s): %w", t.name, id, a.name, a.typ, err)
 		}
 	}
 	return b, nil
@@ -704,7 +704,7 @@ func (s *Store) Restore(ctx context.Context, r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	d := &dumpReader{s: s, br: bufio.NewReaderSize(r, 64<<10)}
+	d := &dumpReader{s: s, br: bufio.NewReaderSize(r, 64<<10), c: newCommit(s)}
 	if err := d.read(ctx); err != nil {
 		return err
 	}
@@ -716,7 +716,7 @@ func (s *Store) Restore(ctx context.Context, r io.Reader) error {
 func (s *Store) checkEmpty() error {
 	for _, name := range s.Types() {
 		if n := s.lookupType(name).byID.live; n > 0 {
-			return fmt.Errorf("recstore: restore: %w: type %q holds %d records or references", ErrNotEmpty, name, n)
+			return fmt.Errorf("%w: type %q holds %d records or references", ErrNotEmpty, name, n)
 		}
 	}
 	return nil
@@ -729,7 +729,7 @@ type modelIn struct {
 	attrs []attrIn // by index in the snapshot
 	rels  []relIn  // by index in the snapshot
 	want  int      // the records its 'M' frame announced
-	recs  []restored
+	n     int      // the records read
 }
 
 // attrIn is one attribute of a snapshot: its codec, and the model's
@@ -747,14 +747,12 @@ type relIn struct {
 	ri   int
 }
 
-// restored is one record read, ready to install.
-type restored struct {
-	id  string
+// lidIn is the local identifier of a record read.
+type lidIn struct {
+	t   *table
+	e   *entry
 	lid string
-	v   *version
-	m   *more
-	at  int64
-	off int64 // where it starts in the input
+	off int64
 }
 
 // dumpReader reads a snapshot.
@@ -779,6 +777,14 @@ type dumpReader struct {
 	models   []*modelIn
 	cur      *modelIn
 	total    int
+
+	// c is the commit that will install the records: each record read
+	// becomes a draft of it, with a new entry that no one else sees
+	// until it is installed. offs holds where each draft's record
+	// starts, and lids their local identifiers.
+	c    *commit
+	offs []int64
+	lids []lidIn
 }
 
 func (d *dumpReader) bad(off int64, err error) error {
@@ -916,10 +922,20 @@ func (d *dumpReader) fail(format string, args ...any) {
 // mismatch records a snapshot that does not fit the Store's models.
 func (d *dumpReader) mismatch(err error) {
 	if d.err == nil {
-		d.err = fmt.Errorf("recstore: restore: %w: %w", ErrSnapshotMismatch, err)
+		d.err = &mismatchError{err}
 	}
 	d.pos = len(d.buf)
 }
+
+// mismatchError is the error of a snapshot that does not fit the Store's
+// models: it matches ErrSnapshotMismatch and what it wraps.
+type mismatchError struct{ err error }
+
+func (e *mismatchError) Error() string {
+	return ErrSnapshotMismatch.Error() + ": " + errText(e.err)
+}
+
+func (e *mismatchError) Unwrap() []error { return []error{ErrSnapshotMismatch, e.err} }
 
 func (d *dumpReader) uvarint() uint64 {
 	v, n := binary.Uvarint(d.buf[d.pos:])
@@ -1016,8 +1032,8 @@ func (d *dumpReader) done() {
 // closeModel checks that the model being read got the records its frame
 // announced.
 func (d *dumpReader) closeModel(at int64) {
-	if m := d.cur; m != nil && len(m.recs) != m.want && d.err == nil {
-		d.err = d.bad(at, fmt.Errorf("type %q has %d records, its header announced %d", m.name, len(m.recs), m.want))
+	if m := d.cur; m != nil && m.n != m.want && d.err == nil {
+		d.err = d.bad(at, fmt.Errorf("type %q has %d records, its header announced %d", m.name, m.n, m.want))
 	}
 }
 
@@ -1072,7 +1088,6 @@ func (d *dumpReader) model(start int64) {
 		return
 	}
 	m.t, m.name, m.want = t, name, int(want)
-	m.recs = make([]restored, 0, min(m.want, 4096))
 	m.attrs = make([]attrIn, len(attrs))
 	for i, a := range attrs {
 		m.attrs[i] = attrIn{c: a.c, i: -1}
@@ -1131,7 +1146,7 @@ func (d *dumpReader) records(ctx context.Context, start int64) {
 				return
 			}
 		}
-		if len(m.recs) == m.want {
+		if m.n == m.want {
 			d.fail("type %q has more records than its header announced", m.name)
 			return
 		}
@@ -1148,9 +1163,7 @@ func (d *dumpReader) end(start int64) {
 	if d.err != nil {
 		return
 	}
-	for _, m := range d.models {
-		d.total += len(m.recs)
-	}
+	d.total = len(d.c.drafts)
 	if total != uint64(d.total) || models != uint64(len(d.seen)) {
 		d.err = d.bad(start, fmt.Errorf("the end frame counts %d records of %d types, the snapshot holds %d of %d", total, models, d.total, len(d.seen)))
 	}
@@ -1159,31 +1172,34 @@ func (d *dumpReader) end(start int64) {
 // record reads one record of m.
 func (d *dumpReader) record(m *modelIn) {
 	t := m.t
-	r := restored{off: d.base + int64(d.pos)}
+	off := d.base + int64(d.pos)
 	flags := d.uvarint()
 	if flags&^fAll != 0 {
 		d.fail("unknown record flags %#x", flags)
 		return
 	}
-	if r.id = d.str(); r.id == "" && d.err == nil {
+	id := d.str()
+	if id == "" && d.err == nil {
 		d.fail("a record with no id")
 		return
 	}
+	var lid string
 	if flags&fLID != 0 {
-		if r.lid = d.str(); !strings.HasPrefix(r.lid, LIDPrefix) && d.err == nil {
-			d.fail("local identifier %q lacks the prefix %q", r.lid, LIDPrefix)
+		if lid = d.str(); !strings.HasPrefix(lid, LIDPrefix) && d.err == nil {
+			d.fail("local identifier %q lacks the prefix %q", lid, LIDPrefix)
 			return
 		}
 	}
+	var at int64
 	if flags&fAt != 0 {
-		r.at = d.varint()
+		at = d.varint()
 	}
 	var v *version
 	if flags&fLoaded != 0 {
 		v = t.newVersion()
-		d.values(m, r.id, v.val)
-		if r.lid != r.id && d.err == nil {
-			if err := t.setPrimary(v.val, r.id); err != nil {
+		d.values(m, id, v.val)
+		if lid != id && d.err == nil {
+			if err := t.setPrimary(v.val, id); err != nil {
 				d.mismatch(err)
 				return
 			}
@@ -1193,16 +1209,33 @@ func (d *dumpReader) record(m *modelIn) {
 	}
 	v.setRels(d.rels(m))
 	if flags&fState != 0 {
-		v.st = d.state(m, r.id, v)
+		v.st = d.state(m, id, v)
 	}
+	var mo *more
 	if flags&fMore != 0 {
-		r.m = d.more(m)
+		mo = d.more(m)
 	}
 	if d.err != nil {
 		return
 	}
-	r.v = v
-	m.recs = append(m.recs, r)
+	c := d.c
+	e := &entry{id: id}
+	setLoadTime(e, at)
+	dr := c.newDraft()
+	*dr = draft{e: e, t: t, v: v, ownVal: true, ownRels: true, ownSt: true, ownRem: true, created: true}
+	e.draft = dr // e is the reader's own until it is installed
+	c.drafts = append(c.drafts, dr)
+	d.offs = append(d.offs, off)
+	if mo != nil {
+		if c.more == nil {
+			c.more = map[*draft]*more{}
+		}
+		c.more[dr] = mo
+	}
+	if lid != "" {
+		d.lids = append(d.lids, lidIn{t, e, lid, off})
+	}
+	m.n++
 }
 
 // values reads every attribute of the snapshot's model into the T at val.
@@ -1505,7 +1538,6 @@ func (d *dumpReader) object() string {
 // install puts the records read into s, which must still be empty, in
 // one commit.
 func (s *Store) install(ctx context.Context, d *dumpReader) error {
-	models := d.models
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := ctx.Err(); err != nil {
@@ -1514,57 +1546,33 @@ func (s *Store) install(ctx context.Context, d *dumpReader) error {
 	if err := s.checkEmpty(); err != nil {
 		return err
 	}
-	c := newCommit(s)
+	c := d.c
 	defer c.abort() // takes back every entry and lid below on an error
-	c.grow(d.total)
-	for _, m := range models {
-		t := m.t
-		for i := range m.recs {
-			r := &m.recs[i]
-			if t.byID.get(r.id) != nil {
-				return &SnapshotError{Offset: r.off, Err: fmt.Errorf("%s %q appears twice", t.name, r.id)}
-			}
-			e := &entry{id: r.id}
-			t.byID.put(e)
-			dr := c.newDraft()
-			*dr = draft{e: e, t: t, v: r.v, ownVal: true, ownRels: true, ownSt: true, ownRem: true, created: true}
-			e.draft = dr
-			c.drafts = append(c.drafts, dr)
-			if r.m != nil {
-				if c.more == nil {
-					c.more = map[*draft]*more{}
-				}
-				c.more[dr] = r.m
-			}
-			setLoadTime(e, r.at)
+	for i, dr := range c.drafts {
+		if dr.t.byID.get(dr.e.id) != nil {
+			return &SnapshotError{Offset: d.offs[i], Err: fmt.Errorf("%s %q appears twice", dr.t.name, dr.e.id)}
 		}
+		dr.t.byID.put(dr.e)
 	}
 	// Local identifiers once every entry is in, so that one that is
 	// another record's id is found.
-	for _, m := range models {
-		t := m.t
-		for i := range m.recs {
-			r := &m.recs[i]
-			if r.lid == "" {
-				continue
-			}
-			e := t.byID.get(r.id)
-			t.setLID(e, r.lid)
-			c.tagged = append(c.tagged, tableEntry{t, e})
-			if r.lid == r.id {
-				continue
-			}
-			if t.byID.get(r.lid) != nil || t.aliased(r.lid) != nil {
-				return &SnapshotError{Offset: r.off, Err: fmt.Errorf("%s local identifier %q names two records", t.name, r.lid)}
-			}
-			// The entry the record had before its save gave it an id:
-			// nothing holds it after a restart, but the alias keeps one.
-			from := &entry{id: r.lid}
-			t.setLID(from, r.lid)
-			c.tagged = append(c.tagged, tableEntry{t, from})
-			t.lids.Store(r.lid, &lidAlias{to: e, from: from})
-			c.aliases = append(c.aliases, tableLID{t, r.lid})
+	for _, l := range d.lids {
+		t := l.t
+		t.setLID(l.e, l.lid)
+		c.tagged = append(c.tagged, tableEntry{t, l.e})
+		if l.lid == l.e.id {
+			continue
 		}
+		if t.byID.get(l.lid) != nil || t.aliased(l.lid) != nil {
+			return &SnapshotError{Offset: l.off, Err: fmt.Errorf("%s local identifier %q names two records", t.name, l.lid)}
+		}
+		// The entry the record had before its save gave it an id:
+		// nothing holds it after a restart, but the alias keeps one.
+		from := &entry{id: l.lid}
+		t.setLID(from, l.lid)
+		c.tagged = append(c.tagged, tableEntry{t, from})
+		t.lids.Store(l.lid, &lidAlias{to: l.e, from: from})
+		c.aliases = append(c.aliases, tableLID{t, l.lid})
 	}
 	c.publish()
 	// Local identifiers go on where the dumped Store's left off, as they
@@ -1579,5 +1587,5 @@ func (s *Store) install(ctx context.Context, d *dumpReader) error {
 // UnixNano of the Store's clock; 0 if never.
 func loadTime(*entry) int64 { return 0 }
 
-// setLoadTime sets e's load time, before e is published.
+// setLoadTime sets e's load time, before e is installed.
 func setLoadTime(*entry, int64) {}

@@ -36,10 +36,12 @@ import (
 // identifiers the Store had given). Nothing
 // may follow it. A record is:
 //
-//	flags        uvarint: fLoaded, fLID, fAt, fState, fMore
+//	flags        uvarint: fLoaded, fLID, fAt, fState, fMore, fInvalid,
+//	             fDeadlines
 //	id           string (uvarint length, bytes)
 //	lid          string, if fLID
 //	load time    varint, if fAt
+//	deadlines    soft and hard expiry (varints), if fDeadlines
 //	attributes   one value per attribute of the 'M' frame, if fLoaded
 //	relations    count, then per relationship: its index in the 'M'
 //	             frame, known (1 byte), the members (for a to-many, 0 for
@@ -122,7 +124,9 @@ const (
 	fAt
 	fState
 	fMore
-	fAll = fLoaded | fLID | fAt | fState | fMore
+	fInvalid   // Invalidate marked it
+	fDeadlines // its answer's headers gave it an expiry
+	fAll       = fLoaded | fLID | fAt | fState | fMore | fInvalid | fDeadlines
 )
 
 // State flags.
@@ -217,15 +221,21 @@ func validCodec(c codec) bool {
 // versioned binary format that [Store.Restore] reads back: for every
 // type, every record with its attributes and relationships (inverses
 // included, as they are), records the Store knows only by reference,
-// the links and meta records carried, local identifiers, when each
-// record was loaded, and each record's local state: attributes and
+// the links and meta records carried, local identifiers, how fresh each
+// record is (when it was loaded, its Invalidate mark, the expiry its
+// answer's headers gave it: see [Store.Freshness]; a restored record is
+// as old as it was, by the restoring Store's clock), and each record's
+// local state: attributes and
 // relationships changed locally with the backend's values under them,
 // records created and not saved, deleted or whose deletion was saved,
 // validation errors, and the last save's error as its message.
 //
 // A save in flight is written as a failed save would leave it: what it
 // sends stays a local change, and a deletion in flight stays a
-// deletion; the Saving flag is not kept. Fields without a jsonapi tag
+// deletion; the Saving flag is not kept. What the Store keeps for its
+// own running is not written either: Retain handles, eviction queues and
+// access counts (a Restore admits the records as a push of them would),
+// subscriptions and Views. Fields without a jsonapi tag
 // are not written (a push does not set them either). Attribute values
 // of scalar types, times and pointers to them are written exactly (a
 // time keeps its instant and its zone's name and offset, not a named
@@ -293,17 +303,20 @@ func (s *Store) Dump(ctx context.Context, w io.Writer) error {
 
 // dumpRec is one entry as Dump found it under the Store's lock.
 type dumpRec struct {
-	e   *entry
-	v   *version
-	m   *more
-	lid string
-	at  int64
+	e       *entry
+	v       *version
+	m       *more
+	lid     string
+	at      int64
+	invalid bool
+	dl      deadlines
 }
 
 // dumpState collects, under the Store's lock, the published version of
 // every entry of every table (tables by name; in each, the records listed
 // in the order they were loaded, then the others by id), with their links
-// and meta, local identifiers and load times.
+// and meta, local identifiers, load times, Invalidate marks and expiry
+// deadlines; and how many local identifiers the Store has given.
 func (s *Store) dumpState() ([]*table, [][]dumpRec, uint64) {
 	var tables []*table
 	for _, name := range s.Types() {
@@ -315,9 +328,14 @@ func (s *Store) dumpState() ([]*table, [][]dumpRec, uint64) {
 	for i, t := range tables {
 		recs := make([]dumpRec, 0, t.byID.live)
 		add := func(e *entry, v *version) {
-			r := dumpRec{e: e, v: v, lid: t.lidOf(e), at: loadTime(e)}
+			r := dumpRec{e: e, v: v, lid: t.lidOf(e), at: e.at.Load(), invalid: e.meta.Load()&metaInvalid != 0}
 			if t.hasMore.Load() {
 				r.m = t.moreOf(e)
+			}
+			if t.hasDeadlines.Load() {
+				if dl, ok := t.deadlines.Load(e); ok {
+					r.dl = dl.(deadlines)
+				}
 			}
 			recs = append(recs, r)
 		}
@@ -404,6 +422,12 @@ func (dw *dumpWriter) record(t *table, r *dumpRec) error {
 	if r.m != nil {
 		flags |= fMore
 	}
+	if r.invalid {
+		flags |= fInvalid
+	}
+	if r.dl != (deadlines{}) {
+		flags |= fDeadlines
+	}
 	b := binary.AppendUvarint(dw.buf, flags)
 	b = appendString(b, r.e.id)
 	if r.lid != "" {
@@ -411,6 +435,10 @@ func (dw *dumpWriter) record(t *table, r *dumpRec) error {
 	}
 	if r.at != 0 {
 		b = binary.AppendVarint(b, r.at)
+	}
+	if r.dl != (deadlines{}) {
+		b = binary.AppendVarint(b, r.dl.soft)
+		b = binary.AppendVarint(b, r.dl.hard)
 	}
 	var err error
 	if v.val != nil {
@@ -785,6 +813,14 @@ type dumpReader struct {
 	c    *commit
 	offs []int64
 	lids []lidIn
+	dls  []dlIn
+}
+
+// dlIn is the expiry deadlines of a record read.
+type dlIn struct {
+	t  *table
+	e  *entry
+	dl deadlines
 }
 
 func (d *dumpReader) bad(off int64, err error) error {
@@ -1194,6 +1230,10 @@ func (d *dumpReader) record(m *modelIn) {
 	if flags&fAt != 0 {
 		at = d.varint()
 	}
+	var dl deadlines
+	if flags&fDeadlines != 0 {
+		dl.soft, dl.hard = d.varint(), d.varint()
+	}
 	var v *version
 	if flags&fLoaded != 0 {
 		v = t.newVersion()
@@ -1219,11 +1259,17 @@ func (d *dumpReader) record(m *modelIn) {
 		return
 	}
 	c := d.c
-	e := &entry{id: id}
-	setLoadTime(e, at)
+	e := &entry{id: id} // the reader's own until it is installed
+	e.at.Store(at)
+	if flags&fInvalid != 0 {
+		e.setMeta(metaInvalid, true)
+	}
+	if dl != (deadlines{}) {
+		d.dls = append(d.dls, dlIn{t, e, dl})
+	}
 	dr := c.newDraft()
 	*dr = draft{e: e, t: t, v: v, ownVal: true, ownRels: true, ownSt: true, ownRem: true, created: true}
-	e.draft = dr // e is the reader's own until it is installed
+	e.draft = dr
 	c.drafts = append(c.drafts, dr)
 	d.offs = append(d.offs, off)
 	if mo != nil {
@@ -1574,6 +1620,12 @@ func (s *Store) install(ctx context.Context, d *dumpReader) error {
 		t.lids.Store(l.lid, &lidAlias{to: l.e, from: from})
 		c.aliases = append(c.aliases, tableLID{t, l.lid})
 	}
+	// Nothing fails from here on: what is kept beside the entries can go
+	// in.
+	for _, x := range d.dls {
+		x.t.deadlines.Store(x.e, x.dl)
+		x.t.hasDeadlines.Store(true)
+	}
 	c.publish()
 	// Local identifiers go on where the dumped Store's left off, as they
 	// would have there.
@@ -1582,10 +1634,3 @@ func (s *Store) install(ctx context.Context, d *dumpReader) error {
 	}
 	return nil
 }
-
-// loadTime returns when e's record was last loaded from the backend, as
-// UnixNano of the Store's clock; 0 if never.
-func loadTime(*entry) int64 { return 0 }
-
-// setLoadTime sets e's load time, before e is installed.
-func setLoadTime(*entry, int64) {}

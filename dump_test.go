@@ -84,9 +84,22 @@ type dmpM struct {
 	labels *recstore.Model[dmpLabel]
 }
 
+// dmpNow is the time on the clock of the dmp Stores, so that two Stores
+// that load the same records stamp them alike.
+var dmpNow = time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+
 // dmpNew returns a Store with the dmp models, and ad as its Adapter.
 func dmpNew(ad recstore.Adapter) *dmpM {
-	s := recstore.New(&recstore.Options{Adapter: ad})
+	return dmpNewWith(&recstore.Options{Adapter: ad})
+}
+
+// dmpNewWith returns a Store with the dmp models and opts, on dmpNow's
+// clock unless opts has one.
+func dmpNewWith(opts *recstore.Options) *dmpM {
+	if opts.Clock == nil {
+		opts.Clock = func() time.Time { return dmpNow }
+	}
+	s := recstore.New(opts)
 	return &dmpM{
 		s:      s,
 		albums: recstore.MustRegister[dmpAlbum](s, nil),
@@ -442,7 +455,7 @@ func TestRestoreRejects(t *testing.T) {
 		{"a type twice", dmpSnap(dmpLabelFrame(0), dmpLabelFrame(0)), "appears twice"},
 		{"more records than announced", dmpSnap(dmpLabelFrame(0), dmpFrame('R', 1, 2, 'l', '1', 0, 0)), "more records"},
 		{"fewer records than announced", dmpSnap(dmpLabelFrame(2), dmpFrame('R', 1, 2, 'l', '1', 0, 0), dmpFrame('E', 1, 1, 0)), "announced 2"},
-		{"unknown record flags", dmpSnap(dmpLabelFrame(1), dmpFrame('R', 0x40, 2, 'l', '1', 0, 0)), "unknown record flags"},
+		{"unknown record flags", dmpSnap(dmpLabelFrame(1), dmpFrame('R', 0x80, 0x01, 2, 'l', '1', 0, 0)), "unknown record flags"},
 		{"a record with no id", dmpSnap(dmpLabelFrame(1), dmpFrame('R', 1, 0, 0, 0)), "no id"},
 		{"a count past the frame", dmpSnap(dmpLabelFrame(1), dmpFrame('R', 1, 9, 'l')), "past the end of its frame"},
 		{"a frame left over", dmpSnap(dmpLabelFrame(1), dmpFrame('R', 1, 2, 'l', '1', 0, 0, 7)), "more records"},
@@ -710,6 +723,55 @@ func TestDumpSaveInFlight(t *testing.T) {
 	a, _ := gm.albums.Peek("a1")
 	assert.Equal(t, "Blue", a.Title)
 	assert.Equal(t, 1971, a.Year)
+}
+
+// dmpAgeAdapter is a MemoryAdapter whose answers to FindRecord carry an
+// expiry, as Cache-Control headers would.
+type dmpAgeAdapter struct{ *recstoretest.MemoryAdapter }
+
+func (a dmpAgeAdapter) FindRecord(ctx context.Context, req *recstore.Request) ([]byte, error) {
+	req.SetMaxAge(10*time.Minute, time.Minute)
+	return a.MemoryAdapter.FindRecord(ctx, req)
+}
+
+func TestDumpRestoreFreshness(t *testing.T) {
+	now := dmpNow
+	clock := func() time.Time { return now }
+	opts := func() *recstore.Options {
+		return &recstore.Options{
+			Adapter: dmpAgeAdapter{recstoretest.NewMemoryAdapter(dmpDoc)},
+			Expiry:  &recstore.Expiry{Soft: time.Hour, Hard: 2 * time.Hour, FromHeaders: true},
+			Clock:   clock,
+		}
+	}
+	m := dmpNewWith(opts())
+	_, err := m.s.Push([]byte(`{"data": [{"type": "dmplabel", "id": "pushed"}, {"type": "dmplabel", "id": "invalid"}]}`))
+	require.NoError(t, err)
+	now = now.Add(time.Minute)
+	_, err = m.labels.Find(context.Background(), "l1", nil)
+	require.NoError(t, err)
+	require.NoError(t, m.s.Invalidate(recstore.Key{Type: "dmplabel", ID: "invalid"}))
+	created, err := m.labels.Create(dmpLabel{Name: "new"})
+	require.NoError(t, err)
+	now = now.Add(20 * time.Minute)
+
+	got := dmpNewWith(opts())
+	require.NoError(t, got.s.Restore(context.Background(), bytes.NewReader(dmpDump(t, m.s))))
+	for _, k := range []recstore.Key{{Type: "dmplabel", ID: "pushed"}, {Type: "dmplabel", ID: "invalid"}, {Type: "dmplabel", ID: "l1"}, created} {
+		want, ok := m.s.Freshness(k)
+		require.True(t, ok, k)
+		f, ok := got.s.Freshness(k)
+		require.True(t, ok, k)
+		assert.Equal(t, want, f, k)
+	}
+	f, _ := got.s.Freshness(recstore.Key{Type: "dmplabel", ID: "l1"})
+	assert.True(t, dmpNow.Add(11*time.Minute).Equal(f.SoftExpires), "the expiry the answer gave, not the type's: %v", f.SoftExpires)
+	assert.True(t, dmpNow.Add(12*time.Minute).Equal(f.HardExpires), f.HardExpires)
+	assert.True(t, f.Expired)
+	f, _ = got.s.Freshness(recstore.Key{Type: "dmplabel", ID: "invalid"})
+	assert.True(t, f.Invalidated)
+	f, _ = got.s.Freshness(created)
+	assert.Zero(t, f.LoadedAt, "never loaded")
 }
 
 func TestDumpExactScalars(t *testing.T) {
@@ -988,4 +1050,27 @@ func TestDumpConcurrentPushes(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
+}
+
+func TestRestoreBounded(t *testing.T) {
+	r := newDmpRich(t)
+	snap := dmpDump(t, r.s)
+	m := dmpNewWith(&recstore.Options{MaxRecords: 4})
+	require.NoError(t, m.s.Restore(context.Background(), bytes.NewReader(snap)))
+	// As a push of them: the restore's own records are spared until the
+	// next change, which evicts down to the bound (records with local
+	// changes are never evicted).
+	_, err := m.s.Push([]byte(`{"data": {"type": "dmplabel", "id": "late"}}`))
+	require.NoError(t, err)
+	total, clean := 0, 0
+	for _, typ := range dmpTypes {
+		total += m.s.Len(typ)
+		for _, k := range m.s.Keys(typ) {
+			if m.s.State(k).Status == recstore.StatusLoaded {
+				clean++
+			}
+		}
+	}
+	assert.Less(t, total, r.s.Len("dmpalbum")+r.s.Len("dmptrack")+r.s.Len("dmpgenre")+r.s.Len("dmplabel")+1)
+	assert.LessOrEqual(t, clean, 4)
 }

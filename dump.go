@@ -223,32 +223,34 @@ func validCodec(c codec) bool {
 // included, as they are), records the Store knows only by reference,
 // the links and meta records carried, local identifiers, how fresh each
 // record is (when it was loaded, its Invalidate mark, the expiry its
-// answer's headers gave it: see [Store.Freshness]; a restored record is
-// as old as it was, by the restoring Store's clock), and each record's
-// local state: attributes and
-// relationships changed locally with the backend's values under them,
-// records created and not saved, deleted or whose deletion was saved,
-// validation errors, and the last save's error as its message.
+// answer's headers gave it: see [Store.Freshness]), and each record's
+// local state: attributes and relationships changed locally with the
+// backend's values under them, records created and not saved, deleted,
+// or whose deletion was saved, validation errors, and the last save's
+// error as its message.
 //
 // A save in flight is written as a failed save would leave it: what it
 // sends stays a local change, and a deletion in flight stays a
 // deletion; the Saving flag is not kept. What the Store keeps for its
-// own running is not written either: Retain handles, eviction queues and
-// access counts (a Restore admits the records as a push of them would),
-// subscriptions and Views. Fields without a jsonapi tag
-// are not written (a push does not set them either). Attribute values
-// of scalar types, times and pointers to them are written exactly (a
-// time keeps its instant and its zone's name and offset, not a named
-// zone's rules or a monotonic reading); other attribute values are
-// written as encoding/json writes them and read back as a push reads
-// them, so an any holding an int comes back as a float64. A value
-// encoding/json cannot write fails Dump with encoding/json's error.
+// own running is not written either: Retain handles, eviction queues
+// and access counts (a Restore admits the records as a push of them
+// would), subscriptions and Views. Fields without a jsonapi tag are not
+// written (a push does not set them either). Attribute values of scalar
+// types, times and pointers to them are written exactly (a time keeps
+// its instant and its zone's name and offset, not a named zone's rules
+// or a monotonic reading); other attribute values are written as
+// encoding/json writes them and read back as a push reads them, so an
+// any holding an int comes back as a float64. A value encoding/json
+// cannot write fails Dump with encoding/json's error.
 //
 // Dump holds the Store's lock only while it collects the records'
 // current versions, which are never changed once published, and writes
 // them afterwards, so pushes go on meanwhile. It looks at ctx between
 // records and stops with ctx's error when it ends; what was written to w
-// by then is not a snapshot Restore accepts.
+// by then is not a snapshot Restore accepts. Records are written in a
+// stable order (types by name; in each, the records Keys lists in its
+// order, then the others by id), so one state always dumps the same
+// bytes.
 func (s *Store) Dump(ctx context.Context, w io.Writer) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("recstore: dump: %w", err)
@@ -702,10 +704,10 @@ func appendBool(b []byte, v bool) []byte {
 // Restore reads a snapshot that [Store.Dump] wrote into s, which must
 // hold no records, not even by reference (else the error wraps
 // ErrNotEmpty), and must have a model registered under each type name
-// the snapshot holds. It reads and checks the whole snapshot before it
-// changes anything, and then installs it in one step, as one push would:
-// readers see the Store empty, then whole. Any failure leaves the Store
-// as it was: empty.
+// the snapshot holds records of. It reads r to its end, and checks the
+// whole snapshot before it changes anything, and then installs it in one
+// step, as one push would: readers see the Store empty, then whole. Any
+// failure leaves the Store as it was: empty.
 //
 // A snapshot that is truncated, corrupted (each frame has a CRC-32C),
 // followed by more data, or written in another format version fails with
@@ -714,17 +716,21 @@ func appendBool(b []byte, v bool) []byte {
 // name: an attribute or relationship the model no longer has is dropped
 // from the restored records, as a push drops an unknown member, and one
 // the snapshot does not have is left zero or unknown. A type with no
-// model, an attribute whose Go type has changed codec (a string now an
-// int, a time now a *time.Time), a relationship that changed between
-// to-one and to-many, or a value the attribute's Go type can no longer
-// hold fails with an error wrapping ErrSnapshotMismatch. Inverses are
-// restored as they were dumped, from both sides, not relinked.
+// model (unless the snapshot has no records of it), an attribute whose
+// Go type has changed codec (a string now an int, a time now a
+// *time.Time), a relationship that changed between to-one and to-many,
+// or a value the attribute's Go type can no longer hold fails with an
+// error wrapping ErrSnapshotMismatch. Inverses are restored as they were
+// dumped, from both sides, not relinked.
 //
 // The records restored reach subscribers as one batch of EventAdded
-// events, and open Views, as those of a push would. A State.Err restored
-// is an error with the message of the one dumped. Restore looks at ctx
-// between records, and fails with ctx's error, restoring nothing, when it
-// ends. Errors reading r are returned wrapped.
+// events, open Views, and a bounded Store's eviction, as those of a push
+// would; they keep their load times, so a Store with an Expiry finds
+// them as fresh or stale as they were. A State.Err restored is an error
+// with the message of the one dumped; the next local identifiers follow
+// those of the dumped Store. Restore looks at ctx between records, and
+// fails with ctx's error, restoring nothing, when it ends. Errors
+// reading r are returned wrapped.
 func (s *Store) Restore(ctx context.Context, r io.Reader) error {
 	s.mu.Lock()
 	err := s.checkEmpty()

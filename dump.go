@@ -903,18 +903,24 @@ func (d *dumpReader) frame() (byte, error) {
 		return 0, d.readErr(err, "a frame")
 	}
 	d.off++
-	n, err := binary.ReadUvarint(d.br)
-	if err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+	// The length, kept as read for the checksum.
+	hdr := []byte{kind}
+	var n uint64
+	for shift := uint(0); ; shift += 7 {
+		c, err := d.br.ReadByte()
+		if err != nil {
 			return 0, d.readErr(err, "a frame header")
 		}
-		if errors.Is(err, errOverflow) {
-			return 0, d.bad(d.off, errors.New("malformed frame length"))
+		d.off++
+		hdr = append(hdr, c)
+		if shift == 63 && c > 1 {
+			return 0, d.bad(d.off-1, errors.New("malformed frame length"))
 		}
-		return 0, d.readErr(err, "a frame header")
+		n |= uint64(c&0x7f) << shift
+		if c < 0x80 {
+			break
+		}
 	}
-	hdr := binary.AppendUvarint([]byte{kind}, n)
-	d.off += int64(len(hdr) - 1)
 	if n > math.MaxInt32 {
 		return 0, d.bad(start, fmt.Errorf("frame of %d bytes", n))
 	}
@@ -944,13 +950,6 @@ func (d *dumpReader) frame() (byte, error) {
 	d.pos, d.base, d.err = 0, d.off-4-int64(len(d.buf)), nil
 	return kind, nil
 }
-
-// errOverflow is the error binary.ReadUvarint returns for a varint longer
-// than 64 bits.
-var errOverflow = func() error {
-	_, err := binary.ReadUvarint(bytes.NewReader(bytes.Repeat([]byte{0xff}, 11)))
-	return err
-}()
 
 // fail records a malformed payload at the read position, and stops
 // reading it.

@@ -451,6 +451,8 @@ func TestRestoreRejects(t *testing.T) {
 		{"a second snapshot after the end", append(slices.Clone(snap), snap...), "data after the end"},
 		{"an end frame that miscounts", dmpSnap(dmpFrame('E', 3, 4, 0)), "end frame counts"},
 		{"an unknown frame", dmpSnap(dmpFrame('X')), "unknown frame kind"},
+		{"a frame length past 64 bits", append(slices.Clone(snap[:10]), 'R', 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02), "malformed frame length"},
+		{"a frame length past 2 GiB", append(slices.Clone(snap[:10]), 'R', 0x80, 0x80, 0x80, 0x80, 0x10), "frame of 4294967296 bytes"},
 		{"records before a type", dmpSnap(dmpFrame('R', 1, 2, 'a', 'b')), "records before any type"},
 		{"a type twice", dmpSnap(dmpLabelFrame(0), dmpLabelFrame(0)), "appears twice"},
 		{"more records than announced", dmpSnap(dmpLabelFrame(0), dmpFrame('R', 1, 2, 'l', '1', 0, 0)), "more records"},

@@ -33,26 +33,26 @@ import (
 // name and codec; relationships as name and to-many flag; the number of
 // records that follow), then 'R' frames holding those records back to
 // back; last, one 'E' frame (the number of records, of types, and of local
-// identifiers the Store had given). Nothing
-// may follow it. A record is:
+// identifiers the Store had given). Nothing may follow it. A record is:
 //
-//	flags        uvarint: fLoaded, fLID, fAt, fState, fMore, fInvalid,
-//	             fDeadlines
+//	flags        uvarint: dumpRecLoaded, dumpRecLID, dumpRecAt,
+//	             dumpRecState, dumpRecMore, dumpRecInvalid, dumpRecDeadlines
 //	id           string (uvarint length, bytes)
-//	lid          string, if fLID
-//	load time    varint, if fAt
-//	deadlines    soft and hard expiry (varints), if fDeadlines
-//	attributes   one value per attribute of the 'M' frame, if fLoaded
+//	lid          string, if dumpRecLID
+//	load time    varint, if dumpRecAt
+//	deadlines    soft and hard expiry (varints), if dumpRecDeadlines
+//	attributes   one value per attribute of the 'M' frame, if dumpRecLoaded
 //	relations    count, then per relationship: its index in the 'M'
 //	             frame, known (1 byte), the members (for a to-many, 0 for
 //	             nil or the count + 1, and the keys; for a to-one, a key)
-//	state        if fState: flags (sNew, ...), the backend's values
-//	             if sRemoteValues, the changed attributes (count,
-//	             indexes), the backend's state of changed relationships
-//	             (as relations), validation errors (count, then name,
-//	             count, messages), the last save's error message if sErr
-//	more         if fMore: links, meta (strings, "" for none), count,
-//	             then per relationship: index, links, meta
+//	state        if dumpRecState: flags (dumpStNew, ...), the backend's
+//	             values if dumpStRemoteValues, the changed attributes
+//	             (count, indexes), the backend's state of changed
+//	             relationships (as relations), validation errors (count,
+//	             then name, count, messages), the last save's error
+//	             message if dumpStErr
+//	more         if dumpRecMore: links, meta (strings, "" for none),
+//	             count, then per relationship: index, links, meta
 //
 // A key is a type number, then the id: 0 is the zero Key and has no id;
 // n names the n-th type seen so far in the stream; one past them brings
@@ -105,82 +105,82 @@ const (
 	dumpMagic   = "\x89RSDUMP\n"
 	dumpVersion = 1
 
-	frameModel   = 'M'
-	frameRecords = 'R'
-	frameEnd     = 'E'
+	dumpFrameModel   = 'M'
+	dumpFrameRecords = 'R'
+	dumpFrameEnd     = 'E'
 
-	// frameTarget is the payload size at which Dump closes a records
+	// dumpFrameTarget is the payload size at which Dump closes a records
 	// frame.
-	frameTarget = 64 << 10
-	// ctxEvery is how many records Dump and Restore handle between two
+	dumpFrameTarget = 64 << 10
+	// dumpCtxEvery is how many records Dump and Restore handle between two
 	// looks at their context.
-	ctxEvery = 256
+	dumpCtxEvery = 256
 )
 
 // Record flags.
 const (
-	fLoaded = 1 << iota
-	fLID
-	fAt
-	fState
-	fMore
-	fInvalid   // Invalidate marked it
-	fDeadlines // its answer's headers gave it an expiry
-	fAll       = fLoaded | fLID | fAt | fState | fMore | fInvalid | fDeadlines
+	dumpRecLoaded = 1 << iota
+	dumpRecLID
+	dumpRecAt
+	dumpRecState
+	dumpRecMore
+	dumpRecInvalid   // Invalidate marked it
+	dumpRecDeadlines // its answer's headers gave it an expiry
+	dumpRecAll       = dumpRecLoaded | dumpRecLID | dumpRecAt | dumpRecState | dumpRecMore | dumpRecInvalid | dumpRecDeadlines
 )
 
 // State flags.
 const (
-	sNew = 1 << iota
-	sDeleted
-	sGone
-	sRemoteZero
-	sRemoteValues
-	sErr
-	sAll = sNew | sDeleted | sGone | sRemoteZero | sRemoteValues | sErr
+	dumpStNew = 1 << iota
+	dumpStDeleted
+	dumpStGone
+	dumpStRemoteZero
+	dumpStRemoteValues
+	dumpStErr
+	dumpStAll = dumpStNew | dumpStDeleted | dumpStGone | dumpStRemoteZero | dumpStRemoteValues | dumpStErr
 )
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+var dumpCRCTable = crc32.MakeTable(crc32.Castagnoli)
 
-// A codec says how an attribute's values are written.
-type codec uint8
+// A dumpCodec says how an attribute's values are written.
+type dumpCodec uint8
 
 const (
-	cString codec = 1 + iota
-	cBool
-	cInt8
-	cInt16
-	cInt32
-	cInt64
-	cUint8
-	cUint16
-	cUint32
-	cUint64
-	cFloat32
-	cFloat64
-	cTime
-	cJSON
-	// cPtr marks a pointer to a value of the codec in the low bits (a
+	codecString dumpCodec = 1 + iota
+	codecBool
+	codecInt8
+	codecInt16
+	codecInt32
+	codecInt64
+	codecUint8
+	codecUint16
+	codecUint32
+	codecUint64
+	codecFloat32
+	codecFloat64
+	codecTime
+	codecJSON
+	// codecPtr marks a pointer to a value of the codec in the low bits (a
 	// scalar or a time): a byte 0 for nil, or 1 and the value.
-	cPtr codec = 0x80
+	codecPtr dumpCodec = 0x80
 )
 
-// codecOf returns the codec of attributes of Go type t.
-func codecOf(t reflect.Type) codec {
+// dumpCodecOf returns the codec of attributes of Go type t.
+func dumpCodecOf(t reflect.Type) dumpCodec {
 	if t.Kind() == reflect.Pointer {
-		if c := scalarCodec(t.Elem()); c != cJSON {
-			return cPtr | c
+		if c := dumpScalarCodec(t.Elem()); c != codecJSON {
+			return codecPtr | c
 		}
-		return cJSON
+		return codecJSON
 	}
-	return scalarCodec(t)
+	return dumpScalarCodec(t)
 }
 
-func scalarCodec(t reflect.Type) codec {
+func dumpScalarCodec(t reflect.Type) dumpCodec {
 	if t == timeType {
-		return cTime
+		return codecTime
 	}
-	size := func(c codec) codec {
+	size := func(c dumpCodec) dumpCodec {
 		switch t.Size() {
 		case 1:
 			return c
@@ -193,28 +193,28 @@ func scalarCodec(t reflect.Type) codec {
 	}
 	switch k := t.Kind(); {
 	case k == reflect.String:
-		return cString
+		return codecString
 	case k == reflect.Bool:
-		return cBool
+		return codecBool
 	case isIntKind(k):
-		return size(cInt8)
+		return size(codecInt8)
 	case isUintKind(k):
-		return size(cUint8)
+		return size(codecUint8)
 	case k == reflect.Float32:
-		return cFloat32
+		return codecFloat32
 	case k == reflect.Float64:
-		return cFloat64
+		return codecFloat64
 	}
-	return cJSON
+	return codecJSON
 }
 
-// validCodec reports whether c is a codec a snapshot may name.
-func validCodec(c codec) bool {
-	if c&cPtr != 0 {
-		c &^= cPtr
-		return c >= cString && c <= cTime
+// validDumpCodec reports whether c is a codec a snapshot may name.
+func validDumpCodec(c dumpCodec) bool {
+	if c&codecPtr != 0 {
+		c &^= codecPtr
+		return c >= codecString && c <= codecTime
 	}
-	return c >= cString && c <= cJSON
+	return c >= codecString && c <= codecJSON
 }
 
 // Dump writes the whole Store to w, as one consistent state, in a
@@ -266,11 +266,11 @@ func (s *Store) Dump(ctx context.Context, w io.Writer) error {
 	total := 0
 	for i, t := range tables {
 		dw.model(t, len(recs[i]))
-		if err := dw.frame(frameModel); err != nil {
+		if err := dw.frame(dumpFrameModel); err != nil {
 			return fmt.Errorf("recstore: dump: %w", err)
 		}
 		for j := range recs[i] {
-			if j%ctxEvery == 0 {
+			if j%dumpCtxEvery == 0 {
 				if err := ctx.Err(); err != nil {
 					return fmt.Errorf("recstore: dump: %w", err)
 				}
@@ -278,14 +278,14 @@ func (s *Store) Dump(ctx context.Context, w io.Writer) error {
 			if err := dw.record(t, &recs[i][j]); err != nil {
 				return err
 			}
-			if len(dw.buf) >= frameTarget {
-				if err := dw.frame(frameRecords); err != nil {
+			if len(dw.buf) >= dumpFrameTarget {
+				if err := dw.frame(dumpFrameRecords); err != nil {
 					return fmt.Errorf("recstore: dump: %w", err)
 				}
 			}
 		}
 		if len(dw.buf) > 0 {
-			if err := dw.frame(frameRecords); err != nil {
+			if err := dw.frame(dumpFrameRecords); err != nil {
 				return fmt.Errorf("recstore: dump: %w", err)
 			}
 		}
@@ -294,7 +294,7 @@ func (s *Store) Dump(ctx context.Context, w io.Writer) error {
 	dw.buf = binary.AppendUvarint(dw.buf, uint64(total))
 	dw.buf = binary.AppendUvarint(dw.buf, uint64(len(tables)))
 	dw.buf = binary.AppendUvarint(dw.buf, lidSeq)
-	if err := dw.frame(frameEnd); err != nil {
+	if err := dw.frame(dumpFrameEnd); err != nil {
 		return fmt.Errorf("recstore: dump: %w", err)
 	}
 	if err := dw.w.Flush(); err != nil {
@@ -380,7 +380,7 @@ type dumpWriter struct {
 // frame writes buf as a frame of the given kind and empties it.
 func (dw *dumpWriter) frame(kind byte) error {
 	hdr := binary.AppendUvarint([]byte{kind}, uint64(len(dw.buf)))
-	crc := crc32.Update(crc32.Update(0, castagnoli, hdr), castagnoli, dw.buf)
+	crc := crc32.Update(crc32.Update(0, dumpCRCTable, hdr), dumpCRCTable, dw.buf)
 	dw.w.Write(hdr)
 	dw.w.Write(dw.buf)
 	_, err := dw.w.Write(binary.LittleEndian.AppendUint32(nil, crc)) // a bufio.Writer's errors stick
@@ -390,16 +390,16 @@ func (dw *dumpWriter) frame(kind byte) error {
 
 // model writes t's 'M' frame payload.
 func (dw *dumpWriter) model(t *table, n int) {
-	b := appendString(dw.buf, t.name)
+	b := appendDumpString(dw.buf, t.name)
 	b = binary.AppendUvarint(b, uint64(len(t.attrs)))
 	for i := range t.attrs {
-		b = appendString(b, t.attrs[i].name)
-		b = append(b, byte(codecOf(t.attrs[i].typ)))
+		b = appendDumpString(b, t.attrs[i].name)
+		b = append(b, byte(dumpCodecOf(t.attrs[i].typ)))
 	}
 	b = binary.AppendUvarint(b, uint64(len(t.rels)))
 	for i := range t.rels {
-		b = appendString(b, t.rels[i].name)
-		b = appendBool(b, t.rels[i].many)
+		b = appendDumpString(b, t.rels[i].name)
+		b = appendDumpBool(b, t.rels[i].many)
 	}
 	dw.buf = binary.AppendUvarint(b, uint64(n))
 }
@@ -410,30 +410,30 @@ func (dw *dumpWriter) record(t *table, r *dumpRec) error {
 	st := dumpedState(t, v)
 	var flags uint64
 	if v.val != nil {
-		flags |= fLoaded
+		flags |= dumpRecLoaded
 	}
 	if r.lid != "" {
-		flags |= fLID
+		flags |= dumpRecLID
 	}
 	if r.at != 0 {
-		flags |= fAt
+		flags |= dumpRecAt
 	}
 	if st != nil {
-		flags |= fState
+		flags |= dumpRecState
 	}
 	if r.m != nil {
-		flags |= fMore
+		flags |= dumpRecMore
 	}
 	if r.invalid {
-		flags |= fInvalid
+		flags |= dumpRecInvalid
 	}
 	if r.dl != (deadlines{}) {
-		flags |= fDeadlines
+		flags |= dumpRecDeadlines
 	}
 	b := binary.AppendUvarint(dw.buf, flags)
-	b = appendString(b, r.e.id)
+	b = appendDumpString(b, r.e.id)
 	if r.lid != "" {
-		b = appendString(b, r.lid)
+		b = appendDumpString(b, r.lid)
 	}
 	if r.at != 0 {
 		b = binary.AppendVarint(b, r.at)
@@ -455,13 +455,13 @@ func (dw *dumpWriter) record(t *table, r *dumpRec) error {
 		}
 	}
 	if r.m != nil {
-		b = appendString(b, r.m.links)
-		b = appendString(b, r.m.meta)
+		b = appendDumpString(b, r.m.links)
+		b = appendDumpString(b, r.m.meta)
 		b = binary.AppendUvarint(b, uint64(len(r.m.rels)))
 		for _, rm := range r.m.rels {
 			b = binary.AppendUvarint(b, uint64(rm.ri))
-			b = appendString(b, rm.links)
-			b = appendString(b, rm.meta)
+			b = appendDumpString(b, rm.links)
+			b = appendDumpString(b, rm.meta)
 		}
 	}
 	dw.buf = b
@@ -499,26 +499,26 @@ func dumpedState(t *table, v *version) *recState {
 func (dw *dumpWriter) state(t *table, b []byte, id string, st *recState) ([]byte, error) {
 	var flags uint64
 	if st.isNew {
-		flags |= sNew
+		flags |= dumpStNew
 	}
 	if st.deleted {
-		flags |= sDeleted
+		flags |= dumpStDeleted
 	}
 	if st.gone {
-		flags |= sGone
+		flags |= dumpStGone
 	}
 	switch {
 	case st.remote == nil:
 	case st.remote == t.zero:
-		flags |= sRemoteZero
+		flags |= dumpStRemoteZero
 	default:
-		flags |= sRemoteValues
+		flags |= dumpStRemoteValues
 	}
 	if st.err != nil {
-		flags |= sErr
+		flags |= dumpStErr
 	}
 	b = binary.AppendUvarint(b, flags)
-	if flags&sRemoteValues != 0 {
+	if flags&dumpStRemoteValues != 0 {
 		var err error
 		if b, err = dw.values(t, b, id, st.remote); err != nil {
 			return b, err
@@ -540,14 +540,14 @@ func (dw *dumpWriter) state(t *table, b []byte, id string, st *recState) ([]byte
 	b = binary.AppendUvarint(b, uint64(len(st.errs)))
 	// In name order, so that one state always dumps the same bytes.
 	for _, k := range slices.Sorted(maps.Keys(st.errs)) {
-		b = appendString(b, k)
+		b = appendDumpString(b, k)
 		b = binary.AppendUvarint(b, uint64(len(st.errs[k])))
 		for _, msg := range st.errs[k] {
-			b = appendString(b, msg)
+			b = appendDumpString(b, msg)
 		}
 	}
 	if st.err != nil {
-		b = appendString(b, st.err.Error())
+		b = appendDumpString(b, st.err.Error())
 	}
 	return b, nil
 }
@@ -559,9 +559,9 @@ func (dw *dumpWriter) rels(t *table, b []byte, rels []relState) []byte {
 		rs := &rels[i]
 		ri := int(rs.tag) - 1
 		b = binary.AppendUvarint(b, uint64(ri))
-		b = appendBool(b, rs.known)
+		b = appendDumpBool(b, rs.known)
 		if t.rels[ri].many {
-			b = appendLen(b, rs.many)
+			b = appendDumpLen(b, rs.many)
 			for _, k := range rs.many {
 				b = dw.key(b, k)
 			}
@@ -581,11 +581,11 @@ func (dw *dumpWriter) key(b []byte, k Key) []byte {
 		n = uint64(len(dw.types) + 1)
 		dw.types[k.Type] = n
 		b = binary.AppendUvarint(b, n)
-		b = appendString(b, k.Type)
+		b = appendDumpString(b, k.Type)
 	} else {
 		b = binary.AppendUvarint(b, n)
 	}
-	return appendString(b, k.ID)
+	return appendDumpString(b, k.ID)
 }
 
 // values appends every attribute of the T at val.
@@ -593,7 +593,7 @@ func (dw *dumpWriter) values(t *table, b []byte, id string, val unsafe.Pointer) 
 	for i := range t.attrs {
 		a := &t.attrs[i]
 		var err error
-		if b, err = dw.value(b, codecOf(a.typ), a.typ, unsafe.Add(val, a.off)); err != nil {
+		if b, err = dw.value(b, dumpCodecOf(a.typ), a.typ, unsafe.Add(val, a.off)); err != nil {
 			return b, fmt.Errorf("recstore: dump: %s %q: attribute %s (Go type %s): %w", t.name, id, a.name, a.typ, err)
 		}
 	}
@@ -601,41 +601,41 @@ func (dw *dumpWriter) values(t *table, b []byte, id string, val unsafe.Pointer) 
 }
 
 // value appends the value of Go type typ at p.
-func (dw *dumpWriter) value(b []byte, c codec, typ reflect.Type, p unsafe.Pointer) ([]byte, error) {
-	if c&cPtr != 0 {
+func (dw *dumpWriter) value(b []byte, c dumpCodec, typ reflect.Type, p unsafe.Pointer) ([]byte, error) {
+	if c&codecPtr != 0 {
 		q := *(*unsafe.Pointer)(p)
 		if q == nil {
 			return append(b, 0), nil
 		}
-		return dw.value(append(b, 1), c&^cPtr, typ.Elem(), q)
+		return dw.value(append(b, 1), c&^codecPtr, typ.Elem(), q)
 	}
 	switch c {
-	case cString:
-		return appendString(b, *(*string)(p)), nil
-	case cBool:
-		return appendBool(b, *(*bool)(p)), nil
-	case cInt8:
+	case codecString:
+		return appendDumpString(b, *(*string)(p)), nil
+	case codecBool:
+		return appendDumpBool(b, *(*bool)(p)), nil
+	case codecInt8:
 		return binary.AppendVarint(b, int64(*(*int8)(p))), nil
-	case cInt16:
+	case codecInt16:
 		return binary.AppendVarint(b, int64(*(*int16)(p))), nil
-	case cInt32:
+	case codecInt32:
 		return binary.AppendVarint(b, int64(*(*int32)(p))), nil
-	case cInt64:
+	case codecInt64:
 		return binary.AppendVarint(b, *(*int64)(p)), nil
-	case cUint8:
+	case codecUint8:
 		return binary.AppendUvarint(b, uint64(*(*uint8)(p))), nil
-	case cUint16:
+	case codecUint16:
 		return binary.AppendUvarint(b, uint64(*(*uint16)(p))), nil
-	case cUint32:
+	case codecUint32:
 		return binary.AppendUvarint(b, uint64(*(*uint32)(p))), nil
-	case cUint64:
+	case codecUint64:
 		return binary.AppendUvarint(b, *(*uint64)(p)), nil
-	case cFloat32:
+	case codecFloat32:
 		return binary.LittleEndian.AppendUint32(b, math.Float32bits(*(*float32)(p))), nil
-	case cFloat64:
+	case codecFloat64:
 		return binary.LittleEndian.AppendUint64(b, math.Float64bits(*(*float64)(p))), nil
-	case cTime:
-		return appendTime(b, *(*time.Time)(p)), nil
+	case codecTime:
+		return appendDumpTime(b, *(*time.Time)(p)), nil
 	}
 	dw.js.Reset()
 	// Through a pointer, so that MarshalJSON methods on *T count, as
@@ -651,50 +651,50 @@ func (dw *dumpWriter) value(b []byte, c codec, typ reflect.Type, p unsafe.Pointe
 // Time zones: the zero Time, UTC, Local, or a fixed zone (name and
 // offset follow).
 const (
-	tzZero = iota
-	tzUTC
-	tzLocal
-	tzFixed
+	dumpTZZero = iota
+	dumpTZUTC
+	dumpTZLocal
+	dumpTZFixed
 )
 
-func appendTime(b []byte, tm time.Time) []byte {
+func appendDumpTime(b []byte, tm time.Time) []byte {
 	if tm == (time.Time{}) {
-		return append(b, tzZero)
+		return append(b, dumpTZZero)
 	}
 	loc := tm.Location()
 	switch loc {
 	case time.UTC:
-		b = append(b, tzUTC)
+		b = append(b, dumpTZUTC)
 	case time.Local:
-		b = append(b, tzLocal)
+		b = append(b, dumpTZLocal)
 	default:
-		b = append(b, tzFixed)
+		b = append(b, dumpTZFixed)
 	}
 	b = binary.AppendVarint(b, tm.Unix())
 	b = binary.AppendUvarint(b, uint64(tm.Nanosecond()))
 	if loc != time.UTC && loc != time.Local {
 		name, off := tm.Zone()
-		b = appendString(b, name)
+		b = appendDumpString(b, name)
 		b = binary.AppendVarint(b, int64(off))
 	}
 	return b
 }
 
-// appendLen appends the length of a list whose nil and empty differ:
+// appendDumpLen appends the length of a list whose nil and empty differ:
 // 0 for nil, else the length + 1.
-func appendLen[E any](b []byte, l []E) []byte {
+func appendDumpLen[E any](b []byte, l []E) []byte {
 	if l == nil {
 		return append(b, 0)
 	}
 	return binary.AppendUvarint(b, uint64(len(l))+1)
 }
 
-func appendString(b []byte, s string) []byte {
+func appendDumpString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
 }
 
-func appendBool(b []byte, v bool) []byte {
+func appendDumpBool(b []byte, v bool) []byte {
 	if v {
 		return append(b, 1)
 	}
@@ -756,33 +756,33 @@ func (s *Store) checkEmpty() error {
 	return nil
 }
 
-// modelIn is one type of a snapshot being read.
-type modelIn struct {
+// dumpModelIn is one type of a snapshot being read.
+type dumpModelIn struct {
 	t     *table // nil for a type with no model and no records
 	name  string
-	attrs []attrIn // by index in the snapshot
-	rels  []relIn  // by index in the snapshot
-	want  int      // the records its 'M' frame announced
-	n     int      // the records read
+	attrs []dumpAttrIn // by index in the snapshot
+	rels  []dumpRelIn  // by index in the snapshot
+	want  int          // the records its 'M' frame announced
+	n     int          // the records read
 }
 
-// attrIn is one attribute of a snapshot: its codec, and the model's
+// dumpAttrIn is one attribute of a snapshot: its codec, and the model's
 // attribute it goes to (nil: dropped).
-type attrIn struct {
-	c codec
+type dumpAttrIn struct {
+	c dumpCodec
 	a *attrField
 	i int // a's index in the model
 }
 
-// relIn is one relationship of a snapshot: whether it is to-many, and
+// dumpRelIn is one relationship of a snapshot: whether it is to-many, and
 // the model's relationship it goes to (-1: dropped).
-type relIn struct {
+type dumpRelIn struct {
 	many bool
 	ri   int
 }
 
-// lidIn is the local identifier of a record read.
-type lidIn struct {
+// dumpLIDIn is the local identifier of a record read.
+type dumpLIDIn struct {
 	t   *table
 	e   *entry
 	lid string
@@ -808,8 +808,8 @@ type dumpReader struct {
 	zone     *time.Location
 	zoneName string
 	zoneOff  int
-	models   []*modelIn
-	cur      *modelIn
+	models   []*dumpModelIn
+	cur      *dumpModelIn
 	total    int
 
 	// c is the commit that will install the records: each record read
@@ -818,12 +818,12 @@ type dumpReader struct {
 	// starts, and lids their local identifiers.
 	c    *commit
 	offs []int64
-	lids []lidIn
-	dls  []dlIn
+	lids []dumpLIDIn
+	dls  []dumpDeadlinesIn
 }
 
-// dlIn is the expiry deadlines of a record read.
-type dlIn struct {
+// dumpDeadlinesIn is the expiry deadlines of a record read.
+type dumpDeadlinesIn struct {
 	t  *table
 	e  *entry
 	dl deadlines
@@ -857,11 +857,11 @@ func (d *dumpReader) read(ctx context.Context) error {
 			return err
 		}
 		switch kind {
-		case frameModel:
+		case dumpFrameModel:
 			d.model(start)
-		case frameRecords:
+		case dumpFrameRecords:
 			d.records(ctx, start)
-		case frameEnd:
+		case dumpFrameEnd:
 			d.end(start)
 			if d.err != nil {
 				return d.err
@@ -943,7 +943,7 @@ func (d *dumpReader) frame() (byte, error) {
 	if err != nil {
 		return 0, d.readErr(err, "a frame checksum")
 	}
-	crc := crc32.Update(crc32.Update(0, castagnoli, hdr), castagnoli, d.buf)
+	crc := crc32.Update(crc32.Update(0, dumpCRCTable, hdr), dumpCRCTable, d.buf)
 	if crc != binary.LittleEndian.Uint32(sum[:]) {
 		return 0, d.bad(start, errors.New("checksum mismatch"))
 	}
@@ -963,20 +963,20 @@ func (d *dumpReader) fail(format string, args ...any) {
 // mismatch records a snapshot that does not fit the Store's models.
 func (d *dumpReader) mismatch(err error) {
 	if d.err == nil {
-		d.err = &mismatchError{err}
+		d.err = &dumpMismatchError{err}
 	}
 	d.pos = len(d.buf)
 }
 
-// mismatchError is the error of a snapshot that does not fit the Store's
+// dumpMismatchError is the error of a snapshot that does not fit the Store's
 // models: it matches ErrSnapshotMismatch and what it wraps.
-type mismatchError struct{ err error }
+type dumpMismatchError struct{ err error }
 
-func (e *mismatchError) Error() string {
+func (e *dumpMismatchError) Error() string {
 	return ErrSnapshotMismatch.Error() + ": " + errText(e.err)
 }
 
-func (e *mismatchError) Unwrap() []error { return []error{ErrSnapshotMismatch, e.err} }
+func (e *dumpMismatchError) Unwrap() []error { return []error{ErrSnapshotMismatch, e.err} }
 
 func (d *dumpReader) uvarint() uint64 {
 	v, n := binary.Uvarint(d.buf[d.pos:])
@@ -1009,7 +1009,7 @@ func (d *dumpReader) count() int {
 	return int(v)
 }
 
-// listLen reads the length of a list written by appendLen, and false for
+// listLen reads the length of a list written by appendDumpLen, and false for
 // nil.
 func (d *dumpReader) listLen() (int, bool) {
 	v := d.uvarint()
@@ -1082,16 +1082,16 @@ func (d *dumpReader) closeModel(at int64) {
 func (d *dumpReader) model(start int64) {
 	d.closeModel(start)
 	name := d.str()
-	m := &modelIn{}
+	m := &dumpModelIn{}
 	type member struct {
 		name string
-		c    codec
+		c    dumpCodec
 		many bool
 	}
 	attrs := make([]member, d.count())
 	for i := 0; i < len(attrs) && d.err == nil; i++ {
 		attrs[i].name = d.str()
-		if attrs[i].c = codec(d.byte1()); !validCodec(attrs[i].c) && d.err == nil {
+		if attrs[i].c = dumpCodec(d.byte1()); !validDumpCodec(attrs[i].c) && d.err == nil {
 			d.pos--
 			d.fail("unknown codec %d", attrs[i].c)
 		}
@@ -1125,26 +1125,26 @@ func (d *dumpReader) model(start int64) {
 			return
 		}
 		// A type the Store has no model for, but no records either.
-		d.cur = &modelIn{name: name}
+		d.cur = &dumpModelIn{name: name}
 		return
 	}
 	m.t, m.name, m.want = t, name, int(want)
-	m.attrs = make([]attrIn, len(attrs))
+	m.attrs = make([]dumpAttrIn, len(attrs))
 	for i, a := range attrs {
-		m.attrs[i] = attrIn{c: a.c, i: -1}
+		m.attrs[i] = dumpAttrIn{c: a.c, i: -1}
 		ci, ok := t.attrIdx[a.name]
 		if !ok {
 			continue
 		}
-		if now := codecOf(t.attrs[ci].typ); now != a.c {
+		if now := dumpCodecOf(t.attrs[ci].typ); now != a.c {
 			d.mismatch(fmt.Errorf("attribute %s.%s was written as %s and is a %s now", name, a.name, a.c, t.attrs[ci].typ))
 			return
 		}
 		m.attrs[i].a, m.attrs[i].i = &t.attrs[ci], ci
 	}
-	m.rels = make([]relIn, len(rels))
+	m.rels = make([]dumpRelIn, len(rels))
 	for i, r := range rels {
-		m.rels[i] = relIn{many: r.many, ri: -1}
+		m.rels[i] = dumpRelIn{many: r.many, ri: -1}
 		ri, ok := t.relIdx[r.name]
 		if !ok {
 			continue
@@ -1159,13 +1159,13 @@ func (d *dumpReader) model(start int64) {
 	d.cur = m
 }
 
-// String names a codec, for messages.
-func (c codec) String() string {
-	names := [...]string{cString: "string", cBool: "bool", cInt8: "int8", cInt16: "int16", cInt32: "int32",
-		cInt64: "int64", cUint8: "uint8", cUint16: "uint16", cUint32: "uint32", cUint64: "uint64",
-		cFloat32: "float32", cFloat64: "float64", cTime: "time", cJSON: "JSON"}
-	if c&cPtr != 0 {
-		return "pointer to " + (c &^ cPtr).String()
+// String names a dumpCodec, for messages.
+func (c dumpCodec) String() string {
+	names := [...]string{codecString: "string", codecBool: "bool", codecInt8: "int8", codecInt16: "int16", codecInt32: "int32",
+		codecInt64: "int64", codecUint8: "uint8", codecUint16: "uint16", codecUint32: "uint32", codecUint64: "uint64",
+		codecFloat32: "float32", codecFloat64: "float64", codecTime: "time", codecJSON: "JSON"}
+	if c&codecPtr != 0 {
+		return "pointer to " + (c &^ codecPtr).String()
 	}
 	if int(c) < len(names) && names[c] != "" {
 		return names[c]
@@ -1181,7 +1181,7 @@ func (d *dumpReader) records(ctx context.Context, start int64) {
 		return
 	}
 	for n := 0; d.pos < len(d.buf) && d.err == nil; n++ {
-		if n%ctxEvery == ctxEvery-1 {
+		if n%dumpCtxEvery == dumpCtxEvery-1 {
 			if err := ctx.Err(); err != nil {
 				d.err = fmt.Errorf("recstore: restore: %w", err)
 				return
@@ -1211,11 +1211,11 @@ func (d *dumpReader) end(start int64) {
 }
 
 // record reads one record of m.
-func (d *dumpReader) record(m *modelIn) {
+func (d *dumpReader) record(m *dumpModelIn) {
 	t := m.t
 	off := d.base + int64(d.pos)
 	flags := d.uvarint()
-	if flags&^fAll != 0 {
+	if flags&^dumpRecAll != 0 {
 		d.fail("unknown record flags %#x", flags)
 		return
 	}
@@ -1225,22 +1225,22 @@ func (d *dumpReader) record(m *modelIn) {
 		return
 	}
 	var lid string
-	if flags&fLID != 0 {
+	if flags&dumpRecLID != 0 {
 		if lid = d.str(); !strings.HasPrefix(lid, LIDPrefix) && d.err == nil {
 			d.fail("local identifier %q lacks the prefix %q", lid, LIDPrefix)
 			return
 		}
 	}
 	var at int64
-	if flags&fAt != 0 {
+	if flags&dumpRecAt != 0 {
 		at = d.varint()
 	}
 	var dl deadlines
-	if flags&fDeadlines != 0 {
+	if flags&dumpRecDeadlines != 0 {
 		dl.soft, dl.hard = d.varint(), d.varint()
 	}
 	var v *version
-	if flags&fLoaded != 0 {
+	if flags&dumpRecLoaded != 0 {
 		v = t.newVersion()
 		d.values(m, id, v.val)
 		if lid != id && d.err == nil {
@@ -1253,11 +1253,11 @@ func (d *dumpReader) record(m *modelIn) {
 		v = &version{}
 	}
 	v.setRels(d.rels(m))
-	if flags&fState != 0 {
+	if flags&dumpRecState != 0 {
 		v.st = d.state(m, id, v)
 	}
 	var mo *more
-	if flags&fMore != 0 {
+	if flags&dumpRecMore != 0 {
 		mo = d.more(m)
 	}
 	if d.err != nil {
@@ -1266,11 +1266,11 @@ func (d *dumpReader) record(m *modelIn) {
 	c := d.c
 	e := &entry{id: id} // the reader's own until it is installed
 	e.at.Store(at)
-	if flags&fInvalid != 0 {
+	if flags&dumpRecInvalid != 0 {
 		e.setMeta(metaInvalid, true)
 	}
 	if dl != (deadlines{}) {
-		d.dls = append(d.dls, dlIn{t, e, dl})
+		d.dls = append(d.dls, dumpDeadlinesIn{t, e, dl})
 	}
 	dr := c.newDraft()
 	*dr = draft{e: e, t: t, v: v, ownVal: true, ownRels: true, ownSt: true, ownRem: true, created: true}
@@ -1284,13 +1284,13 @@ func (d *dumpReader) record(m *modelIn) {
 		c.more[dr] = mo
 	}
 	if lid != "" {
-		d.lids = append(d.lids, lidIn{t, e, lid, off})
+		d.lids = append(d.lids, dumpLIDIn{t, e, lid, off})
 	}
 	m.n++
 }
 
 // values reads every attribute of the snapshot's model into the T at val.
-func (d *dumpReader) values(m *modelIn, id string, val unsafe.Pointer) {
+func (d *dumpReader) values(m *dumpModelIn, id string, val unsafe.Pointer) {
 	for i := range m.attrs {
 		in := &m.attrs[i]
 		var p unsafe.Pointer
@@ -1305,8 +1305,8 @@ func (d *dumpReader) values(m *modelIn, id string, val unsafe.Pointer) {
 }
 
 // value reads one value of codec c into p, or skips it for a nil p.
-func (d *dumpReader) value(m *modelIn, id string, in *attrIn, c codec, p unsafe.Pointer) {
-	if c&cPtr != 0 {
+func (d *dumpReader) value(m *dumpModelIn, id string, in *dumpAttrIn, c dumpCodec, p unsafe.Pointer) {
+	if c&codecPtr != 0 {
 		if !d.bool1() {
 			if p != nil {
 				*(*unsafe.Pointer)(p) = nil
@@ -1317,45 +1317,45 @@ func (d *dumpReader) value(m *modelIn, id string, in *attrIn, c codec, p unsafe.
 		if p != nil {
 			q = reflect.New(in.a.typ.Elem()).UnsafePointer()
 		}
-		d.value(m, id, in, c&^cPtr, q)
+		d.value(m, id, in, c&^codecPtr, q)
 		if p != nil {
 			*(*unsafe.Pointer)(p) = q
 		}
 		return
 	}
 	switch c {
-	case cString:
+	case codecString:
 		if p == nil {
 			d.bytes()
 			return
 		}
 		*(*string)(p) = d.str()
 		return
-	case cBool:
+	case codecBool:
 		v := d.bool1()
 		if p != nil {
 			*(*bool)(p) = v
 		}
 		return
-	case cFloat32:
+	case codecFloat32:
 		v := binary.LittleEndian.Uint32(d.fixed(4))
 		if p != nil {
 			*(*uint32)(p) = v
 		}
 		return
-	case cFloat64:
+	case codecFloat64:
 		v := binary.LittleEndian.Uint64(d.fixed(8))
 		if p != nil {
 			*(*uint64)(p) = v
 		}
 		return
-	case cTime:
+	case codecTime:
 		v := d.time()
 		if p != nil {
 			*(*time.Time)(p) = v
 		}
 		return
-	case cJSON:
+	case codecJSON:
 		raw := d.bytes()
 		if p == nil || d.err != nil {
 			return
@@ -1370,9 +1370,9 @@ func (d *dumpReader) value(m *modelIn, id string, in *attrIn, c codec, p unsafe.
 		}
 		return
 	}
-	if c >= cInt8 && c <= cInt64 {
+	if c >= codecInt8 && c <= codecInt64 {
 		v := d.varint()
-		bits := uint(8) << (c - cInt8)
+		bits := uint(8) << (c - codecInt8)
 		if bits < 64 && (v < -1<<(bits-1) || v >= 1<<(bits-1)) {
 			d.fail("integer %d overflows %d bits", v, bits)
 			return
@@ -1382,9 +1382,9 @@ func (d *dumpReader) value(m *modelIn, id string, in *attrIn, c codec, p unsafe.
 		}
 		return
 	}
-	// cUint8 to cUint64: validCodec admits nothing else.
+	// codecUint8 to codecUint64: validDumpCodec admits nothing else.
 	v := d.uvarint()
-	bits := uint(8) << (c - cUint8)
+	bits := uint(8) << (c - codecUint8)
 	if bits < 64 && v >= 1<<bits {
 		d.fail("integer %d overflows %d bits", v, bits)
 		return
@@ -1397,7 +1397,7 @@ func (d *dumpReader) value(m *modelIn, id string, in *attrIn, c codec, p unsafe.
 // time reads a time.Time.
 func (d *dumpReader) time() time.Time {
 	tz := d.byte1()
-	if tz == tzZero || d.err != nil {
+	if tz == dumpTZZero || d.err != nil {
 		return time.Time{}
 	}
 	sec, nsec := d.varint(), d.uvarint()
@@ -1406,11 +1406,11 @@ func (d *dumpReader) time() time.Time {
 	}
 	tm := time.Unix(sec, int64(nsec)) // in Local
 	switch tz {
-	case tzUTC:
+	case dumpTZUTC:
 		return tm.UTC()
-	case tzLocal:
+	case dumpTZLocal:
 		return tm
-	case tzFixed:
+	case dumpTZFixed:
 		name, off := d.str(), d.varint()
 		if off < -1<<31 || off >= 1<<31 {
 			d.fail("a time zone offset of %d seconds", off)
@@ -1427,7 +1427,7 @@ func (d *dumpReader) time() time.Time {
 
 // rels reads relationship states, keeping those the model has, sorted by
 // tag as a version keeps them.
-func (d *dumpReader) rels(m *modelIn) []relState {
+func (d *dumpReader) rels(m *dumpModelIn) []relState {
 	n := d.count()
 	if n == 0 {
 		return nil
@@ -1503,18 +1503,18 @@ func (d *dumpReader) key() Key {
 }
 
 // state reads a record's local state.
-func (d *dumpReader) state(m *modelIn, id string, v *version) *recState {
+func (d *dumpReader) state(m *dumpModelIn, id string, v *version) *recState {
 	t := m.t
 	flags := d.uvarint()
-	if flags&^sAll != 0 || flags&sRemoteZero != 0 && flags&sRemoteValues != 0 {
+	if flags&^dumpStAll != 0 || flags&dumpStRemoteZero != 0 && flags&dumpStRemoteValues != 0 {
 		d.fail("unknown state flags %#x", flags)
 		return nil
 	}
-	st := &recState{isNew: flags&sNew != 0, deleted: flags&sDeleted != 0, gone: flags&sGone != 0}
+	st := &recState{isNew: flags&dumpStNew != 0, deleted: flags&dumpStDeleted != 0, gone: flags&dumpStGone != 0}
 	switch {
-	case flags&sRemoteZero != 0:
+	case flags&dumpStRemoteZero != 0:
 		st.remote = t.zero
-	case flags&sRemoteValues != 0:
+	case flags&dumpStRemoteValues != 0:
 		st.remote = t.newValue()
 		d.values(m, id, st.remote)
 	}
@@ -1545,14 +1545,14 @@ func (d *dumpReader) state(m *modelIn, id string, v *version) *recState {
 			st.errs[k] = msgs
 		}
 	}
-	if flags&sErr != 0 {
+	if flags&dumpStErr != 0 {
 		st.err = errors.New(d.str())
 	}
 	return st
 }
 
 // more reads a record's links and meta.
-func (d *dumpReader) more(m *modelIn) *more {
+func (d *dumpReader) more(m *dumpModelIn) *more {
 	mo := &more{linksMeta: linksMeta{links: d.object(), meta: d.object()}}
 	n := d.count()
 	for i := 0; i < n && d.err == nil; i++ {

@@ -255,7 +255,7 @@ func (s *Store) Dump(ctx context.Context, w io.Writer) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("recstore: dump: %w", err)
 	}
-	tables, recs, lidSeq := s.dumpState()
+	tables, recs, extras, lidSeq := s.dumpState()
 	dw := &dumpWriter{w: bufio.NewWriterSize(w, 64<<10), types: map[string]uint64{}}
 	dw.enc = json.NewEncoder(&dw.js)
 	dw.enc.SetEscapeHTML(false)
@@ -275,7 +275,12 @@ func (s *Store) Dump(ctx context.Context, w io.Writer) error {
 					return fmt.Errorf("recstore: dump: %w", err)
 				}
 			}
-			if err := dw.record(t, &recs[i][j]); err != nil {
+			r := &recs[i][j]
+			x := &dumpExtra{}
+			if r.x > 0 {
+				x = &extras[r.x-1]
+			}
+			if err := dw.record(t, r, x); err != nil {
 				return err
 			}
 			if len(dw.buf) >= dumpFrameTarget {
@@ -303,13 +308,19 @@ func (s *Store) Dump(ctx context.Context, w io.Writer) error {
 	return nil
 }
 
-// dumpRec is one entry as Dump found it under the Store's lock.
+// dumpRec is one entry as Dump found it under the Store's lock: its
+// version and load time, and what few entries have besides.
 type dumpRec struct {
-	e       *entry
-	v       *version
+	e  *entry
+	v  *version
+	at int64
+	x  int32 // 1 + the index of its dumpExtra; 0 for none
+}
+
+// dumpExtra is what an entry has besides its version, when it has any.
+type dumpExtra struct {
 	m       *more
 	lid     string
-	at      int64
 	invalid bool
 	dl      deadlines
 }
@@ -318,26 +329,41 @@ type dumpRec struct {
 // every entry of every table (tables by name; in each, the records listed
 // in the order they were loaded, then the others by id), with their links
 // and meta, local identifiers, load times, Invalidate marks and expiry
-// deadlines; and how many local identifiers the Store has given.
-func (s *Store) dumpState() ([]*table, [][]dumpRec, uint64) {
+// deadlines; and how many local identifiers the Store has given. It
+// allocates before it locks, and reads no version under the lock but to
+// tell the records listed from the others.
+func (s *Store) dumpState() ([]*table, [][]dumpRec, []dumpExtra, uint64) {
 	var tables []*table
 	for _, name := range s.Types() {
 		tables = append(tables, s.lookupType(name))
 	}
 	out := make([][]dumpRec, len(tables))
+	for i, t := range tables {
+		out[i] = make([]dumpRec, 0, t.live.Load()+t.live.Load()/8+16)
+	}
 	listed := make([]int, len(tables))
+	var extras []dumpExtra
 	s.mu.Lock()
 	for i, t := range tables {
-		recs := make([]dumpRec, 0, t.byID.live)
+		recs := out[i]
+		lids, more, dls := t.hasLIDs.Load(), t.hasMore.Load(), t.hasDeadlines.Load()
 		add := func(e *entry, v *version) {
-			r := dumpRec{e: e, v: v, lid: t.lidOf(e), at: e.at.Load(), invalid: e.meta.Load()&metaInvalid != 0}
-			if t.hasMore.Load() {
-				r.m = t.moreOf(e)
+			r := dumpRec{e: e, v: v, at: e.at.Load()}
+			x := dumpExtra{invalid: e.meta.Load()&metaInvalid != 0}
+			if lids {
+				x.lid = t.lidOf(e)
 			}
-			if t.hasDeadlines.Load() {
+			if more {
+				x.m = t.moreOf(e)
+			}
+			if dls {
 				if dl, ok := t.deadlines.Load(e); ok {
-					r.dl = dl.(deadlines)
+					x.dl = dl.(deadlines)
 				}
+			}
+			if x != (dumpExtra{}) {
+				extras = append(extras, x)
+				r.x = int32(len(extras))
 			}
 			recs = append(recs, r)
 		}
@@ -365,7 +391,7 @@ func (s *Store) dumpState() ([]*table, [][]dumpRec, uint64) {
 	for i, recs := range out {
 		slices.SortFunc(recs[listed[i]:], func(a, b dumpRec) int { return strings.Compare(a.e.id, b.e.id) })
 	}
-	return tables, out, lidSeq
+	return tables, out, extras, lidSeq
 }
 
 // dumpWriter writes a snapshot, frame by frame.
@@ -405,14 +431,14 @@ func (dw *dumpWriter) model(t *table, n int) {
 }
 
 // record appends one record to the frame being built.
-func (dw *dumpWriter) record(t *table, r *dumpRec) error {
+func (dw *dumpWriter) record(t *table, r *dumpRec, x *dumpExtra) error {
 	v := r.v
 	st := dumpedState(t, v)
 	var flags uint64
 	if v.val != nil {
 		flags |= dumpRecLoaded
 	}
-	if r.lid != "" {
+	if x.lid != "" {
 		flags |= dumpRecLID
 	}
 	if r.at != 0 {
@@ -421,26 +447,26 @@ func (dw *dumpWriter) record(t *table, r *dumpRec) error {
 	if st != nil {
 		flags |= dumpRecState
 	}
-	if r.m != nil {
+	if x.m != nil {
 		flags |= dumpRecMore
 	}
-	if r.invalid {
+	if x.invalid {
 		flags |= dumpRecInvalid
 	}
-	if r.dl != (deadlines{}) {
+	if x.dl != (deadlines{}) {
 		flags |= dumpRecDeadlines
 	}
 	b := binary.AppendUvarint(dw.buf, flags)
 	b = appendDumpString(b, r.e.id)
-	if r.lid != "" {
-		b = appendDumpString(b, r.lid)
+	if x.lid != "" {
+		b = appendDumpString(b, x.lid)
 	}
 	if r.at != 0 {
 		b = binary.AppendVarint(b, r.at)
 	}
-	if r.dl != (deadlines{}) {
-		b = binary.AppendVarint(b, r.dl.soft)
-		b = binary.AppendVarint(b, r.dl.hard)
+	if x.dl != (deadlines{}) {
+		b = binary.AppendVarint(b, x.dl.soft)
+		b = binary.AppendVarint(b, x.dl.hard)
 	}
 	var err error
 	if v.val != nil {
@@ -454,11 +480,11 @@ func (dw *dumpWriter) record(t *table, r *dumpRec) error {
 			return err
 		}
 	}
-	if r.m != nil {
-		b = appendDumpString(b, r.m.links)
-		b = appendDumpString(b, r.m.meta)
-		b = binary.AppendUvarint(b, uint64(len(r.m.rels)))
-		for _, rm := range r.m.rels {
+	if x.m != nil {
+		b = appendDumpString(b, x.m.links)
+		b = appendDumpString(b, x.m.meta)
+		b = binary.AppendUvarint(b, uint64(len(x.m.rels)))
+		for _, rm := range x.m.rels {
 			b = binary.AppendUvarint(b, uint64(rm.ri))
 			b = appendDumpString(b, rm.links)
 			b = appendDumpString(b, rm.meta)

@@ -64,43 +64,6 @@ import (
 // included, comes back exactly; anything else as encoding/json writes it,
 // read back with the attribute's own decoder, as a push reads it.
 
-// Errors of Dump and Restore.
-var (
-	// ErrBadSnapshot is matched by every *SnapshotError: input Restore
-	// cannot read as a snapshot, such as one truncated or corrupted, or
-	// written in another format version.
-	ErrBadSnapshot = errors.New("recstore: bad snapshot")
-
-	// ErrSnapshotMismatch reports a snapshot that is well formed but does
-	// not fit the Store's models: a type with no model (the error wraps
-	// ErrUnknownType too), an attribute whose Go type changed codec (say,
-	// from string to int), a relationship that changed between to-one and
-	// to-many, or a value its attribute's type can no longer hold.
-	ErrSnapshotMismatch = errors.New("recstore: snapshot does not fit the models")
-
-	// ErrNotEmpty reports a Restore into a Store that holds records, or
-	// relationship state of records it knows only by reference.
-	ErrNotEmpty = errors.New("recstore: store is not empty")
-)
-
-// A SnapshotError reports input that Restore cannot read as a snapshot.
-// It matches ErrBadSnapshot.
-type SnapshotError struct {
-	Offset int64 // the byte offset in the input where the problem was found
-	Err    error // what is wrong; io.ErrUnexpectedEOF for a truncated snapshot
-}
-
-// Error describes the problem and where it is.
-func (e *SnapshotError) Error() string {
-	return fmt.Sprintf("recstore: bad snapshot at byte %d: %s", e.Offset, errText(e.Err))
-}
-
-// Unwrap returns what is wrong.
-func (e *SnapshotError) Unwrap() error { return e.Err }
-
-// Is reports whether target is ErrBadSnapshot.
-func (e *SnapshotError) Is(target error) bool { return target == ErrBadSnapshot }
-
 const (
 	dumpMagic   = "\x89RSDUMP\n"
 	dumpVersion = 1

@@ -74,6 +74,8 @@
 // evicting by S3-FIFO what is read least and never what has unsaved
 // changes or a [Retain] holds; MaxConcurrentCalls caps the calls on the
 // backend; [Store.Stats] and [Store.Var] report what the cache did.
+// [Store.Dump] and [Store.Restore] write the whole Store to a stream and
+// read it back, so that a service warms up from disk.
 //
 // # Reading
 //

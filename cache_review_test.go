@@ -223,3 +223,26 @@ func TestReview_evictionInvalidatesInverses(t *testing.T) {
 	require.True(t, ok)
 	assert.True(t, f.Invalidated)
 }
+
+// A bounded Store churning through records that name records it never
+// loads forgets those as the records naming them are evicted: its id
+// index stays the size of what it holds.
+func TestReview_churnForgetsReferences(t *testing.T) {
+	s, albums, _ := evStore(t, &recstore.Options{MaxRecords: 100}, nil, nil)
+	for chunk := range 20 {
+		var b strings.Builder
+		b.WriteString(`{"data":[`)
+		for i := range 100 {
+			id := chunk*100 + i
+			if i > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, `{"type":"ev-albums","id":"%d","relationships":{"tracks":{"data":[{"type":"ev-tracks","id":"%d-1"},{"type":"ev-tracks","id":"%d-2"}]}}}`, id, id, id)
+		}
+		b.WriteString(`]}`)
+		_, err := albums.Push([]byte(b.String()))
+		require.NoError(t, err)
+	}
+	assert.LessOrEqual(t, albums.Len(), 200)
+	assert.Less(t, recstore.IDMapSlots(s, "ev-tracks"), 2000, "not an entry for each of the 4,000 tracks ever named")
+}

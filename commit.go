@@ -1009,6 +1009,13 @@ func (c *commit) publish() {
 	c.s.seq.Add(1)
 	for _, d := range c.drafts {
 		t, e := d.t, d.e
+		if !d.drop && d.v != nil && d.v.val == nil && d.v.st == nil && d.v.holdsNothing() {
+			// A record known only by reference that no relationship
+			// names any more (its referrers left): forget it, or a
+			// bounded Store churning through records that name others
+			// would keep an entry for each of them.
+			d.drop = true
+		}
 		wasLoaded := d.base.listed()
 		isLoaded := !d.drop && d.v.listed()
 		if d.drop {

@@ -481,6 +481,16 @@ func (v *version) setRels(rels []relState) {
 	v.reln, v.relc = int32(len(rels)), int32(cap(rels))
 }
 
+// holdsNothing reports whether v knows nothing of any relationship.
+func (v *version) holdsNothing() bool {
+	for _, rs := range v.relsOf() {
+		if rs.known || len(rs.many) > 0 || !rs.one.IsZero() {
+			return false
+		}
+	}
+	return true
+}
+
 // listed reports whether v is a record that All, Len and Keys list: a
 // loaded one whose deletion has not been saved.
 func (v *version) listed() bool {

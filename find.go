@@ -230,7 +230,9 @@ func (s *Store) fetched(t *table, id string, read func(*version)) func(*version,
 // answer on its own unless read follows *S and []*S relations into other
 // records: then the record is read again, with them, between two changes,
 // or a Find could return this record as one push left it and a related
-// record as the next left it.
+// record as the next left it. A record unloaded or evicted since is read
+// as v, so that the Find that saw or loaded it still gets it; the error is
+// for read paths that may fail, and is nil today.
 func (s *Store) readHit(t *table, id string, v *version, read func(*version)) error {
 	if !t.fills {
 		read(v)

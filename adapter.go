@@ -39,6 +39,11 @@ type Request struct {
 	// maxAge is the answer's expiry, if the Adapter gave one (see
 	// SetMaxAge).
 	maxAge maxAge
+	// since is Store.saveSeq + 1 when the request was made: a record
+	// whose save was confirmed after that (numbered since or later) may
+	// have an older state in the answer than the Store holds (see
+	// commit.savedSince). 0 for requests that are not loads.
+	since uint64
 }
 
 // An Adapter loads records the Store lacks, from a backend: usually over

@@ -246,3 +246,54 @@ func TestReview_churnForgetsReferences(t *testing.T) {
 	assert.LessOrEqual(t, albums.Len(), 200)
 	assert.Less(t, recstore.IDMapSlots(s, "ev-tracks"), 2000, "not an entry for each of the 4,000 tracks ever named")
 }
+
+// slowReader answers FindRecord with what the backend held when the call
+// started, once gate is closed: an answer overtaken by a save.
+type slowReader struct {
+	*recstoretest.MemoryAdapter
+	gate    chan struct{}
+	started chan struct{}
+}
+
+func (a *slowReader) FindRecord(ctx context.Context, req *recstore.Request) ([]byte, error) {
+	payload, err := a.MemoryAdapter.FindRecord(ctx, req)
+	a.started <- struct{}{}
+	<-a.gate
+	return payload, err
+}
+
+// A load whose answer was made before a save of the record was confirmed
+// does not undo the save when it lands after it.
+func TestReview_loadOvertakenBySave(t *testing.T) {
+	ad := &slowReader{MemoryAdapter: recstoretest.NewMemoryAdapter(frBooks(1)), gate: make(chan struct{}), started: make(chan struct{}, 1)}
+	s := recstore.New(&recstore.Options{Adapter: ad})
+	defer s.Close()
+	books := recstore.MustRegister[frBook](s, nil)
+	_, err := books.Push([]byte(frBooks(1)))
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() {
+		_, err := books.Find(context.Background(), "1", &recstore.FindOptions{Reload: recstore.ReloadAlways})
+		done <- err
+	}()
+	<-ad.started // the answer holds title "t1"
+	_, err = books.Edit("1", func(b *frBook) { b.Title = "saved" })
+	require.NoError(t, err)
+	_, err = books.Save(context.Background(), "1")
+	require.NoError(t, err)
+	close(ad.gate)
+	require.NoError(t, <-done)
+	b, _ := books.Peek("1")
+	assert.Equal(t, "saved", b.Title, "the save is not undone")
+	assert.Equal(t, recstore.StatusLoaded, books.State("1").Status)
+
+	// A load made after the save lands as usual.
+	ad.gate = make(chan struct{})
+	close(ad.gate)
+	require.NoError(t, ad.Load([]byte(`{"data":{"type":"fr-books","id":"1","attributes":{"title":"changed there"}}}`)))
+	go func() { <-ad.started }()
+	_, err = books.Find(context.Background(), "1", &recstore.FindOptions{Reload: recstore.ReloadAlways})
+	require.NoError(t, err)
+	b, _ = books.Peek("1")
+	assert.Equal(t, "changed there", b.Title)
+}

@@ -52,6 +52,9 @@ type commit struct {
 	// maxAge is the expiry the answer being pushed came with, if any (see
 	// Request.SetMaxAge).
 	maxAge maxAge
+	// since is the Request.since of the answer being pushed; 0 for a
+	// push that is not an answer to a load.
+	since uint64
 	// first lists the entries of a push's resources in document order,
 	// for the order of its events; set only when someone subscribes.
 	first []*entry
@@ -1027,6 +1030,9 @@ func (c *commit) publish() {
 			if t.hasDeadlines.Load() {
 				t.deadlines.Delete(e)
 			}
+			if t.hasSaved.Load() {
+				t.saved.Delete(e)
+			}
 		} else if d.v != d.base {
 			e.cur.Store(d.v)
 		}
@@ -1084,11 +1090,31 @@ func (c *commit) publish() {
 	}
 }
 
+// savedSince reports whether st's record had a save confirmed after the
+// request whose answer this commit pushes was made: the answer may hold
+// the record as it was before the save, and would undo it.
+func (c *commit) savedSince(st *staged) bool {
+	if !st.t.hasSaved.Load() {
+		return false
+	}
+	e := st.t.entry(st.id)
+	if e == nil {
+		return false
+	}
+	seq, ok := st.t.saved.Load(e)
+	return ok && seq.(uint64) >= c.since
+}
+
 // stamp records that the backend's data for e reached the Store at now:
 // its load time, and its expiry if the answer gave one that its type
 // follows. A record loaded again is no longer invalidated.
 func (c *commit) stamp(t *table, e *entry, now int64) {
 	e.at.Store(now)
+	if c.since != 0 && t.hasSaved.Load() {
+		if seq, ok := t.saved.Load(e); ok && seq.(uint64) < c.since {
+			t.saved.Delete(e) // loaded by a request made after its save
+		}
+	}
 	if e.meta.Load()&metaInvalid != 0 {
 		e.setMeta(metaInvalid, false)
 	}

@@ -473,7 +473,7 @@ func covers(have, want []string) bool {
 func (s *Store) load(ctx context.Context, t *table, ad Adapter, id string, include []string, got *map[string]*version) error {
 	fail := func(err error) error { return &AdapterError{Op: "FindRecord", Type: t.name, ID: id, Err: err} }
 	var payload []byte
-	req := &Request{Type: t.name, ID: id, Include: include, store: s}
+	req := &Request{Type: t.name, ID: id, Include: include, store: s, since: s.saveSeq.Load() + 1}
 	err := recovering("FindRecord", func() (err error) {
 		return s.calling(ctx, "FindRecord", t.name, func() (err error) {
 			payload, err = ad.FindRecord(ctx, req)
@@ -797,7 +797,7 @@ func (s *Store) findAll(ctx context.Context, t *table, opts *FindOptions, read f
 	// reaches the caller.
 	load := func(ctx context.Context, owned bool) error {
 		var payload []byte
-		req := &Request{Type: t.name, Include: o.Include, store: s}
+		req := &Request{Type: t.name, Include: o.Include, store: s, since: s.saveSeq.Load() + 1}
 		call := func() (err error) {
 			return s.calling(ctx, "FindAll", t.name, func() (err error) {
 				payload, err = af.FindAll(ctx, req)
@@ -1034,7 +1034,7 @@ func (s *Store) query(ctx context.Context, t *table, op string, query url.Values
 		}
 	}
 	return s.foreground(ctx, func(ctx context.Context) error {
-		req := &Request{Type: t.name, Query: query, store: s}
+		req := &Request{Type: t.name, Query: query, store: s, since: s.saveSeq.Load() + 1}
 		var payload []byte
 		err := s.calling(ctx, op, t.name, func() (err error) {
 			payload, err = call(ctx, req)

@@ -96,11 +96,11 @@ func (r *Request) MaxAge() (fresh, stale time.Duration, ok bool) {
 // withAge returns a commit step that gives the answer's expiry to the
 // push of r's answer, or nil when the Adapter set none.
 func (r *Request) withAge() func(*commit) error {
-	if r == nil || !r.maxAge.set {
+	if r == nil || !r.maxAge.set && r.since == 0 {
 		return nil
 	}
-	age := r.maxAge
-	return func(c *commit) error { c.maxAge = age; return nil }
+	age, since := r.maxAge, r.since
+	return func(c *commit) error { c.maxAge, c.since = age, since; return nil }
 }
 
 // cacheHeaders reads an answer's freshness from its Cache-Control, Expires,

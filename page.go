@@ -291,7 +291,7 @@ func (s *Store) followPage(ctx context.Context, t *table, query url.Values, link
 		return fail(ErrNotSupported)
 	}
 	return s.foreground(ctx, func(ctx context.Context) error {
-		req := &Request{Type: t.name, Query: query, Link: link, store: s}
+		req := &Request{Type: t.name, Query: query, Link: link, store: s, since: s.saveSeq.Load() + 1}
 		var payload []byte
 		err := s.calling(ctx, "FindLink", t.name, func() (err error) {
 			payload, err = lf.FindLink(ctx, req)

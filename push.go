@@ -116,7 +116,7 @@ func (s *Store) push(doc any, only *table, pre func(c *commit) error, read func(
 	for _, list := range []*chunked[staged]{&p.included, &p.data} {
 		for i := range list.len() {
 			st := list.at(i)
-			if st.t.stale != nil && c.isStale(st) {
+			if st.t.stale != nil && c.isStale(st) || c.since != 0 && c.savedSince(st) {
 				p.reports.add(ReportStale, st.t.name, "", func() Report {
 					return Report{Pointer: st.ptr(), Message: "older than the record held: left out"}
 				})

@@ -282,6 +282,8 @@ type Store struct {
 	cacheSeq uint64
 	// pins counts the Retains holding each key, guarded by mu.
 	pins map[Key]int
+	// saveSeq numbers the saves confirmed (see table.saved).
+	saveSeq atomic.Uint64
 }
 
 // New returns an empty Store. A nil opts means the defaults.
@@ -403,6 +405,14 @@ type table struct {
 	// memory its attributes point to (see cache.go).
 	cache  tcache
 	sizers []func(unsafe.Pointer) int64
+
+	// saved maps the entries of records whose save was confirmed to its
+	// Store.saveSeq (*entry to uint64), so that the answer of a load made
+	// before it, which may hold the state before the save, does not undo
+	// it; hasSaved is set once it holds any. An entry leaves it when a
+	// load made after the save lands, or when it is unloaded.
+	saved    sync.Map
+	hasSaved atomic.Bool
 
 	// expiry is the model's own Expiry (ModelOptions.Expiry); nil means
 	// the Store's.

@@ -144,11 +144,13 @@ func (s *Store) find(ctx context.Context, t *table, id string, opts *FindOptions
 		// Created here and not saved, or deleted there: the backend has
 		// nothing to reload.
 		t.stats.hits.Add(1)
-		return true, s.readHit(t, id, v, read)
+		s.readHit(t, id, v, read)
+		return true, nil
 	}
 	if v != nil && opts != nil && opts.Reload == ReloadNever && opts.BackgroundReload == ReloadNever {
 		t.stats.hits.Add(1)
-		return true, s.readHit(t, id, v, read) // the cheapest hit: no policy to ask
+		s.readHit(t, id, v, read) // the cheapest hit: no policy to ask
+		return true, nil
 	}
 	var o FindOptions
 	if opts != nil {
@@ -163,11 +165,13 @@ func (s *Store) find(ctx context.Context, t *table, id string, opts *FindOptions
 		if ad == nil {
 			return false, &AdapterError{Op: "FindRecord", Type: t.name, ID: id, Err: ErrNoAdapter}
 		}
-		return s.fetched(t, id, read)(s.fetch(ctx, t, ad, id, o.Include, false, true))
+		v, err := s.fetch(ctx, t, ad, id, o.Include, false, true)
+		return s.fetched(t, id, v, err, read)
 	}
 	if ad == nil || o.Reload == ReloadNever && o.BackgroundReload == ReloadNever {
 		t.stats.hits.Add(1)
-		return true, s.readHit(t, id, v, read)
+		s.readHit(t, id, v, read)
+		return true, nil
 	}
 	var reload, background bool
 	if exp := t.expiryOf(); exp != nil || e.meta.Load()&metaInvalid != 0 {
@@ -188,7 +192,8 @@ func (s *Store) find(ctx context.Context, t *table, id string, opts *FindOptions
 	}
 	if reload {
 		t.stats.misses.Add(1)
-		return s.fetched(t, id, read)(s.fetch(ctx, t, ad, id, o.Include, false, false))
+		v, err := s.fetch(ctx, t, ad, id, o.Include, false, false)
+		return s.fetched(t, id, v, err, read)
 	}
 	switch o.BackgroundReload {
 	case ReloadAlways:
@@ -198,9 +203,7 @@ func (s *Store) find(ctx context.Context, t *table, id string, opts *FindOptions
 	}
 	// The answer is the record as it is before the reload starts, even if
 	// the reload lands before the caller looks at it.
-	if err := s.readHit(t, id, v, read); err != nil {
-		return true, err
-	}
+	s.readHit(t, id, v, read)
 	if background {
 		t.stats.staleHits.Add(1)
 		_, _ = s.fetch(ctx, t, ad, id, o.Include, true, false)
@@ -210,17 +213,16 @@ func (s *Store) find(ctx context.Context, t *table, id string, opts *FindOptions
 	return true, nil
 }
 
-// fetched returns find's result for a record fetch loaded: read is called
-// with the version the load left, so that a bound evicting the record
+// fetched returns find's result for what fetch returned: read is called
+// with v, the version the load left, so that a bound evicting the record
 // meanwhile does not fail the Find that loaded it. Without one (the Find
 // joined a flight that had landed) the caller reads the record itself.
-func (s *Store) fetched(t *table, id string, read func(*version)) func(*version, error) (bool, error) {
-	return func(v *version, err error) (bool, error) {
-		if err != nil || v == nil {
-			return false, err
-		}
-		return true, s.readHit(t, id, v, read)
+func (s *Store) fetched(t *table, id string, v *version, err error, read func(*version)) (bool, error) {
+	if err != nil || v == nil {
+		return false, err
 	}
+	s.readHit(t, id, v, read)
+	return true, nil
 }
 
 // readHit calls read with the version of a record that find answers from
@@ -230,12 +232,11 @@ func (s *Store) fetched(t *table, id string, read func(*version)) func(*version,
 // records: then the record is read again, with them, between two changes,
 // or a Find could return this record as one push left it and a related
 // record as the next left it. A record unloaded or evicted since is read
-// as v, so that the Find that saw or loaded it still gets it; the error is
-// for read paths that may fail, and is nil today.
-func (s *Store) readHit(t *table, id string, v *version, read func(*version)) error {
+// as v, so that the Find that saw or loaded it still gets it.
+func (s *Store) readHit(t *table, id string, v *version, read func(*version)) {
 	if !t.fills {
 		read(v)
-		return nil
+		return
 	}
 	gone := false
 	s.consistent(func() {
@@ -249,7 +250,6 @@ func (s *Store) readHit(t *table, id string, v *version, read func(*version)) er
 		// with the related records as they are now.
 		s.consistent(func() { read(v) })
 	}
-	return nil
 }
 
 // adapterFor returns t's Adapter, or nil.

@@ -297,3 +297,33 @@ func TestReview_loadOvertakenBySave(t *testing.T) {
 	b, _ = books.Peek("1")
 	assert.Equal(t, "changed there", b.Title)
 }
+
+// A Clock that panics while a push is published leaves the Store as it
+// was, and working.
+func TestReview_clockPanics(t *testing.T) {
+	var boom atomic.Bool
+	s := recstore.New(&recstore.Options{Clock: func() time.Time {
+		if boom.Load() {
+			panic("clock")
+		}
+		return time.Now()
+	}})
+	defer s.Close()
+	books := recstore.MustRegister[frBook](s, nil)
+	_, err := books.Push([]byte(frBooks(1)))
+	require.NoError(t, err)
+	boom.Store(true)
+	require.Panics(t, func() {
+		_, _ = books.Push([]byte(`{"data":{"type":"fr-books","id":"1","attributes":{"title":"new"}}}`))
+	})
+	boom.Store(false)
+	b, ok := books.Peek("1")
+	require.True(t, ok)
+	assert.Equal(t, "t1", b.Title, "the push that panicked changed nothing")
+	_, err = books.Push([]byte(`{"data":{"type":"fr-books","id":"1","attributes":{"title":"new"}}}`))
+	require.NoError(t, err)
+	b, _ = books.Peek("1")
+	assert.Equal(t, "new", b.Title)
+	assert.Equal(t, 1, books.Len())
+	assert.Equal(t, []recstore.Key{{Type: "fr-books", ID: "1"}}, s.Keys("fr-books"), "reads of many records are not left waiting for a half-published change")
+}

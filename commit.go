@@ -55,6 +55,9 @@ type commit struct {
 	// since is the Request.since of the answer being pushed; 0 for a
 	// push that is not an answer to a load.
 	since uint64
+	// loads is set once a draft is loaded (draft.loaded): publish then
+	// reads the clock, before it publishes anything.
+	loads bool
 	// first lists the entries of a push's resources in document order,
 	// for the order of its events; set only when someone subscribes.
 	first []*entry
@@ -503,7 +506,7 @@ func (c *commit) apply(st *staged, rels *chunked[stagedRel]) error {
 	}
 	d := c.draft(st.t, st.id, true)
 	st.e = d.e
-	d.loaded = true
+	d.loaded, c.loads = true, true
 	switch {
 	case d.v == nil || d.v.val == nil:
 		// Not loaded: the staged value becomes the record as it is, keeping

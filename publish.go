@@ -12,7 +12,6 @@ import (
 // once, between two increments of Store.seq.
 func (c *commit) publish() {
 	c.s.inject("publish")
-	c.done = true
 	for _, d := range c.drafts {
 		for _, x := range d.many {
 			ri, md := x.ri, x.m
@@ -34,7 +33,14 @@ func (c *commit) publish() {
 		events = c.events()
 	}
 	var now int64 // the load time of the records this commit loaded
+	if c.loads {
+		// Read before anything is published: Options.Clock is user
+		// code, and a panic in it must leave the commit undone.
+		now = c.s.now().UnixNano()
+	}
 	bounded := c.s.bounded()
+	// From here on nothing calls user code: the commit cannot be undone.
+	c.done = true
 	c.s.seq.Add(1)
 	for _, d := range c.drafts {
 		t, e := d.t, d.e
@@ -63,9 +69,6 @@ func (c *commit) publish() {
 			e.cur.Store(d.v)
 		}
 		if d.loaded && !d.drop {
-			if now == 0 {
-				now = c.s.now().UnixNano()
-			}
 			c.stamp(t, e, now)
 		}
 		if c.more != nil || d.drop && t.hasMore.Load() {

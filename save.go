@@ -374,6 +374,7 @@ func (c *commit) confirm(d *draft, op string) error {
 	t := d.t
 	st := c.state(d)
 	d.loaded = op != "DeleteRecord" // the backend holds what was saved
+	c.loads = c.loads || d.loaded
 	t.saved.Store(d.e, c.s.saveSeq.Add(1))
 	t.hasSaved.Store(true)
 	if st.fly != nil && !st.flySet.empty() {

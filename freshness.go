@@ -3,6 +3,7 @@ package recstore
 import (
 	"fmt"
 	"math"
+	"slices"
 	"net/http"
 	"strconv"
 	"strings"
@@ -279,13 +280,9 @@ func (s *Store) Invalidate(keys ...Key) error {
 			es = append(es, e)
 		}
 	}
-	// A Find under way may bring what the backend had before the change
-	// that made the caller invalidate: what it lands stays invalidated.
 	s.flightMu.Lock()
 	for _, k := range keys {
-		for _, f := range s.flights[k] {
-			f.invalidated = true
-		}
+		markInvalidated(s.flights[k])
 	}
 	s.flightMu.Unlock()
 	for _, e := range es {
@@ -302,6 +299,13 @@ func (s *Store) InvalidateAll(types ...string) error {
 	if err != nil {
 		return fmt.Errorf("invalidate: %w", err)
 	}
+	s.flightMu.Lock()
+	for k, fs := range s.flights {
+		if slices.ContainsFunc(tables, func(t *table) bool { return t.name == k.Type }) {
+			markInvalidated(fs)
+		}
+	}
+	s.flightMu.Unlock()
 	for _, t := range tables {
 		for _, e := range *t.order.Load() {
 			if e.loaded() {
@@ -310,4 +314,14 @@ func (s *Store) InvalidateAll(types ...string) error {
 		}
 	}
 	return nil
+}
+
+// markInvalidated marks Finds under way for an invalidated record: one
+// may bring what the backend had before the change that made the caller
+// invalidate, so what it lands stays invalidated. Called with flightMu
+// held.
+func markInvalidated(fs []*flight) {
+	for _, f := range fs {
+		f.invalidated = true
+	}
 }

@@ -11,8 +11,8 @@ import (
 )
 
 // Stats are the Store's measurements since New, as [Store.Stats] returns
-// them: counts only grow; Records, Bytes and the In* gauges are as of the
-// call. Publish them with [Store.Var] (expvar) or the recstoreotel module
+// them: counts only grow; Records, Bytes, InFlight and Waiting are as of
+// the call. Publish them with [Store.Var] (expvar) or the recstoreotel module
 // (OpenTelemetry).
 type Stats struct {
 	// Hits counts Finds answered from the Store with no backend call.

@@ -3,8 +3,8 @@ package recstore
 import (
 	"fmt"
 	"math"
-	"slices"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"

@@ -181,12 +181,19 @@ func TestRueidisReconnectSurfaced(t *testing.T) {
 
 	subs := make(chan rueidis.PubSubSubscription, 8)
 	msgs := make(chan string, 8)
+	returned := make(chan error, 8)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		hctx := rueidis.WithOnSubscriptionHook(ctx, func(s rueidis.PubSubSubscription) { subs <- s })
+		// Called each time the per-connection receive ends, including a
+		// dropped connection that Client.Receive then retries.
+		hctx = rueidis.WithOnReceiveReturnHook(hctx, func(err error, _ rueidis.CommandClient) error {
+			returned <- err
+			return err
+		})
 		_ = c.Receive(hctx, c.B().Subscribe().Channel("ru-reconnect").Build(), func(m rueidis.PubSubMessage) {
 			msgs <- m.Message
 		})
@@ -209,6 +216,12 @@ func TestRueidisReconnectSurfaced(t *testing.T) {
 	waitSubscribe()
 	killPubSubClients(t, addr)
 	waitSubscribe() // Receive retried on a new connection and re-subscribed
+	select {
+	case err := <-returned:
+		require.Error(t, err, "the dropped connection is reported to the return hook")
+	default:
+		t.Fatal("WithOnReceiveReturnHook was not called for the dropped connection")
+	}
 
 	require.NoError(t, c.Do(context.Background(), c.B().Publish().Channel("ru-reconnect").Message("after").Build()).Error())
 	select {

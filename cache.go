@@ -522,7 +522,7 @@ func (s *Store) pickOldest(tables map[string]*table) (*table, *entry, bool) {
 // backend still has the evicted records in them, so they are no longer
 // what it sent, and Find reloads them rather than serve them as fresh.
 func (s *Store) evict(victims []victim) {
-	c := newCommit(s)
+	c := newCommit(s, CauseEvict)
 	defer c.abort()
 	for _, v := range victims {
 		if err := c.unload(v.t, v.e); err != nil {

@@ -211,7 +211,7 @@ func (s *Store) Delete(k Key) error {
 	if v.st != nil && v.st.gone {
 		return nil
 	}
-	c := newCommit(s)
+	c := newCommit(s, CauseLocal)
 	c.local = true
 	defer c.abort()
 	if v.st != nil && v.st.isNew {
@@ -250,7 +250,7 @@ func (s *Store) Rollback(k Key) error {
 	if v.st == nil || v.st.gone {
 		return nil
 	}
-	c := newCommit(s)
+	c := newCommit(s, CauseLocal)
 	c.local = true
 	defer c.abort()
 	if v.st.isNew && !v.st.saving {

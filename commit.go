@@ -31,6 +31,8 @@ type commit struct {
 	// (see parser.lids); nil for the many pushes that carry none.
 	stagedLIDs map[stagedAt]string
 
+	// cause is what subscribers are told made the commit's changes.
+	cause Cause
 	// local marks a commit of local changes (an edit, a create, a
 	// rollback): relationships it changes keep their canonical state in
 	// the record's recState. Other commits (pushes, saves' answers)
@@ -144,7 +146,7 @@ type memberKey struct {
 
 const indexFrom = 16 // list length from which a manyDraft keeps an index
 
-func newCommit(s *Store) *commit { return &commit{s: s} }
+func newCommit(s *Store, cause Cause) *commit { return &commit{s: s, cause: cause} }
 
 // grow makes room for n drafts.
 func (c *commit) grow(n int) {

@@ -99,7 +99,7 @@ func (s *Store) push(doc any, only *table, pre func(c *commit) error, read func(
 			return nil, err
 		}
 	}
-	c := newCommit(s)
+	c := newCommit(s, CausePush)
 	c.staged = p.more
 	c.stagedLIDs = p.lids
 	// Whatever panics before publish (a library bug, or user code such as

@@ -56,7 +56,7 @@ func (s *Store) Restore(ctx context.Context, r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	d := &dumpReader{s: s, br: bufio.NewReaderSize(r, 64<<10), c: newCommit(s)}
+	d := &dumpReader{s: s, br: bufio.NewReaderSize(r, 64<<10), c: newCommit(s, CauseRestore)}
 	if err := d.read(ctx); err != nil {
 		return err
 	}

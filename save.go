@@ -250,7 +250,7 @@ func (s *Store) beginSave(t *table, e *entry) (*Snapshot, string, error) {
 		return nil, op, &AdapterError{Op: op, Type: t.name, ID: e.id, Err: ErrNotSupported}
 	}
 	snap := s.snapshotOf(t, e, v)
-	c := newCommit(s)
+	c := newCommit(s, CauseLocal)
 	defer c.abort()
 	d := c.draftOf(t, e)
 	st := c.state(d)
@@ -333,7 +333,7 @@ func (s *Store) confirmSave(t *table, e *entry, op string, payload []byte) error
 	if len(bytes.TrimSpace(payload)) == 0 {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		c := newCommit(s)
+		c := newCommit(s, CauseSave)
 		defer c.abort()
 		if err := confirm(c, ""); err != nil {
 			return err
@@ -357,7 +357,10 @@ func (s *Store) confirmSave(t *table, e *entry, op string, payload []byte) error
 				id = doc.Data[0].ID
 			}
 			return nil
-		}, func(c *commit) error { return confirm(c, id) }, nil)
+		}, func(c *commit) error {
+			c.cause = CauseSave // the answer confirms a save: no mere push
+			return confirm(c, id)
+		}, nil)
 	})
 	if err != nil && !errors.Is(err, ErrBadResponse) {
 		// The backend said yes with an answer the Store cannot use.
@@ -447,7 +450,7 @@ func (s *Store) failSave(t *table, e *entry, err error) {
 	if e = s.liveEntry(t, e); e == nil {
 		return
 	}
-	c := newCommit(s)
+	c := newCommit(s, CauseLocal)
 	defer c.abort()
 	d := c.draftOf(t, e)
 	st := c.state(d)

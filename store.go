@@ -887,7 +887,7 @@ func (s *Store) Unload(k Key) error {
 	if v := e.cur.Load(); v.st != nil && v.st.saving {
 		return errUnloadSaving(Key{t.name, e.id})
 	}
-	c := newCommit(s)
+	c := newCommit(s, CauseUnload)
 	defer c.abort()
 	if err := c.unload(t, e); err != nil {
 		return err
@@ -910,7 +910,7 @@ func (s *Store) UnloadAll(types ...string) error {
 	slices.SortFunc(tables, func(a, b *table) int { return strings.Compare(a.name, b.name) })
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := newCommit(s)
+	c := newCommit(s, CauseUnload)
 	defer c.abort()
 	for _, t := range tables {
 		for _, e := range *t.order.Load() {

@@ -35,6 +35,58 @@ func (k EventKind) String() string {
 	return "EventKind(?)"
 }
 
+// A Cause says what made a change a subscriber hears of. Causes are
+// bits, so that merged events (see SubscribeOptions.Buffer) keep them
+// all: test one with Has.
+type Cause uint8
+
+const (
+	// CauseLocal: a change made here that the backend has not confirmed:
+	// Create, an edit, Delete, Rollback, or a save starting or failing.
+	CauseLocal Cause = 1 << iota
+	// CausePush: data from outside: Push, PushPayload, or the answer to a
+	// load (Find, FindMany, FindAll, Query, a link, included records).
+	CausePush
+	// CauseSave: a save the backend confirmed, with what its answer
+	// carried; a deletion saved is an EventRemoved of this cause.
+	CauseSave
+	// CauseUnload: Unload or UnloadAll.
+	CauseUnload
+	// CauseEvict: the Store's bounds (Options.MaxRecords, MaxBytes)
+	// unloaded the record.
+	CauseEvict
+	// CauseRestore: Store.Restore loaded the record from a snapshot.
+	CauseRestore
+)
+
+var causeLabels = [...]string{"local", "push", "save", "unload", "evict", "restore"}
+
+// Has reports whether c includes every bit of want.
+func (c Cause) Has(want Cause) bool { return c&want == want && want != 0 }
+
+// String names the causes, joined by "|": "push", "local|save".
+func (c Cause) String() string {
+	if c == 0 {
+		return "none"
+	}
+	var out []byte
+	for i, name := range causeLabels {
+		if c&(1<<i) != 0 {
+			if len(out) > 0 {
+				out = append(out, '|')
+			}
+			out = append(out, name...)
+		}
+	}
+	if c>>len(causeLabels) != 0 {
+		if len(out) > 0 {
+			out = append(out, '|')
+		}
+		out = append(out, "Cause(?)"...)
+	}
+	return string(out)
+}
+
 // An Event tells a subscriber that one record changed. A push, an edit or
 // a save that changes records sends one batch of Events, after the change
 // is published, so a subscriber reading the Store sees at least that
@@ -48,6 +100,9 @@ type Event struct {
 	// ended, a local change was made or dropped, errors came or went); for
 	// EventAdded, that it is not StatusLoaded (a record created here).
 	State bool
+	// Cause says what made the change: one Cause bit, or several when a
+	// subscriber that fell behind gets events of one record merged.
+	Cause Cause
 
 	// What changed, as bits by the model's attribute and relationship
 	// indexes: an event costs no allocation until its names are asked for.
@@ -331,6 +386,7 @@ func mergeEvents(events []Event) []Event {
 		m.attrs = m.attrs.union(ev.attrs)
 		m.rels = m.rels.union(ev.rels)
 		m.State = m.State || ev.State
+		m.Cause |= ev.Cause
 	}
 	return out
 }
@@ -347,7 +403,7 @@ func (c *commit) events() []Event {
 		}
 		if d := e.draft; d != nil && !done[e] {
 			done[e] = true
-			if ev, ok := d.event(); ok {
+			if ev, ok := d.event(c.cause); ok {
 				out = append(out, ev)
 			}
 		}
@@ -356,7 +412,7 @@ func (c *commit) events() []Event {
 		if done[d.e] {
 			continue
 		}
-		if ev, ok := d.event(); ok {
+		if ev, ok := d.event(c.cause); ok {
 			out = append(out, ev)
 		}
 	}
@@ -364,10 +420,10 @@ func (c *commit) events() []Event {
 }
 
 // event describes what d changes, if anything a subscriber would see.
-func (d *draft) event() (Event, bool) {
+func (d *draft) event(cause Cause) (Event, bool) {
 	t := d.t
 	was, is := d.base.listed(), !d.drop && d.v.listed()
-	ev := Event{Key: d.key(), t: t}
+	ev := Event{Key: d.key(), t: t, Cause: cause}
 	switch {
 	case !was && !is:
 		return ev, false

@@ -131,7 +131,7 @@ func (s *Store) create(t *table, val unsafe.Pointer) (Key, error) {
 	if e := t.byID.get(id); e != nil && e.loaded() || t.aliased(id) != nil {
 		return Key{}, fmt.Errorf("%w: %s %q", ErrIDInUse, t.name, id)
 	}
-	c := newCommit(s)
+	c := newCommit(s, CauseLocal)
 	c.local = true
 	defer c.abort()
 	var d *draft
@@ -486,7 +486,7 @@ func (s *Store) applyEdit(t *table, id string, ed anEdit, read func(*version)) e
 	if v := e.cur.Load(); v.st != nil && v.st.gone {
 		return fmt.Errorf("recstore: edit %s %q: %w", t.name, id, ErrDeleted)
 	}
-	c := newCommit(s)
+	c := newCommit(s, CauseLocal)
 	c.local = true
 	defer c.abort()
 	d := c.draftOf(t, e)

@@ -1,0 +1,132 @@
+package recstore_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/recstore/recstore"
+	"github.com/recstore/recstore/recstoretest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestSubscribe_Cause: every change tells its subscribers what made it,
+// so that one can tell the backend's news from a local edit or the
+// Store's own housekeeping (as recstoreredis does to publish only the
+// former).
+func TestSubscribe_Cause(t *testing.T) {
+	ctx := context.Background()
+	album := recstore.Key{Type: "album", ID: "1"}
+	mem := recstoretest.NewMemoryAdapter(`{"data": {"type": "album", "id": "1", "attributes": {"title": "A"}}}`)
+	s, albums, _, _, _ := newStore(t, &recstore.Options{Adapter: mem})
+	defer s.Close()
+	var dump bytes.Buffer
+
+	type step struct {
+		name string
+		do   func(t *testing.T)
+		kind recstore.EventKind
+		want recstore.Cause
+	}
+	for _, st := range []step{
+		{"Find loads", func(t *testing.T) { _, err := albums.Find(ctx, "1", nil); require.NoError(t, err) }, recstore.EventAdded, recstore.CausePush},
+		{"Push", func(t *testing.T) {
+			_, err := s.Push(`{"data": {"type": "album", "id": "1", "attributes": {"title": "B"}}}`)
+			require.NoError(t, err)
+		}, recstore.EventUpdated, recstore.CausePush},
+		{"an edit", func(t *testing.T) {
+			_, err := albums.Edit("1", func(a *Album) { a.Title = "C" })
+			require.NoError(t, err)
+		}, recstore.EventUpdated, recstore.CauseLocal},
+		{"Rollback", func(t *testing.T) { require.NoError(t, albums.Rollback("1")) }, recstore.EventUpdated, recstore.CauseLocal},
+		{"Dump, then Unload", func(t *testing.T) {
+			require.NoError(t, s.Dump(ctx, &dump))
+			require.NoError(t, albums.Unload("1"))
+		}, recstore.EventRemoved, recstore.CauseUnload},
+		{"Restore", func(t *testing.T) { require.NoError(t, s.Restore(ctx, &dump)) }, recstore.EventAdded, recstore.CauseRestore},
+	} {
+		t.Run(st.name, func(t *testing.T) {
+			c := newCollector()
+			sub := s.Subscribe(&recstore.SubscribeOptions{Key: album}, c.fn)
+			defer sub.Close()
+			st.do(t)
+			b := rawNext(t, c)
+			require.Len(t, b, 1)
+			assert.Equal(t, st.kind, b[0].Kind)
+			assert.Equal(t, st.want, b[0].Cause, "got %v", b[0].Cause)
+		})
+	}
+
+	// A save: it starts (local: State.Saving), then the backend confirms.
+	_, err := albums.Edit("1", func(a *Album) { a.Title = "D" })
+	require.NoError(t, err)
+	c := newCollector()
+	sub := s.Subscribe(&recstore.SubscribeOptions{Key: album}, c.fn)
+	_, err = albums.Save(ctx, "1")
+	require.NoError(t, err)
+	var got recstore.Cause
+	for got != recstore.CauseLocal|recstore.CauseSave {
+		b := rawNext(t, c)
+		if t.Failed() {
+			break
+		}
+		for _, e := range b {
+			got |= e.Cause
+		}
+	}
+	sub.Close()
+	assert.Equal(t, recstore.CauseLocal|recstore.CauseSave, got, "got %v", got)
+
+	// Eviction.
+	b := recstore.New(&recstore.Options{MaxRecords: 1})
+	defer b.Close()
+	bl := recstore.MustRegister[Label](b, nil)
+	c = newCollector()
+	sub = b.Subscribe(nil, c.fn)
+	_, err = bl.Push(`{"data": [{"type": "label", "id": "1"}]}`)
+	require.NoError(t, err)
+	_, err = bl.Push(`{"data": [{"type": "label", "id": "2"}]}`)
+	require.NoError(t, err)
+	_, err = bl.Push(`{"data": [{"type": "label", "id": "3"}]}`)
+	require.NoError(t, err)
+	for evicted := false; !evicted; {
+		for _, e := range rawNext(t, c) {
+			if e.Kind == recstore.EventRemoved {
+				evicted = true
+				assert.Equal(t, recstore.CauseEvict, e.Cause)
+			}
+		}
+	}
+	sub.Close()
+}
+
+func TestCause_String(t *testing.T) {
+	for c, want := range map[recstore.Cause]string{
+		0:                                        "none",
+		recstore.CausePush:                       "push",
+		recstore.CauseLocal | recstore.CauseSave: "local|save",
+		recstore.CauseRestore | 1<<7:            "restore|Cause(?)",
+	} {
+		assert.Equal(t, want, c.String())
+	}
+	assert.True(t, (recstore.CauseLocal | recstore.CauseSave).Has(recstore.CauseSave))
+	assert.False(t, recstore.CausePush.Has(recstore.CauseSave))
+	assert.False(t, recstore.CausePush.Has(0))
+}
+
+// rawNext takes the next batch a collector holds.
+func rawNext(t *testing.T, c *collector) []recstore.Event {
+	t.Helper()
+	select {
+	case <-c.got:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no batch")
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := c.batches[0]
+	c.batches = c.batches[1:]
+	return b
+}

@@ -107,7 +107,7 @@ func TestCause_String(t *testing.T) {
 		0:                                        "none",
 		recstore.CausePush:                       "push",
 		recstore.CauseLocal | recstore.CauseSave: "local|save",
-		recstore.CauseRestore | 1<<7:            "restore|Cause(?)",
+		recstore.CauseRestore | 1<<7:             "restore|Cause(?)",
 	} {
 		assert.Equal(t, want, c.String())
 	}

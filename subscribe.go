@@ -1,6 +1,7 @@
 package recstore
 
 import (
+	"context"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -186,6 +187,12 @@ type Subscription struct {
 	over    bool // events were dropped since the last delivery
 	running bool // a goroutine is delivering
 	closed  atomic.Bool
+	// enqueued counts the batches enqueued; done, those whose delivery
+	// ended (fn returned, or they were merged into one that did);
+	// progress is closed, and replaced, whenever done moves or the
+	// subscription closes (see Drain).
+	enqueued, done uint64
+	progress       chan struct{}
 }
 
 // Subscribe calls fn with each batch of changes to the records opts
@@ -252,6 +259,7 @@ func (sub *Subscription) Close() {
 	s.subMu.Unlock()
 	sub.mu.Lock()
 	sub.queue = nil
+	sub.advance(sub.enqueued)
 	sub.mu.Unlock()
 }
 
@@ -315,6 +323,7 @@ func (sub *Subscription) enqueue(events []Event) {
 	}
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
+	sub.enqueued++
 	if len(sub.queue) == 0 && !sub.over {
 		// Nothing waits: the batch is taken whole, however large (a push
 		// is bounded by MaxResources); the buffer bounds what waits
@@ -350,10 +359,12 @@ func (sub *Subscription) deliver() {
 			sub.over = false
 		}
 		sub.queue = nil
-		// Batches of changes published before Close are still delivered:
-		// Close waits for them.
+		taken := sub.enqueued
+		// After Close nothing more is delivered (a batch under way ends);
+		// Store.Close waits for what was published before it.
 		if len(batch) == 0 || sub.closed.Load() {
 			sub.running = false
+			sub.advance(taken)
 			sub.mu.Unlock()
 			return
 		}
@@ -361,7 +372,44 @@ func (sub *Subscription) deliver() {
 		if err := recovering("Subscribe", func() error { sub.fn(batch); return nil }); err != nil {
 			sub.s.deliver(Report{Kind: ReportPanic, Message: "subscriber panicked", Count: 1, Err: err})
 		}
+		sub.mu.Lock()
+		sub.advance(taken)
+		sub.mu.Unlock()
 	}
+}
+
+// advance records that the batches up to n were delivered, under sub.mu.
+func (sub *Subscription) advance(n uint64) {
+	sub.done = max(sub.done, n)
+	if sub.progress != nil {
+		close(sub.progress)
+		sub.progress = nil
+	}
+}
+
+// Drain waits until fn has returned from every batch of changes published
+// before the call, or the subscription is closed, or ctx ends (then it
+// returns ctx's error). It is for tests and orderly shutdowns: a
+// subscriber that forwards changes elsewhere drains before it closes.
+// It must not be called from fn, which would wait for itself.
+func (sub *Subscription) Drain(ctx context.Context) error {
+	sub.mu.Lock()
+	target := sub.enqueued
+	for sub.done < target && !sub.closed.Load() {
+		if sub.progress == nil {
+			sub.progress = make(chan struct{})
+		}
+		ch := sub.progress
+		sub.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		sub.mu.Lock()
+	}
+	sub.mu.Unlock()
+	return nil
 }
 
 // mergeEvents merges the events of each record into one, keeping the

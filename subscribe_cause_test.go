@@ -3,6 +3,8 @@ package recstore_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -129,4 +131,29 @@ func rawNext(t *testing.T, c *collector) []recstore.Event {
 	b := c.batches[0]
 	c.batches = c.batches[1:]
 	return b
+}
+
+// TestSubscription_Drain: Drain returns once every batch published before
+// it was delivered, and at once after Close or when ctx ends.
+func TestSubscription_Drain(t *testing.T) {
+	s, _, labels, _, _ := newStore(t, nil)
+	defer s.Close()
+	release := make(chan struct{})
+	var got atomic.Int64
+	sub := s.Subscribe(nil, func(b []recstore.Event) {
+		<-release
+		got.Add(int64(len(b)))
+	})
+	for i := range 10 {
+		_, err := labels.Push(fmt.Sprintf(`{"data": {"type": "label", "id": "%d"}}`, i))
+		require.NoError(t, err)
+	}
+	short, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, sub.Drain(short), context.DeadlineExceeded, "fn is blocked")
+	close(release)
+	require.NoError(t, sub.Drain(context.Background()))
+	assert.Equal(t, int64(10), got.Load(), "every event before Drain was delivered")
+	sub.Close()
+	require.NoError(t, sub.Drain(context.Background()), "closed: nothing to wait for")
 }

@@ -50,7 +50,8 @@ type Request struct {
 // HTTP (see HTTPAdapter), in tests from memory. Its one required method
 // loads one record; the Store finds further capabilities by type
 // assertion (AllFinder, ManyFinder, Querier, RecordQuerier, Creator,
-// Updater, Deleter, IDGenerator, ReloadPolicy).
+// Updater, Deleter, IDGenerator, ReloadPolicy), on it or, through
+// AdapterWrapper, on the Adapter it wraps.
 //
 // FindRecord returns the backend's payload for the record req.Type/req.ID,
 // in the form the type's Serializer reads; the Store normalizes and pushes
@@ -79,6 +80,41 @@ type AdapterFunc func(ctx context.Context, req *Request) ([]byte, error)
 // FindRecord calls f(ctx, req).
 func (f AdapterFunc) FindRecord(ctx context.Context, req *Request) ([]byte, error) {
 	return f(ctx, req)
+}
+
+// An AdapterWrapper is an Adapter that wraps another, as a cache or a
+// recorder in front of a backend does. The Store looks for each optional
+// capability (AllFinder, ManyFinder, Creator, ReloadPolicy…) on the
+// wrapper first, then on what Unwrap returns, and so on down the chain,
+// as errors.As looks through wrapped errors: a wrapper implements only
+// the methods it changes, and the wrapped Adapter's others still count.
+type AdapterWrapper interface {
+	Adapter
+	// Unwrap returns the Adapter wrapped.
+	Unwrap() Adapter
+}
+
+// maxAdapterWraps bounds the chain capability follows, so a wrapper that
+// unwraps to itself cannot loop.
+const maxAdapterWraps = 16
+
+// capability finds the capability X on ad or on the Adapters it wraps.
+func capability[X any](ad Adapter) (X, bool) {
+	for range maxAdapterWraps {
+		if ad == nil {
+			break
+		}
+		if x, ok := ad.(X); ok {
+			return x, true
+		}
+		w, ok := ad.(AdapterWrapper)
+		if !ok {
+			break
+		}
+		ad = w.Unwrap()
+	}
+	var zero X
+	return zero, false
 }
 
 // An AllFinder is an Adapter that can load every record of req.Type, for
@@ -211,7 +247,7 @@ const (
 )
 
 func policyOf(a Adapter) ReloadPolicy {
-	if p, ok := a.(ReloadPolicy); ok {
+	if p, ok := capability[ReloadPolicy](a); ok {
 		return p
 	}
 	return DefaultReloadPolicy{}

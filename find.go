@@ -286,7 +286,7 @@ func (s *Store) fetch(ctx context.Context, t *table, ad Adapter, id string, incl
 		return nil, nil
 	}
 	if f == nil {
-		mf, coalesce := ad.(ManyFinder)
+		mf, coalesce := capability[ManyFinder](ad)
 		coalesce = coalesce && s.opts.Coalesce != nil && len(include) == 0
 		// A background reload takes a slot, unless it joins a coalesced
 		// batch, which goes out as one call whatever it holds. At the

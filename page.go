@@ -286,7 +286,7 @@ func (s *Store) followPage(ctx context.Context, t *table, query url.Values, link
 	if err != nil {
 		return err
 	}
-	lf, ok := ad.(LinkFinder)
+	lf, ok := capability[LinkFinder](ad)
 	if !ok {
 		return fail(ErrNotSupported)
 	}

@@ -65,7 +65,7 @@ func (s *Store) findAll(ctx context.Context, t *table, opts *FindOptions, read f
 	}
 	ad := s.adapterFor(t)
 	fail := func(err error) error { return &AdapterError{Op: "FindAll", Type: t.name, Err: err} }
-	af, _ := ad.(AllFinder)
+	af, _ := capability[AllFinder](ad)
 	var policy ReloadPolicy = DefaultReloadPolicy{}
 	if ad != nil {
 		policy = policyOf(ad)
@@ -295,11 +295,11 @@ func (s *Store) query(ctx context.Context, t *table, op string, query url.Values
 	var call func(context.Context, *Request) ([]byte, error)
 	switch op {
 	case "Query":
-		if q, ok := ad.(Querier); ok {
+		if q, ok := capability[Querier](ad); ok {
 			call = q.Query
 		}
 	default:
-		if q, ok := ad.(RecordQuerier); ok {
+		if q, ok := capability[RecordQuerier](ad); ok {
 			call = q.QueryRecord
 		}
 	}

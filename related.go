@@ -157,7 +157,7 @@ func (s *Store) loadRelated(ctx context.Context, t *table, id string, ri int) er
 			"%w: the related link of relationship %q has no usable href", ErrBadResponse, r.name)}
 	}
 	ad := s.adapterFor(t)
-	if lf, ok := ad.(LinkFinder); ok && href != "" {
+	if lf, ok := capability[LinkFinder](ad); ok && href != "" {
 		return s.followLink(ctx, t, e, ri, id, href, lf)
 	}
 	if href != "" && !v.rel(ri).known {
@@ -356,7 +356,7 @@ func (s *Store) loadMembers(ctx context.Context, keys []Key) error {
 	// queued behind it are the ones no other caller asked for yet.
 	lim := &limiter{n: maxRelatedCalls}
 	for _, g := range groups {
-		mf, _ := g.ad.(ManyFinder)
+		mf, _ := capability[ManyFinder](g.ad)
 		b := &batch{t: g.t, ad: g.ad, mf: mf, ctx: context.WithoutCancel(ctx), lim: lim}
 		for _, id := range g.ids {
 			mk := Key{g.t.name, id}

@@ -240,11 +240,11 @@ func (s *Store) beginSave(t *table, e *entry) (*Snapshot, string, error) {
 	var ok bool
 	switch op {
 	case "CreateRecord":
-		_, ok = ad.(Creator)
+		_, ok = capability[Creator](ad)
 	case "UpdateRecord":
-		_, ok = ad.(Updater)
+		_, ok = capability[Updater](ad)
 	default:
-		_, ok = ad.(Deleter)
+		_, ok = capability[Deleter](ad)
 	}
 	if !ok {
 		return nil, op, &AdapterError{Op: op, Type: t.name, ID: e.id, Err: ErrNotSupported}
@@ -294,11 +294,14 @@ func (s *Store) sendSave(ctx context.Context, t *table, snap *Snapshot, op strin
 		return s.calling(ctx, op, t.name, func() (err error) {
 			switch op {
 			case "CreateRecord":
-				payload, err = ad.(Creator).CreateRecord(ctx, req)
+				c, _ := capability[Creator](ad)
+				payload, err = c.CreateRecord(ctx, req)
 			case "UpdateRecord":
-				payload, err = ad.(Updater).UpdateRecord(ctx, req)
+				u, _ := capability[Updater](ad)
+				payload, err = u.UpdateRecord(ctx, req)
 			default:
-				err = ad.(Deleter).DeleteRecord(ctx, req)
+				d, _ := capability[Deleter](ad)
+				err = d.DeleteRecord(ctx, req)
 			}
 			return err
 		})

@@ -84,7 +84,7 @@ func (s *Store) create(t *table, val unsafe.Pointer) (Key, error) {
 		}
 	}
 	if id == "" {
-		if g, ok := s.adapterFor(t).(IDGenerator); ok {
+		if g, ok := capability[IDGenerator](s.adapterFor(t)); ok {
 			snap := &Snapshot{Key: Key{Type: t.name}, t: t, val: val, rels: make([]Related, len(t.rels))}
 			for i := range t.rels {
 				snap.rels[i] = Related{Name: t.rels[i].name, Many: t.rels[i].many}

@@ -241,7 +241,8 @@ func (r *Replica) Ready(ctx context.Context) error {
 // Flush waits until every change made before it has been published, or
 // ctx ends (it then returns ctx's error). It is for tests and orderly
 // shutdowns: changes are published without it. While Redis is down it
-// waits for Redis.
+// waits for Redis; after Close it fails with recstore.ErrClosed if
+// anything was left unpublished.
 func (r *Replica) Flush(ctx context.Context) error {
 	if err := r.sub.Drain(ctx); err != nil {
 		return err
@@ -261,6 +262,9 @@ func (r *Replica) Flush(ctx context.Context) error {
 	for !r.queue.empty() {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if r.ctx.Err() != nil {
+			return fmt.Errorf("recstoreredis: flush: %w (%d records were not published)", recstore.ErrClosed, len(r.queue.in))
 		}
 		r.flushed.Wait()
 	}
@@ -295,6 +299,9 @@ func (r *Replica) Close() error {
 		r.cancel()
 		r.wg.Wait()
 		r.publish(ctx) // ...and get one last try
+		r.mu.Lock()
+		r.flushed.Broadcast() // a Flush waiting gives up
+		r.mu.Unlock()
 		if c := r.opts.Cache; c != nil {
 			c.replica.CompareAndSwap(r, nil)
 		}

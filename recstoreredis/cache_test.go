@@ -1,0 +1,120 @@
+package recstoreredis
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/recstore/recstore"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestCache_sharedMiss: three Stores miss one record at once, ten Finds
+// each: the backend is asked once; the others wait for its answer and
+// read it from Redis.
+func TestCache_sharedMiss(t *testing.T) {
+	c := newCluster(t, 3, true, nil)
+	c.backend.Delay = 50 * time.Millisecond
+	var wg sync.WaitGroup
+	for _, nd := range c.nodes {
+		for range 10 {
+			wg.Go(func() {
+				a, err := nd.albums.Find(context.Background(), "1", nil)
+				assert.NoError(t, err)
+				assert.Equal(t, "one", a.Title)
+			})
+		}
+	}
+	wg.Wait()
+	assert.Equal(t, 1, c.backend.Calls("FindRecord"), "one backend call for 30 Finds in 3 Stores")
+	var hits, misses, waits uint64
+	for _, nd := range c.nodes {
+		st := nd.cache.Stats()
+		hits, misses, waits = hits+st.Hits, misses+st.Misses, waits+st.Waits
+	}
+	assert.Equal(t, uint64(1), misses)
+	assert.Equal(t, uint64(2), hits, "each other Store made one call, answered from Redis")
+	assert.Equal(t, uint64(2), waits)
+
+	// A fourth Store, later: a plain hit.
+	c.nodes[0].albums.Unload("1")
+	assert.Equal(t, "one", c.nodes[0].find(t, "1").Title)
+	assert.Equal(t, 1, c.backend.Calls("FindRecord"))
+}
+
+// TestCache_saveDropsCachedCopy: a save in one Store drops the copy in
+// Redis (the Replica's message does), so the others reload from the
+// backend and see the save.
+func TestCache_saveDropsCachedCopy(t *testing.T) {
+	c := newCluster(t, 2, true, nil)
+	a, b := c.nodes[0], c.nodes[1]
+	a.find(t, "1")
+	b.find(t, "1")
+	require.Equal(t, 1, c.backend.Calls("FindRecord"))
+	_, err := a.albums.Edit("1", func(x *album) { x.Title = "uno" })
+	require.NoError(t, err)
+	_, err = a.albums.Save(context.Background(), "1")
+	require.NoError(t, err)
+	eventually(t, func() bool { return b.invalidated("1") }, "b did not hear of the save")
+	assert.Equal(t, "uno", b.find(t, "1").Title, "not the old copy from Redis")
+	assert.Equal(t, 2, c.backend.Calls("FindRecord"))
+	require.NoError(t, b.r.Flush(context.Background()))
+	assert.Equal(t, uint64(0), b.r.Stats().Published)
+}
+
+// TestCache_staleFillRefused: a load that began before a message cannot
+// store its (possibly older) answer after it.
+func TestCache_staleFillRefused(t *testing.T) {
+	c := newCluster(t, 2, true, nil)
+	a, b := c.nodes[0], c.nodes[1]
+	a.find(t, "1")
+	k := keys{c.channel}
+	require.NoError(t, a.client.Do(context.Background(), a.client.B().Del().Key(k.record("albums", "1")).Build()).Error())
+	c.backend.Delay = 100 * time.Millisecond
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.find(t, "1") // takes the lock, then waits on the backend
+	}()
+	eventually(t, func() bool { return b.cache.Stats().Misses == 1 }, "b did not take the lock")
+	// Meanwhile another Store says album 1 changed.
+	_, err := a.s.Push(albumDoc("1", "changed"))
+	require.NoError(t, err)
+	require.NoError(t, a.r.Flush(context.Background()))
+	<-done
+	assert.Equal(t, uint64(1), b.cache.Stats().Refused, "the fill after the message is refused")
+	assert.Equal(t, uint64(0), b.cache.Stats().Fills)
+	assert.True(t, b.invalidated("1"), "and the Store's copy is stale: the message marked the load under way")
+}
+
+// TestCache_passThrough: includes, other calls and answers that are not
+// one resource go to the backend and are not kept.
+func TestCache_passThrough(t *testing.T) {
+	c := newCluster(t, 1, true, nil)
+	nd := c.nodes[0]
+	_, err := nd.albums.Find(context.Background(), "1", &recstore.FindOptions{Include: []string{"tracks"}})
+	require.NoError(t, err)
+	assert.Equal(t, uint64(1), nd.cache.Stats().Bypassed)
+	all, err := nd.albums.FindAll(context.Background(), &recstore.FindOptions{Reload: recstore.ReloadAlways})
+	require.NoError(t, err, "FindAll is the backend's, through Unwrap")
+	assert.Len(t, all, 3)
+	assert.Nil(t, resourceDocument([]byte(`{"data":[{"type":"albums","id":"1"}]}`), "1"), "a list")
+	assert.Nil(t, resourceDocument([]byte(`{"data":{"type":"albums","id":"2"}}`), "1"), "another record")
+	assert.Nil(t, resourceDocument([]byte(`{"albums":{"id":"1"}}`), "1"), "not JSON:API")
+	assert.Equal(t, `{"data":{"type":"albums","id":"1"}}`, string(resourceDocument([]byte(`{"data":{"type":"albums","id":"1"},"included":[{"type":"x","id":"9"}]}`), "1")), "included left out")
+}
+
+// TestCache_backendError: a failed load releases the lock at once, so a
+// waiting Store asks again instead of waiting LockTTL.
+func TestCache_backendError(t *testing.T) {
+	c := newCluster(t, 2, true, nil)
+	a, b := c.nodes[0], c.nodes[1]
+	c.backend.FailNext("FindRecord", errBackend)
+	_, err := a.albums.Find(context.Background(), "1", nil)
+	require.ErrorIs(t, err, errBackend)
+	start := time.Now()
+	assert.Equal(t, "one", b.find(t, "1").Title)
+	assert.Less(t, time.Since(start), time.Second, "no lock left behind")
+}

@@ -128,10 +128,11 @@ type outbox struct {
 	changed, deleted []recstore.Key
 	in               map[recstore.Key]bool // key -> deleted
 	types            map[string]bool
-	sent             uint64 // publish attempts that succeeded
+	inflight         int // records in a message taken from the queue, being sent
 }
 
-func (o *outbox) empty() bool { return len(o.in) == 0 && len(o.types) == 0 }
+// empty reports whether nothing waits and nothing is in flight.
+func (o *outbox) empty() bool { return len(o.in) == 0 && len(o.types) == 0 && o.inflight == 0 }
 
 type replicaCounters struct {
 	published, publishedRecords, received, own, invalidated, late, resyncs, errors, bad atomic.Uint64
@@ -158,7 +159,8 @@ type ReplicaStats struct {
 	// Errors counts faults reported; BadMessages, messages on the channel
 	// that could not be read.
 	Errors, BadMessages uint64
-	// Queued is the number of records waiting to be published now.
+	// Queued is the number of records waiting to be published now,
+	// those being sent included.
 	Queued int
 }
 
@@ -274,7 +276,7 @@ func (r *Replica) Flush(ctx context.Context) error {
 // Stats returns the Replica's counters.
 func (r *Replica) Stats() ReplicaStats {
 	r.mu.Lock()
-	queued := len(r.queue.in)
+	queued := len(r.queue.in) + r.queue.inflight
 	r.mu.Unlock()
 	c := &r.stats
 	return ReplicaStats{
@@ -453,7 +455,9 @@ func (r *Replica) work() {
 }
 
 // publish sends everything queued, a message at a time; it reports
-// whether the queue is empty.
+// whether the queue is empty. What a message names leaves the queue when
+// the message is taken, so that a change made while it is in flight is
+// queued again, and comes back if the message fails.
 func (r *Replica) publish(ctx context.Context) bool {
 	for {
 		r.mu.Lock()
@@ -464,39 +468,47 @@ func (r *Replica) publish(ctx context.Context) bool {
 			return true
 		}
 		m := &message{From: r.id}
-		var ks []recstore.Key
 		n := min(len(q.deleted), MaxMessageKeys)
-		m.Deleted = identifiers(q.deleted[:n])
-		ks = append(ks, q.deleted[:n]...)
 		c := min(len(q.changed), MaxMessageKeys-n)
-		m.Changed = identifiers(q.changed[:c])
-		ks = append(ks, q.changed[:c]...)
+		dels, chgs := slices.Clone(q.deleted[:n]), slices.Clone(q.changed[:c])
+		q.deleted, q.changed = slices.Delete(q.deleted, 0, n), slices.Delete(q.changed, 0, c)
+		ks := append(slices.Clip(dels), chgs...)
+		for _, k := range ks {
+			delete(q.in, k)
+		}
 		for t := range q.types {
 			m.Types = append(m.Types, t)
 		}
 		slices.Sort(m.Types)
+		clear(q.types)
+		m.Deleted, m.Changed = identifiers(dels), identifiers(chgs)
+		q.inflight = len(ks)
 		r.mu.Unlock()
 
 		ver, err := r.send(ctx, m, ks)
 		r.mu.Lock()
+		q.inflight = 0
 		if err != nil {
+			// Back in the queue, behind nothing: what was queued since is
+			// news of the same records or of others, and goes too.
+			for _, k := range dels {
+				r.queueLocked(k, true)
+			}
+			for _, k := range chgs {
+				r.queueLocked(k, false)
+			}
+			for _, t := range m.Types {
+				r.queueTypeLocked(t)
+			}
 			r.flushed.Broadcast()
 			r.mu.Unlock()
 			r.report(fmt.Errorf("%w: publishing %d records and %d types (kept to send again): %w", ErrRedis, len(ks), len(m.Types), err))
 			return false
 		}
-		// Take out what was sent; what came meanwhile stays.
 		for _, k := range ks {
-			delete(q.in, k)
 			if v := r.seen[k]; v < ver {
 				r.seen[k] = ver
 			}
-		}
-		sent := func(k recstore.Key) bool { _, still := q.in[k]; return !still }
-		q.deleted = slices.DeleteFunc(q.deleted, sent)
-		q.changed = slices.DeleteFunc(q.changed, sent)
-		for _, t := range m.Types {
-			delete(q.types, t)
 		}
 		r.sweepLocked()
 		r.mu.Unlock()

@@ -179,3 +179,25 @@ func TestReplicate_nil(t *testing.T) {
 	var _ recstore.AdapterWrapper = (*Cache)(nil)
 	_ = time.Second
 }
+
+// TestReplica_everyWriteReachesTheOthers: writes in quick succession to
+// one record each reach the other Store, also those made while a message
+// naming the record was in flight (they were once merged into it, and
+// lost).
+func TestReplica_everyWriteReachesTheOthers(t *testing.T) {
+	c := newCluster(t, 2, false, nil)
+	a, b := c.nodes[0], c.nodes[1]
+	a.find(t, "1")
+	heard := make(chan struct{}, 64)
+	b.r.applied = func(*message) { heard <- struct{}{} }
+	b.find(t, "1")
+	for i := range 50 {
+		_, err := a.s.Push(albumDoc("1", fmt.Sprint("title ", i)))
+		require.NoError(t, err)
+		select {
+		case <-heard:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("write %d did not reach the other Store: %+v", i, a.r.Stats())
+		}
+	}
+}

@@ -2,6 +2,7 @@ package recstoreredis
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -117,4 +118,62 @@ func TestCache_backendError(t *testing.T) {
 	start := time.Now()
 	assert.Equal(t, "one", b.find(t, "1").Title)
 	assert.Less(t, time.Since(start), time.Second, "no lock left behind")
+}
+
+// TestCache_callsSaved: three Stores each load the same 100 records, at
+// the same time, and reload them after every record was saved once
+// elsewhere: with the Cache the backend answers each load once.
+func TestCache_callsSaved(t *testing.T) {
+	const n = 100
+	for _, withCache := range []bool{false, true} {
+		c := newCluster(t, 3, withCache, nil)
+		for i := 4; i <= n; i++ {
+			require.NoError(t, c.backend.Load([]byte(albumDoc(fmt.Sprint(i), "x"))))
+		}
+		loadAll := func() {
+			var wg sync.WaitGroup
+			for _, nd := range c.nodes {
+				wg.Go(func() {
+					for i := 1; i <= n; i++ {
+						_, err := nd.albums.Find(context.Background(), fmt.Sprint(i), &recstore.FindOptions{BackgroundReload: recstore.ReloadNever})
+						assert.NoError(t, err)
+					}
+				})
+			}
+			wg.Wait()
+		}
+		loadAll()
+		first := c.backend.Calls("FindRecord")
+		// Every record is saved once, by one of the Stores.
+		for i := 1; i <= n; i++ {
+			nd := c.nodes[i%3]
+			_, err := nd.albums.Edit(fmt.Sprint(i), func(a *album) { a.Title = "saved" })
+			require.NoError(t, err)
+			_, err = nd.albums.Save(context.Background(), fmt.Sprint(i))
+			require.NoError(t, err)
+		}
+		for _, nd := range c.nodes {
+			require.NoError(t, nd.r.Flush(context.Background()))
+		}
+		eventually(t, func() bool {
+			for i := 1; i <= n; i++ {
+				for j, nd := range c.nodes {
+					if j != i%3 && !nd.invalidated(fmt.Sprint(i)) {
+						return false
+					}
+				}
+			}
+			return true
+		}, "not every save was heard")
+		loadAll()
+		again := c.backend.Calls("FindRecord") - first
+		t.Logf("cache=%v: first load %d backend calls, reload after saves %d (3 Stores x %d records)", withCache, first, again, n)
+		if withCache {
+			assert.LessOrEqual(t, first, n+3, "each record once, give or take a wait that timed out")
+			assert.LessOrEqual(t, again, n+3)
+		} else {
+			assert.Equal(t, 3*n, first)
+			assert.Equal(t, 2*n, again, "the two Stores that did not save reload")
+		}
+	}
 }

@@ -39,7 +39,22 @@ func TestCache_sharedMiss(t *testing.T) {
 	assert.Equal(t, uint64(2), hits, "each other Store made one call, answered from Redis")
 	assert.Equal(t, uint64(2), waits)
 
-	// A fourth Store, later: a plain hit.
+	// Without the Cache each Store makes its own call (its concurrent
+	// Finds of the record share it).
+	plain := newCluster(t, 3, false, nil)
+	plain.backend.Delay = 50 * time.Millisecond
+	for _, nd := range plain.nodes {
+		for range 10 {
+			wg.Go(func() {
+				_, err := nd.albums.Find(context.Background(), "1", nil)
+				assert.NoError(t, err)
+			})
+		}
+	}
+	wg.Wait()
+	assert.Equal(t, 3, plain.backend.Calls("FindRecord"), "one per Store without the Cache")
+
+	// Later: a plain hit.
 	c.nodes[0].albums.Unload("1")
 	assert.Equal(t, "one", c.nodes[0].find(t, "1").Title)
 	assert.Equal(t, 1, c.backend.Calls("FindRecord"))

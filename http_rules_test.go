@@ -202,7 +202,7 @@ func TestRESTAdapter_StoreRules(t *testing.T) {
 	s := recstore.New(&recstore.Options{
 		Inflector:  glorpRules("glorpim"),
 		Serializer: &recstore.RESTSerializer{},
-		Adapter:    &recstore.RESTAdapter{HTTPAdapter: recstore.HTTPAdapter{Host: srv.URL}},
+		Adapter:    &recstore.RESTAdapter{HTTPAdapter: recstore.HTTPAdapter{Host: srv.URL, Client: srv.Client()}},
 	})
 	t.Cleanup(func() { s.Close() })
 	glorps := recstore.MustRegister[Glorp](s, nil)

@@ -155,7 +155,10 @@ func newShEnv(t *testing.T, backend string, noContent bool) *shEnv {
 			env.mu.Unlock()
 		}))
 		t.Cleanup(srv.Close)
-		ad = &recstore.HTTPAdapter{Host: srv.URL}
+		// The server's own client: another test's server closing
+		// http.DefaultTransport's idle connections (httptest does at Close)
+		// would break a request of this parallel test.
+		ad = &recstore.HTTPAdapter{Host: srv.URL, Client: srv.Client()}
 	}
 	env.s = recstore.New(&recstore.Options{Adapter: ad})
 	t.Cleanup(func() { env.s.Close() })

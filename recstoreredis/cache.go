@@ -55,8 +55,10 @@ type CacheOptions struct {
 // one Store, concurrent Finds of a record already make one call.
 //
 // Only FindRecord is cached, and only without includes. Every other call
-// (FindMany, FindAll, queries, links, saves) goes to the wrapped Adapter,
-// which the Store finds through Unwrap (see recstore.AdapterWrapper).
+// (FindMany, FindAll, queries, links, creates) goes to the wrapped
+// Adapter, which the Store finds through Unwrap (see
+// recstore.AdapterWrapper); updates and deletions go to it too, and drop
+// the record's copy in Redis before the Store hears their answer.
 // Cached copies are dropped by the Replicas' messages (see Replicate): a
 // Cache is meant to be used with one, and without one a record saved
 // stays cached, as it was, until TTL.
@@ -151,6 +153,71 @@ func NewCache(c rueidis.Client, next recstore.Adapter, opts *CacheOptions) (*Cac
 	ca.ttl = strconv.FormatInt(max(1, o.TTL.Milliseconds()), 10)
 	ca.lockTTL = strconv.FormatInt(max(1, o.LockTTL.Milliseconds()), 10)
 	return ca, nil
+}
+
+// UpdateRecord saves through the wrapped Adapter, then drops the record's
+// copy in Redis (and any load's lock) before the Store hears the answer:
+// a reload right after the save, in this Store or another, cannot read
+// the copy from before it. The Replica's message drops it too, but only
+// some time later. If the wrapped Adapter cannot update, it fails with an
+// error wrapping recstore.ErrNotSupported.
+func (c *Cache) UpdateRecord(ctx context.Context, req *recstore.Request) ([]byte, error) {
+	u, ok := find[recstore.Updater](c.next)
+	if !ok {
+		return nil, fmt.Errorf("recstoreredis: the Adapter behind the Cache cannot update: %w", recstore.ErrNotSupported)
+	}
+	b, err := u.UpdateRecord(ctx, req)
+	if err == nil {
+		c.drop(ctx, req.Type, req.ID)
+	}
+	return b, err
+}
+
+// DeleteRecord deletes through the wrapped Adapter, then drops the
+// record's copy in Redis, as UpdateRecord does.
+func (c *Cache) DeleteRecord(ctx context.Context, req *recstore.Request) error {
+	d, ok := find[recstore.Deleter](c.next)
+	if !ok {
+		return fmt.Errorf("recstoreredis: the Adapter behind the Cache cannot delete: %w", recstore.ErrNotSupported)
+	}
+	err := d.DeleteRecord(ctx, req)
+	if err == nil {
+		c.drop(ctx, req.Type, req.ID)
+	}
+	return err
+}
+
+// drop removes the copy of a record and the lock of a load under way, so
+// that the load cannot store what it read before the change.
+func (c *Cache) drop(ctx context.Context, typ, id string) {
+	if c.types != nil && !c.types[typ] {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.Timeout)
+	defer cancel()
+	if err := c.c.Do(ctx, c.c.B().Unlink().Key(c.keys.record(typ, id), c.keys.lock(typ, id)).Build()).Error(); err != nil {
+		c.fault(fmt.Errorf("%w: dropping %s %q after a save (the Replica's message drops it later): %w", ErrRedis, typ, id, err))
+	}
+}
+
+// find looks for the capability X on ad and the Adapters it wraps, as
+// the Store does (see recstore.AdapterWrapper).
+func find[X any](ad recstore.Adapter) (X, bool) {
+	for range 16 {
+		if ad == nil {
+			break
+		}
+		if x, ok := ad.(X); ok {
+			return x, true
+		}
+		w, ok := ad.(recstore.AdapterWrapper)
+		if !ok {
+			break
+		}
+		ad = w.Unwrap()
+	}
+	var zero X
+	return zero, false
 }
 
 // Unwrap returns the Adapter the Cache is in front of.

@@ -54,9 +54,9 @@ func TestCache_sharedMiss(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, 3, plain.backend.Calls("FindRecord"), "one per Store without the Cache")
 
-	// Later: a plain hit.
-	c.nodes[0].albums.Unload("1")
-	assert.Equal(t, "one", c.nodes[0].find(t, "1").Title)
+	// Later: a reload is a plain hit.
+	_, err := c.nodes[0].albums.Find(context.Background(), "1", &recstore.FindOptions{Reload: recstore.ReloadAlways})
+	require.NoError(t, err)
 	assert.Equal(t, 1, c.backend.Calls("FindRecord"))
 }
 
@@ -190,5 +190,24 @@ func TestCache_callsSaved(t *testing.T) {
 			assert.Equal(t, 3*n, first)
 			assert.Equal(t, 2*n, again, "the two Stores that did not save reload")
 		}
+	}
+}
+
+// TestCache_readYourWrite: a reload right after a save, in the Store that
+// saved, reads the save, not the copy Redis held before it (the Replica's
+// message comes later; the Cache drops the copy as the save returns).
+func TestCache_readYourWrite(t *testing.T) {
+	c := newCluster(t, 1, true, nil)
+	a := c.nodes[0]
+	for i := range 20 {
+		a.find(t, "1")
+		title := fmt.Sprint("saved ", i)
+		_, err := a.albums.Edit("1", func(x *album) { x.Title = title })
+		require.NoError(t, err)
+		_, err = a.albums.Save(context.Background(), "1")
+		require.NoError(t, err)
+		got, err := a.albums.Find(context.Background(), "1", &recstore.FindOptions{Reload: recstore.ReloadAlways})
+		require.NoError(t, err)
+		require.Equal(t, title, got.Title, "round %d", i)
 	}
 }

@@ -44,6 +44,9 @@ type Request struct {
 	// have an older state in the answer than the Store holds (see
 	// commit.savedSince). 0 for requests that are not loads.
 	since uint64
+	// inv is Store.invSeq when a load request was made: a record
+	// invalidated after it lands still invalidated (see beginLoad).
+	inv uint64
 }
 
 // An Adapter loads records the Store lacks, from a backend: usually over

@@ -344,7 +344,8 @@ func (s *Store) loadMany(ctx context.Context, t *table, mf ManyFinder, ids []str
 		}
 	}
 	var payload []byte
-	req := &Request{Type: t.name, IDs: ids, store: s, since: s.saveSeq.Load() + 1}
+	req := s.beginLoad(&Request{Type: t.name, IDs: ids, store: s})
+	defer s.endLoad(req)
 	err := recovering("FindMany", func() (err error) {
 		s.stats.batches.Add(1)
 		return s.calling(ctx, "FindMany", t.name, func() (err error) {

@@ -54,6 +54,8 @@ type commit struct {
 	// maxAge is the expiry the answer being pushed came with, if any (see
 	// Request.SetMaxAge).
 	maxAge maxAge
+	// inv is the Request.inv of the answer being pushed (see beginLoad).
+	inv uint64
 	// since is the Request.since of the answer being pushed; 0 for a
 	// push that is not an answer to a load.
 	since uint64

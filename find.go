@@ -472,7 +472,8 @@ func covers(have, want []string) bool {
 func (s *Store) load(ctx context.Context, t *table, ad Adapter, id string, include []string, got *map[string]*version) error {
 	fail := func(err error) error { return &AdapterError{Op: "FindRecord", Type: t.name, ID: id, Err: err} }
 	var payload []byte
-	req := &Request{Type: t.name, ID: id, Include: include, store: s, since: s.saveSeq.Load() + 1}
+	req := s.beginLoad(&Request{Type: t.name, ID: id, Include: include, store: s})
+	defer s.endLoad(req)
 	err := recovering("FindRecord", func() (err error) {
 		return s.calling(ctx, "FindRecord", t.name, func() (err error) {
 			payload, err = ad.FindRecord(ctx, req)

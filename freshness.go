@@ -100,8 +100,8 @@ func (r *Request) withAge() func(*commit) error {
 	if r == nil || !r.maxAge.set && r.since == 0 {
 		return nil
 	}
-	age, since := r.maxAge, r.since
-	return func(c *commit) error { c.maxAge, c.since = age, since; return nil }
+	age, since, inv := r.maxAge, r.since, r.inv
+	return func(c *commit) error { c.maxAge, c.since, c.inv = age, since, inv; return nil }
 }
 
 // cacheHeaders reads an answer's freshness from its Cache-Control, Expires,
@@ -265,7 +265,10 @@ func (m *Model[T]) PeekFreshness(id string) (out T, f Freshness, ok bool) {
 // Invalidate marks the records keys as stale and expired, whatever their
 // type's policy: the next Find of each reloads it before answering, and
 // Freshness reports it Invalidated until it is loaded again. Peek still
-// serves them. It is what a message from another replica, or an app that
+// serves them. A load under way when Invalidate is called (a Find,
+// FindMany, FindAll, Query, a link, included records) lands the records
+// still invalidated, held before or not: its answer may predate the
+// change. It is what a message from another replica, or an app that
 // knows the backend changed, calls. Keys the Store does not hold are
 // skipped; a type without a model is an error wrapping ErrUnknownType,
 // and then nothing is marked.
@@ -279,6 +282,10 @@ func (s *Store) Invalidate(keys ...Key) error {
 		if e := t.entry(k.ID); e != nil && e.loaded() {
 			es = append(es, e)
 		}
+	}
+	seq := s.invSeq.Add(1)
+	for _, k := range keys {
+		s.lookupType(k.Type).invalidatedAt(s, k.ID, seq)
 	}
 	s.flightMu.Lock()
 	for _, k := range keys {
@@ -298,6 +305,11 @@ func (s *Store) InvalidateAll(types ...string) error {
 	tables, err := s.tablesNamed(types)
 	if err != nil {
 		return fmt.Errorf("invalidate: %w", err)
+	}
+	seq := s.invSeq.Add(1)
+	for _, t := range tables {
+		t.invAll.Store(seq)
+		t.hasInv.Store(true)
 	}
 	s.flightMu.Lock()
 	for k, fs := range s.flights {
@@ -324,4 +336,75 @@ func markInvalidated(fs []*flight) {
 	for _, f := range fs {
 		f.invalidated = true
 	}
+}
+
+// Loads under way when a record is invalidated (any load: Find, FindMany,
+// FindAll, Query, links, included records) must not land it as fresh:
+// their answers may predate the change that made it stale. Each load
+// request carries Store.invSeq as it began (Request.inv); Invalidate
+// numbers each call and notes, per record, the number of the last one
+// (table.invAt), InvalidateAll per type (table.invAll); a load's commit
+// keeps a record invalidated if it was invalidated after the load began
+// (see commit.stamp). Notes no load under way can need are pruned.
+
+// beginLoad numbers a load request (see above) and counts it under way;
+// endLoad, deferred, ends it.
+func (s *Store) beginLoad(req *Request) *Request {
+	req.since = s.saveSeq.Load() + 1
+	s.loadMu.Lock()
+	req.inv = s.invSeq.Load()
+	if s.loading == nil {
+		s.loading = map[uint64]int{}
+	}
+	s.loading[req.inv]++
+	s.loadMu.Unlock()
+	return req
+}
+
+func (s *Store) endLoad(req *Request) {
+	s.loadMu.Lock()
+	if s.loading[req.inv]--; s.loading[req.inv] <= 0 {
+		delete(s.loading, req.inv)
+	}
+	s.loadMu.Unlock()
+}
+
+// oldestLoad returns the inv of the oldest load under way, or invSeq when
+// none is.
+func (s *Store) oldestLoad() uint64 {
+	s.loadMu.Lock()
+	defer s.loadMu.Unlock()
+	low := s.invSeq.Load()
+	for inv := range s.loading {
+		low = min(low, inv)
+	}
+	return low
+}
+
+// invalidatedAt notes that Invalidate call seq named the record id, and
+// prunes the notes once they are many.
+func (t *table) invalidatedAt(s *Store, id string, seq uint64) {
+	if _, loaded := t.invAt.Swap(id, seq); !loaded && t.invNotes.Add(1) > 1024 {
+		low := s.oldestLoad()
+		t.invAt.Range(func(k, v any) bool {
+			if v.(uint64) <= low && t.invAt.CompareAndDelete(k, v) {
+				t.invNotes.Add(-1)
+			}
+			return true
+		})
+	}
+	t.hasInv.Store(true)
+}
+
+// invalidatedSince reports whether the record id was invalidated after a
+// load numbered inv began.
+func (t *table) invalidatedSince(id string, inv uint64) bool {
+	if !t.hasInv.Load() {
+		return false
+	}
+	if t.invAll.Load() > inv {
+		return true
+	}
+	v, ok := t.invAt.Load(id)
+	return ok && v.(uint64) > inv
 }

@@ -291,7 +291,8 @@ func (s *Store) followPage(ctx context.Context, t *table, query url.Values, link
 		return fail(ErrNotSupported)
 	}
 	return s.foreground(ctx, func(ctx context.Context) error {
-		req := &Request{Type: t.name, Query: query, Link: link, store: s, since: s.saveSeq.Load() + 1}
+		req := s.beginLoad(&Request{Type: t.name, Query: query, Link: link, store: s})
+		defer s.endLoad(req)
 		var payload []byte
 		err := s.calling(ctx, "FindLink", t.name, func() (err error) {
 			payload, err = lf.FindLink(ctx, req)

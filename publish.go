@@ -136,7 +136,8 @@ func (c *commit) savedSince(st *staged) bool {
 
 // stamp records that the backend's data for e reached the Store at now:
 // its load time, and its expiry if the answer gave one that its type
-// follows. A record loaded again is no longer invalidated.
+// follows. A record loaded again is no longer invalidated, unless it was
+// invalidated after the load that brought it began.
 func (c *commit) stamp(t *table, e *entry, now int64) {
 	e.at.Store(now)
 	if c.since != 0 && t.hasSaved.Load() {
@@ -144,7 +145,11 @@ func (c *commit) stamp(t *table, e *entry, now int64) {
 			t.saved.Delete(e) // loaded by a request made after its save
 		}
 	}
-	if e.meta.Load()&metaInvalid != 0 {
+	if c.since != 0 && t.invalidatedSince(e.id, c.inv) {
+		// Invalidated while the load was under way: its answer may be
+		// older than the change.
+		e.setMeta(metaInvalid, true)
+	} else if e.meta.Load()&metaInvalid != 0 {
 		e.setMeta(metaInvalid, false)
 	}
 	if c.maxAge.set {

@@ -87,7 +87,8 @@ func (s *Store) findAll(ctx context.Context, t *table, opts *FindOptions, read f
 	// reaches the caller.
 	load := func(ctx context.Context, owned bool) error {
 		var payload []byte
-		req := &Request{Type: t.name, Include: o.Include, store: s, since: s.saveSeq.Load() + 1}
+		req := s.beginLoad(&Request{Type: t.name, Include: o.Include, store: s})
+		defer s.endLoad(req)
 		call := func() (err error) {
 			return s.calling(ctx, "FindAll", t.name, func() (err error) {
 				payload, err = af.FindAll(ctx, req)
@@ -324,7 +325,8 @@ func (s *Store) query(ctx context.Context, t *table, op string, query url.Values
 		}
 	}
 	return s.foreground(ctx, func(ctx context.Context) error {
-		req := &Request{Type: t.name, Query: query, store: s, since: s.saveSeq.Load() + 1}
+		req := s.beginLoad(&Request{Type: t.name, Query: query, store: s})
+		defer s.endLoad(req)
 		var payload []byte
 		err := s.calling(ctx, op, t.name, func() (err error) {
 			payload, err = call(ctx, req)

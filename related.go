@@ -225,7 +225,8 @@ func (s *Store) loadLink(ctx context.Context, t *table, e *entry, ri int, id, hr
 	r := &t.rels[ri]
 	fail := func(err error) error { return &AdapterError{Op: "FindLink", Type: t.name, ID: id, Err: err} }
 	var payload []byte
-	req := &Request{Type: t.name, ID: id, Relationship: r.name, Link: href, store: s, since: s.saveSeq.Load() + 1}
+	req := s.beginLoad(&Request{Type: t.name, ID: id, Relationship: r.name, Link: href, store: s})
+	defer s.endLoad(req)
 	err := recovering("FindLink", func() (err error) {
 		return s.calling(ctx, "FindLink", t.name, func() (err error) {
 			payload, err = lf.FindLink(ctx, req)

@@ -284,6 +284,12 @@ type Store struct {
 	pins map[Key]int
 	// saveSeq numbers the saves confirmed (see table.saved).
 	saveSeq atomic.Uint64
+	// invSeq numbers Invalidate and InvalidateAll calls; loading counts
+	// the load requests under way by the invSeq they began at (see
+	// beginLoad).
+	invSeq  atomic.Uint64
+	loadMu  sync.Mutex
+	loading map[uint64]int
 }
 
 // New returns an empty Store. A nil opts means the defaults.
@@ -413,6 +419,14 @@ type table struct {
 	// load made after the save lands, or when it is unloaded.
 	saved    sync.Map
 	hasSaved atomic.Bool
+	// invAt notes, per record id (string to uint64), the last Invalidate
+	// call that named it; invAll, the last InvalidateAll of the type;
+	// hasInv is set once either is; invNotes counts invAt's entries
+	// (see beginLoad).
+	invAt    sync.Map
+	invAll   atomic.Uint64
+	hasInv   atomic.Bool
+	invNotes atomic.Int64
 
 	// expiry is the model's own Expiry (ModelOptions.Expiry); nil means
 	// the Store's.

@@ -115,6 +115,9 @@ var (
 
 	// ErrDeleted reports an edit of a record whose deletion was saved.
 	ErrDeleted = errors.New("recstore: record is deleted")
+	// ErrChanged reports a record with local changes (created, edited or
+	// deleted, not saved) that Store.UnloadUnchanged left in place.
+	ErrChanged = errors.New("recstore: record has local changes")
 
 	// ErrReadOnlyID reports an edit that changes a record's primary
 	// field: a record's id is the backend's to give, once.

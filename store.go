@@ -910,6 +910,35 @@ func (s *Store) Unload(k Key) error {
 	return nil
 }
 
+// UnloadUnchanged unloads k as Unload does, unless it has local changes
+// (created, edited or deleted, and not saved): then it fails with an error
+// wrapping ErrChanged, and with ErrSaving during a save, unloading
+// nothing. The check and the unload are one step, so an edit made
+// meanwhile is never lost: it is what code that drops records changed
+// elsewhere (another replica's message) calls.
+func (s *Store) UnloadUnchanged(k Key) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, e, err := s.recordFor("unload", k)
+	if err != nil {
+		return err
+	}
+	v := e.cur.Load()
+	if v.st != nil && v.st.saving {
+		return errUnloadSaving(Key{t.name, e.id})
+	}
+	if stateOf(v).IsDirty() {
+		return fmt.Errorf("unload %v: %w", Key{t.name, e.id}, ErrChanged)
+	}
+	c := newCommit(s, CauseUnload)
+	defer c.abort()
+	if err := c.unload(t, e); err != nil {
+		return err
+	}
+	c.publish()
+	return nil
+}
+
 // UnloadAll removes every record of the given types, or of every type when
 // none is given, as [Store.Unload] does for each. It returns an error
 // wrapping ErrUnknownType for a type that has no model, or ErrSaving for

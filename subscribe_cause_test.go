@@ -157,3 +157,21 @@ func TestSubscription_Drain(t *testing.T) {
 	sub.Close()
 	require.NoError(t, sub.Drain(context.Background()), "closed: nothing to wait for")
 }
+
+// TestUnloadUnchanged: a record with local changes stays, edit and all;
+// a clean one is unloaded.
+func TestUnloadUnchanged(t *testing.T) {
+	s, albums, _, _, _ := newStore(t, nil)
+	defer s.Close()
+	_, err := s.Push(`{"data": [{"type": "album", "id": "1"}, {"type": "album", "id": "2"}]}`)
+	require.NoError(t, err)
+	_, err = albums.Edit("2", func(a *Album) { a.Title = "mine" })
+	require.NoError(t, err)
+	require.NoError(t, s.UnloadUnchanged(recstore.Key{Type: "album", ID: "1"}))
+	assert.False(t, albums.Has("1"))
+	require.ErrorIs(t, s.UnloadUnchanged(recstore.Key{Type: "album", ID: "2"}), recstore.ErrChanged)
+	a, ok := albums.Peek("2")
+	require.True(t, ok)
+	assert.Equal(t, "mine", a.Title)
+	require.ErrorIs(t, s.UnloadUnchanged(recstore.Key{Type: "album", ID: "1"}), recstore.ErrNotLoaded)
+}

@@ -18,6 +18,11 @@ const MaxMessageBytes = 1 << 20
 // larger change into several messages.
 const MaxMessageKeys = 1000
 
+// maxVersion bounds a message's version: 2^53, what every JSON reader
+// holds exactly. A bogus huge version would otherwise silence a record
+// for good (the guard would find every later message older).
+const maxVersion = 1 << 53
+
 // ErrBadMessage reports a message on the channel that is not one this
 // package reads: not JSON, another format version, or fields of the
 // wrong type. It is reported (Options.OnError) and dropped.
@@ -29,8 +34,8 @@ var ErrBadMessage = errors.New("recstoreredis: bad message")
 //	{"v":1,"ver":42,"from":"2f9c…","changed":[{"type":"albums","id":"1"}],
 //	 "deleted":[{"type":"albums","id":"2"}],"types":["tracks"]}
 //
-// v is the format version (1). ver is the message's version, from one
-// counter in Redis that the publish script increments atomically with the
+// v is the format version (1). ver is the message's version (1 to 2^53),
+// from one counter in Redis that the publish script increments atomically with the
 // PUBLISH, so versions grow in the order messages are published. from is
 // the publishing Replica's ID. changed names records whose data changed;
 // deleted, records deleted in the backend; types, types whose every record
@@ -97,8 +102,8 @@ func decodeMessage(b []byte) (*message, error) {
 	if m.V != 1 {
 		return nil, fmt.Errorf("%w: format version %d, not 1", ErrBadMessage, m.V)
 	}
-	if m.Ver == 0 {
-		return nil, fmt.Errorf("%w: no version", ErrBadMessage)
+	if m.Ver == 0 || m.Ver > maxVersion {
+		return nil, fmt.Errorf("%w: version %d, not in 1..2^53", ErrBadMessage, m.Ver)
 	}
 	valid := func(ids []identifier) []identifier {
 		out := ids[:0]

@@ -20,6 +20,11 @@ import (
 // ErrNil reports a nil Store or client passed to Replicate or NewCache.
 var ErrNil = errors.New("recstoreredis: nil argument")
 
+// ErrConfig reports Options that cannot work together: a Cache on another
+// channel than its Replica, or keeping types the Replica does not
+// replicate (their copies would never be dropped).
+var ErrConfig = errors.New("recstoreredis: options do not fit")
+
 // ErrRedis wraps every fault of Redis this package reports (Options.OnError,
 // CacheOptions.OnError): Redis down, a call timed out, a subscription lost.
 var ErrRedis = errors.New("recstoreredis: redis")
@@ -204,6 +209,21 @@ func Replicate(s *recstore.Store, c rueidis.Client, opts *Options) (*Replica, er
 			r.types[t] = true
 		}
 	}
+	if c := r.opts.Cache; c != nil {
+		if c.opts.Channel != r.opts.Channel {
+			return nil, fmt.Errorf("%w: the Cache's channel %q is not the Replica's %q: its copies would never be dropped", ErrConfig, c.opts.Channel, r.opts.Channel)
+		}
+		if r.types != nil {
+			if c.types == nil {
+				return nil, fmt.Errorf("%w: the Cache keeps every type, the Replica replicates only %v: copies of the others would never be dropped", ErrConfig, r.opts.Types)
+			}
+			for t := range c.types {
+				if !r.types[t] {
+					return nil, fmt.Errorf("%w: the Cache keeps %q, which the Replica does not replicate: its copies would never be dropped", ErrConfig, t)
+				}
+			}
+		}
+	}
 	r.keys = keys{r.opts.Channel}
 	r.queue.in = map[recstore.Key]bool{}
 	r.flushed = sync.NewCond(&r.mu)
@@ -290,9 +310,12 @@ func (r *Replica) Stats() ReplicaStats {
 
 // Close stops replicating: the subscription ends, what waits to be
 // published gets one last try (within Options.Timeout), and the Replica's
-// goroutines end. The Store and the client stay open. Close may be called
-// more than once.
+// goroutines end. The Store and the client stay open. It returns an error
+// wrapping ErrRedis if changes could not be published (the other Stores
+// see them when their copies expire). Close may be called more than once;
+// only the first call reports.
 func (r *Replica) Close() error {
+	var err error
 	r.closing.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), r.opts.Timeout)
 		defer cancel()
@@ -302,13 +325,16 @@ func (r *Replica) Close() error {
 		r.wg.Wait()
 		r.publish(ctx) // ...and get one last try
 		r.mu.Lock()
+		if n := len(r.queue.in) + len(r.queue.types); n > 0 {
+			err = fmt.Errorf("%w: closed with %d records and %d types not published", ErrRedis, len(r.queue.in), len(r.queue.types))
+		}
 		r.flushed.Broadcast() // a Flush waiting gives up
 		r.mu.Unlock()
 		if c := r.opts.Cache; c != nil {
 			c.replica.CompareAndSwap(r, nil)
 		}
 	})
-	return nil
+	return err
 }
 
 func (r *Replica) replicated(typ string) bool { return r.types == nil || r.types[typ] }
@@ -665,10 +691,8 @@ func (r *Replica) apply(m *message) {
 			r.seen[k] = m.Ver
 			r.pending[k] = struct{}{}
 			if i == 1 || r.opts.Unload {
-				if st := r.s.State(k); !st.IsDirty() && !st.Saving {
-					unload = append(unload, k)
-					r.unloading[k]++
-				}
+				unload = append(unload, k)
+				r.unloading[k]++
 			}
 		}
 	}
@@ -679,7 +703,8 @@ func (r *Replica) apply(m *message) {
 		r.stats.invalidated.Add(uint64(len(stale)))
 	}
 	for _, k := range unload {
-		if err := r.s.Unload(k); err != nil {
+		// Unchanged only: an edit made here, even now, is never lost.
+		if err := r.s.UnloadUnchanged(k); err != nil {
 			r.mu.Lock()
 			r.consumeUnloadLocked(k)
 			r.mu.Unlock()

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/recstore/recstore"
+	"github.com/recstore/recstore/recstoretest"
+	"github.com/redis/rueidis"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -176,8 +178,56 @@ func TestReplicate_nil(t *testing.T) {
 	require.ErrorIs(t, err, ErrNil)
 	_, err = NewCache(nil, nil, nil)
 	require.ErrorIs(t, err, ErrNil)
-	var _ recstore.AdapterWrapper = (*Cache)(nil)
-	_ = time.Second
+}
+
+// TestReplicate_config: a Cache that would keep copies no message drops
+// is refused.
+func TestReplicate_config(t *testing.T) {
+	srv := needRedis(t)
+	cl, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{srv.Addr()}, DisableCache: true})
+	require.NoError(t, err)
+	defer cl.Close()
+	s := recstore.New(nil)
+	defer s.Close()
+	mem := recstoretest.NewMemoryAdapter()
+	for _, tc := range []struct {
+		cache CacheOptions
+		rep   Options
+	}{
+		{CacheOptions{Channel: "a"}, Options{Channel: "b"}},
+		{CacheOptions{}, Options{Types: []string{"albums"}}},
+		{CacheOptions{Types: []string{"albums", "artists"}}, Options{Types: []string{"albums"}}},
+	} {
+		cache, err := NewCache(cl, mem, &tc.cache)
+		require.NoError(t, err)
+		tc.rep.Cache = cache
+		_, err = Replicate(s, cl, &tc.rep)
+		require.ErrorIs(t, err, ErrConfig, "%+v %+v", tc.cache, tc.rep)
+	}
+}
+
+// TestReplica_versions: the counter is seeded from Redis's clock, so it
+// does not go back when its key is lost; a bogus huge version is refused.
+func TestReplica_versions(t *testing.T) {
+	c := newCluster(t, 2, false, nil)
+	a, b := c.nodes[0], c.nodes[1]
+	a.find(t, "1")
+	b.find(t, "1")
+	save := func(title string) {
+		_, err := a.s.Push(albumDoc("1", title))
+		require.NoError(t, err)
+		eventually(t, func() bool { return b.invalidated("1") }, "b did not hear of %q", title)
+		b.find(t, "1")
+	}
+	save("x")
+	k := keys{c.channel}
+	require.NoError(t, a.client.Do(context.Background(), a.client.B().Del().Key(k.ver()).Build()).Error())
+	save("y") // a counter started again is still ahead
+	assert.Zero(t, b.r.Stats().Late)
+
+	c.publishRaw(t, `{"v":1,"ver":18446744073709551615,"changed":[{"type":"albums","id":"1"}]}`)
+	eventually(t, func() bool { return b.r.Stats().BadMessages == 1 }, "the huge version was not refused")
+	save("z")
 }
 
 // TestReplica_everyWriteReachesTheOthers: writes in quick succession to

@@ -26,13 +26,20 @@ func (k keys) typeMark(typ string) string   { return k.prefix + ":t:" + typ }
 // way of the records a message names, marks the types it names, and
 // publishes it, all at once: a load that began before the message cannot
 // fill the cache after it (its lock is gone), and versions grow in
-// publish order.
+// publish order. A counter that is missing (a Redis restarted without
+// persistence, the key evicted or flushed) starts again at Redis's clock in
+// microseconds, so that versions do not go back: counters start there, and
+// a counter outruns the clock only past a million messages a second.
 //
 // KEYS[1] the version counter; KEYS[2..n] the record and lock keys to
 // drop, then the type marks to set (ARGV[3] of them, at the end).
 // ARGV[1] the channel, ARGV[2] the message after its version, ARGV[3]
 // the number of type marks.
 var publishScript = rueidis.NewLuaScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  local t = redis.call('TIME')
+  redis.call('SET', KEYS[1], string.format('%.0f', t[1] * 1000000 + t[2]))
+end
 local ver = redis.call('INCR', KEYS[1])
 local marks = tonumber(ARGV[3])
 for i = 2, #KEYS - marks do redis.call('UNLINK', KEYS[i]) end

@@ -32,7 +32,7 @@ func ExampleReplicate() {
 	}
 	store := recstore.New(&recstore.Options{
 		Adapter: cache,
-		Expiry:  &recstore.Expiry{Soft: time.Minute, Hard: 10 * time.Minute}, // bounds what no message reports
+		Expiry:  &recstore.Expiry{Soft: time.Minute, Hard: 10 * time.Minute}, // with TTL, bounds what no message reports
 	})
 	defer store.Close()
 	albums := recstore.MustRegister[Album](store, nil)

@@ -171,9 +171,12 @@ type ReplicaStats struct {
 
 // Replicate connects s to the other Stores sharing opts.Channel through
 // the Redis client c, and returns at once: the subscription is set up in
-// the background (see Ready), and if Redis is down the Replica keeps
-// trying while the Store works on. c is not closed by the Replica; close
-// the Replica first, then c.
+// the background (see Ready), and if Redis goes down the Replica keeps
+// trying while the Store works on (rueidis.NewClient itself needs Redis
+// to be reachable when it is called). c is not closed by the Replica;
+// close the Replica first, then c. It fails with ErrNil for a nil Store
+// or client, and ErrConfig for an Options.Cache whose copies its messages
+// would not drop.
 //
 // A client made with rueidis.NewClient(rueidis.ClientOption{InitAddress:
 // []string{addr}}) will do; the Replica uses it for its scripts and its

@@ -54,8 +54,10 @@ type commit struct {
 	// maxAge is the expiry the answer being pushed came with, if any (see
 	// Request.SetMaxAge).
 	maxAge maxAge
-	// inv is the Request.inv of the answer being pushed (see beginLoad).
-	inv uint64
+	// inv is the Request.inv of the answer being pushed, or of the save
+	// being confirmed, and numbered says it is set (see beginLoad).
+	inv      uint64
+	numbered bool
 	// since is the Request.since of the answer being pushed; 0 for a
 	// push that is not an answer to a load.
 	since uint64
@@ -571,8 +573,8 @@ func (c *commit) apply(st *staged, rels *chunked[stagedRel]) error {
 
 // mergeRemote merges staged attributes into d, a record with local
 // changes: they become its backend values, and its current ones where it
-// has no local change (changes being saved are local ones until the
-// save succeeds). A local change equal to the new
+// has no local change and no change being saved (changes being saved are
+// local ones until the save succeeds). A local change equal to the new
 // backend value is a change no more.
 func (c *commit) mergeRemote(d *draft, st *staged) {
 	t := st.t
@@ -593,7 +595,11 @@ func (c *commit) mergeRemote(d *draft, st *staged) {
 		in := unsafe.Add(st.v.val, a.off)
 		a.set(unsafe.Add(ws.remote, a.off), in)
 		cur := unsafe.Add(d.v.val, a.off)
-		if !ws.local.has(i) {
+		// A value being saved stays current until its save lands, even
+		// once a push brought the same value (it is no local change then)
+		// and another, older one comes after it: as Ember's in-flight
+		// attributes, it wins over the backend's until the answer.
+		if !ws.local.has(i) && !(ws.saving && ws.flySet.has(i)) {
 			a.set(cur, in)
 		} else {
 			ws.setDirty(t, i, d.v.val)

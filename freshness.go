@@ -101,7 +101,11 @@ func (r *Request) withAge() func(*commit) error {
 		return nil
 	}
 	age, since, inv := r.maxAge, r.since, r.inv
-	return func(c *commit) error { c.maxAge, c.since, c.inv = age, since, inv; return nil }
+	return func(c *commit) error {
+		c.maxAge, c.since = age, since
+		c.inv, c.numbered = inv, since != 0
+		return nil
+	}
 }
 
 // cacheHeaders reads an answer's freshness from its Cache-Control, Expires,
@@ -354,17 +358,22 @@ func (s *Store) beginLoad(req *Request) *Request {
 	s.loadMu.Lock()
 	req.inv = s.invSeq.Load()
 	if s.loading == nil {
-		s.loading = map[uint64]int{}
+		s.loading = map[loadMark]int{}
 	}
-	s.loading[req.inv]++
+	s.loading[loadMark{req.inv, req.since}]++
 	s.loadMu.Unlock()
 	return req
 }
 
+// A loadMark is what a load under way began at: Store.invSeq and
+// Request.since.
+type loadMark struct{ inv, since uint64 }
+
 func (s *Store) endLoad(req *Request) {
+	m := loadMark{req.inv, req.since}
 	s.loadMu.Lock()
-	if s.loading[req.inv]--; s.loading[req.inv] <= 0 {
-		delete(s.loading, req.inv)
+	if s.loading[m]--; s.loading[m] <= 0 {
+		delete(s.loading, m)
 	}
 	s.loadMu.Unlock()
 }
@@ -375,10 +384,23 @@ func (s *Store) oldestLoad() uint64 {
 	s.loadMu.Lock()
 	defer s.loadMu.Unlock()
 	low := s.invSeq.Load()
-	for inv := range s.loading {
-		low = min(low, inv)
+	for m := range s.loading {
+		low = min(low, m.inv)
 	}
 	return low
+}
+
+// loadsBefore reports whether a load begun before the save numbered seq
+// is still under way: its answer may predate the save.
+func (s *Store) loadsBefore(seq uint64) bool {
+	s.loadMu.Lock()
+	defer s.loadMu.Unlock()
+	for m := range s.loading {
+		if m.since <= seq {
+			return true
+		}
+	}
+	return false
 }
 
 // invalidatedAt notes that Invalidate call seq named the record id, and

@@ -70,3 +70,31 @@ func TestInvalidate_loadsUnderWay(t *testing.T) {
 		}
 	}
 }
+
+// TestInvalidate_saveUnderWay: a save's answer that lands after an
+// Invalidate made while it was under way leaves the record invalidated:
+// the change another party made may have reached the backend after it.
+func TestInvalidate_saveUnderWay(t *testing.T) {
+	ctx := context.Background()
+	mem := recstoretest.NewMemoryAdapter(`{"data": {"type": "album", "id": "1", "attributes": {"title": "A"}}}`)
+	s, albums, _, _, _ := newStore(t, &recstore.Options{Adapter: mem})
+	defer s.Close()
+	_, err := albums.Find(ctx, "1", nil)
+	require.NoError(t, err)
+	s.Wait()
+	for _, invalidate := range []bool{true, false} {
+		_, err = albums.Edit("1", func(a *Album) { a.Title += "!" })
+		require.NoError(t, err)
+		mem.Delay = 40 * time.Millisecond
+		done := make(chan error, 1)
+		go func() { _, err := albums.Save(ctx, "1"); done <- err }()
+		time.Sleep(10 * time.Millisecond)
+		if invalidate {
+			require.NoError(t, s.Invalidate(recstore.Key{Type: "album", ID: "1"}))
+		}
+		require.NoError(t, <-done)
+		mem.Delay = 0
+		_, f, _ := albums.PeekFreshness("1")
+		assert.Equal(t, invalidate, f.Invalidated, "invalidated during the save: %v", invalidate)
+	}
+}

@@ -141,11 +141,14 @@ func (c *commit) savedSince(st *staged) bool {
 func (c *commit) stamp(t *table, e *entry, now int64) {
 	e.at.Store(now)
 	if c.since != 0 && t.hasSaved.Load() {
-		if seq, ok := t.saved.Load(e); ok && seq.(uint64) < c.since {
-			t.saved.Delete(e) // loaded by a request made after its save
+		// Loaded by a request made after its save: the save is safe once
+		// no load made before it is under way (one could land after this
+		// one, with the state before the save).
+		if seq, ok := t.saved.Load(e); ok && seq.(uint64) < c.since && !c.s.loadsBefore(seq.(uint64)) {
+			t.saved.Delete(e)
 		}
 	}
-	if c.since != 0 && t.invalidatedSince(e.id, c.inv) {
+	if c.numbered && t.invalidatedSince(e.id, c.inv) {
 		// Invalidated while the load was under way: its answer may be
 		// older than the change.
 		e.setMeta(metaInvalid, true)

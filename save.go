@@ -194,9 +194,14 @@ func (s *Store) save(ctx context.Context, t *table, e *entry) (Key, error) {
 	}
 	// Once the backend said yes, the answer lands whatever ctx says now:
 	// failing it would make a retry create the record twice.
+	// Numbered as loads are: an Invalidate while the save is under way
+	// leaves the record invalidated when the answer lands (the answer
+	// may predate the change another party made).
+	lr := s.beginLoad(&Request{})
+	defer s.endLoad(lr)
 	payload, err := s.sendSave(ctx, t, snap, op)
 	if err == nil {
-		if err = s.confirmSave(t, e, op, payload); err == nil {
+		if err = s.confirmSave(t, e, op, payload, lr.inv); err == nil {
 			return Key{t.name, s.entryID(t, e)}, nil
 		}
 	}
@@ -311,7 +316,7 @@ func (s *Store) sendSave(ctx context.Context, t *table, snap *Snapshot, op strin
 
 // confirmSave makes a successful save's values the backend's and merges
 // its answer, in one push.
-func (s *Store) confirmSave(t *table, e *entry, op string, payload []byte) error {
+func (s *Store) confirmSave(t *table, e *entry, op string, payload []byte, inv uint64) error {
 	confirm := func(c *commit, id string) error {
 		if ne := s.liveEntry(t, e); ne != nil {
 			e = ne // a push gave it its id while it was saved (see assignID)
@@ -337,6 +342,7 @@ func (s *Store) confirmSave(t *table, e *entry, op string, payload []byte) error
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		c := newCommit(s, CauseSave)
+		c.inv, c.numbered = inv, true
 		defer c.abort()
 		if err := confirm(c, ""); err != nil {
 			return err
@@ -362,6 +368,7 @@ func (s *Store) confirmSave(t *table, e *entry, op string, payload []byte) error
 			return nil
 		}, func(c *commit) error {
 			c.cause = CauseSave // the answer confirms a save: no mere push
+			c.inv, c.numbered = inv, true
 			return confirm(c, id)
 		}, nil)
 	})

@@ -289,7 +289,7 @@ type Store struct {
 	// beginLoad).
 	invSeq  atomic.Uint64
 	loadMu  sync.Mutex
-	loading map[uint64]int
+	loading map[loadMark]int
 }
 
 // New returns an empty Store. A nil opts means the defaults.
@@ -416,7 +416,8 @@ type table struct {
 	// Store.saveSeq (*entry to uint64), so that the answer of a load made
 	// before it, which may hold the state before the save, does not undo
 	// it; hasSaved is set once it holds any. An entry leaves it when a
-	// load made after the save lands, or when it is unloaded.
+	// load made after the save lands and none made before is under way,
+	// or when it is unloaded.
 	saved    sync.Map
 	hasSaved atomic.Bool
 	// invAt notes, per record id (string to uint64), the last Invalidate

@@ -82,7 +82,7 @@ const DefaultChannel = "recstore"
 //
 // Each message carries a version from a counter in Redis. A Replica
 // ignores its own messages, and a message no newer than what it knows of
-// a record: a message it saw, one it published, or the version of the
+// a record: a message it applied, or the version of the
 // copy its Cache read.
 //
 // If Redis is down, the Store keeps working; changes wait to be published
@@ -514,7 +514,7 @@ func (r *Replica) publish(ctx context.Context) bool {
 		q.inflight = len(ks)
 		r.mu.Unlock()
 
-		ver, err := r.send(ctx, m, ks)
+		err := r.send(ctx, m, ks)
 		r.mu.Lock()
 		q.inflight = 0
 		if err != nil {
@@ -534,12 +534,9 @@ func (r *Replica) publish(ctx context.Context) bool {
 			r.report(fmt.Errorf("%w: publishing %d records and %d types (kept to send again): %w", ErrRedis, len(ks), len(m.Types), err))
 			return false
 		}
-		for _, k := range ks {
-			if v := r.seen[k]; v < ver {
-				r.seen[k] = ver
-			}
-		}
-		r.sweepLocked()
+		// The version is not noted as what this Store knows of the
+		// records: a message takes its version when it is sent, after the
+		// write, so another Store's later write may have a lower one.
 		r.mu.Unlock()
 		r.stats.published.Add(1)
 		r.stats.publishedRecords.Add(uint64(len(ks)))
@@ -547,10 +544,10 @@ func (r *Replica) publish(ctx context.Context) bool {
 }
 
 // send runs the publish script for m.
-func (r *Replica) send(ctx context.Context, m *message, ks []recstore.Key) (uint64, error) {
+func (r *Replica) send(ctx context.Context, m *message, ks []recstore.Key) error {
 	tail, err := m.tail()
 	if err != nil {
-		return 0, err
+		return err
 	}
 	keys := make([]string, 0, 1+2*len(ks)+len(m.Types))
 	keys = append(keys, r.keys.ver())
@@ -562,11 +559,7 @@ func (r *Replica) send(ctx context.Context, m *message, ks []recstore.Key) (uint
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
-	v, err := publishScript.Exec(ctx, r.c, keys, []string{r.opts.Channel, string(tail), strconv.Itoa(len(m.Types))}).AsInt64()
-	if err != nil {
-		return 0, err
-	}
-	return uint64(v), nil
+	return publishScript.Exec(ctx, r.c, keys, []string{r.opts.Channel, string(tail), strconv.Itoa(len(m.Types))}).Error()
 }
 
 // receive keeps the subscription up.

@@ -406,7 +406,7 @@ func (s *Store) loadsBefore(seq uint64) bool {
 // invalidatedAt notes that Invalidate call seq named the record id, and
 // prunes the notes once they are many.
 func (t *table) invalidatedAt(s *Store, id string, seq uint64) {
-	if _, loaded := t.invAt.Swap(id, seq); !loaded && t.invNotes.Add(1) > 1024 {
+	if _, loaded := t.invAt.Swap(id, seq); !loaded && t.invNotes.Add(1) > max(1024, t.invPruneAt.Load()) {
 		low := s.oldestLoad()
 		t.invAt.Range(func(k, v any) bool {
 			if v.(uint64) <= low && t.invAt.CompareAndDelete(k, v) {
@@ -414,6 +414,9 @@ func (t *table) invalidatedAt(s *Store, id string, seq uint64) {
 			}
 			return true
 		})
+		// Notes a long load still needs stay: prune again only once
+		// they have doubled, so that pruning stays linear.
+		t.invPruneAt.Store(2 * t.invNotes.Load())
 	}
 	t.hasInv.Store(true)
 }

@@ -428,6 +428,9 @@ type table struct {
 	invAll   atomic.Uint64
 	hasInv   atomic.Bool
 	invNotes atomic.Int64
+	// invPruneAt is the count of invAt notes past which they are pruned
+	// again (at least 1,024).
+	invPruneAt atomic.Int64
 
 	// expiry is the model's own Expiry (ModelOptions.Expiry); nil means
 	// the Store's.

@@ -892,7 +892,19 @@ func (s *Store) Related(k Key, name string) (Related, bool) {
 // starts a new record with only what that push carries. It fails with
 // an error wrapping ErrNotLoaded for a record the Store does not hold,
 // and ErrSaving, unloading nothing, while a save of it is in flight.
-func (s *Store) Unload(k Key) error {
+func (s *Store) Unload(k Key) error { return s.unloadOne(k, false) }
+
+// UnloadUnchanged unloads k as Unload does, unless it has local changes
+// (created, edited or deleted, and not saved): then it fails with an error
+// wrapping ErrChanged, and with ErrSaving during a save, unloading
+// nothing. The check and the unload are one step, so an edit made
+// meanwhile is never lost: it is what code that drops records changed
+// elsewhere (another replica's message) calls.
+func (s *Store) UnloadUnchanged(k Key) error { return s.unloadOne(k, true) }
+
+// unloadOne unloads k, refusing a record being saved and, if unchanged
+// only, one with local changes.
+func (s *Store) unloadOne(k Key, unchangedOnly bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// A record known only by reference is not loaded: what others say of
@@ -902,36 +914,11 @@ func (s *Store) Unload(k Key) error {
 	if err != nil {
 		return err
 	}
-	if v := e.cur.Load(); v.st != nil && v.st.saving {
-		return errUnloadSaving(Key{t.name, e.id})
-	}
-	c := newCommit(s, CauseUnload)
-	defer c.abort()
-	if err := c.unload(t, e); err != nil {
-		return err
-	}
-	c.publish()
-	return nil
-}
-
-// UnloadUnchanged unloads k as Unload does, unless it has local changes
-// (created, edited or deleted, and not saved): then it fails with an error
-// wrapping ErrChanged, and with ErrSaving during a save, unloading
-// nothing. The check and the unload are one step, so an edit made
-// meanwhile is never lost: it is what code that drops records changed
-// elsewhere (another replica's message) calls.
-func (s *Store) UnloadUnchanged(k Key) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, e, err := s.recordFor("unload", k)
-	if err != nil {
-		return err
-	}
 	v := e.cur.Load()
 	if v.st != nil && v.st.saving {
 		return errUnloadSaving(Key{t.name, e.id})
 	}
-	if stateOf(v).IsDirty() {
+	if unchangedOnly && stateOf(v).IsDirty() {
 		return fmt.Errorf("unload %v: %w", Key{t.name, e.id}, ErrChanged)
 	}
 	c := newCommit(s, CauseUnload)

@@ -50,16 +50,7 @@ func (c *collector) fn(evs []recstore.Event) {
 // next waits for the next batch.
 func (c *collector) next(t *testing.T) []ev {
 	t.Helper()
-	select {
-	case <-c.got:
-	case <-time.After(5 * time.Second):
-		t.Fatal("no batch")
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	b := c.batches[0]
-	c.batches = c.batches[1:]
-	return evs(b)
+	return evs(rawNext(t, c))
 }
 
 // none checks that no batch arrives (after a change that should send none,

@@ -3,6 +3,7 @@ package recstoreredis
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -13,6 +14,9 @@ import (
 	"github.com/recstore/recstore"
 	"github.com/redis/rueidis"
 )
+
+// errNoAnswer stands for the answer of a backend call that panicked.
+var errNoAnswer = errors.New("recstoreredis: the backend call did not return")
 
 // CacheOptions configure a Cache. The zero value, or nil, is ready to use.
 type CacheOptions struct {
@@ -268,7 +272,14 @@ func (c *Cache) FindRecord(ctx context.Context, req *recstore.Request) ([]byte, 
 			return doc, nil
 		case "lock":
 			c.stats.misses.Add(1)
+			answered := false
+			defer func() {
+				if !answered { // the backend panicked: let the others go on now
+					c.fill(ctx, k, token, nil, errNoAnswer, ver)
+				}
+			}()
 			b, err := c.next.FindRecord(ctx, req)
+			answered = true
 			c.fill(ctx, k, token, b, err, ver)
 			if err == nil && rep != nil {
 				rep.observe(k, ver, epoch) // b is at least as new as ver

@@ -211,3 +211,23 @@ func TestCache_readYourWrite(t *testing.T) {
 		require.Equal(t, title, got.Title, "round %d", i)
 	}
 }
+
+// TestCache_backendPanic: a panicking backend releases the lock at once
+// (the Store reports the panic as ever), so another Store does not wait
+// LockTTL.
+func TestCache_backendPanic(t *testing.T) {
+	c := newCluster(t, 2, true, nil)
+	a, b := c.nodes[0], c.nodes[1]
+	c.backend.Fail = func(op string, _ *recstore.Request) error {
+		if op == "FindRecord" {
+			c.backend.Fail = nil
+			panic("backend boom")
+		}
+		return nil
+	}
+	_, err := a.albums.Find(context.Background(), "1", nil)
+	require.ErrorIs(t, err, recstore.ErrPanic)
+	start := time.Now()
+	assert.Equal(t, "one", b.find(t, "1").Title)
+	assert.Less(t, time.Since(start), time.Second, "no lock left behind")
+}

@@ -270,9 +270,9 @@ func (m *Model[T]) PeekFreshness(id string) (out T, f Freshness, ok bool) {
 // type's policy: the next Find of each reloads it before answering, and
 // Freshness reports it Invalidated until it is loaded again. Peek still
 // serves them. A load under way when Invalidate is called (a Find,
-// FindMany, FindAll, Query, a link, included records) lands the records
-// still invalidated, held before or not: its answer may predate the
-// change. It is what a message from another replica, or an app that
+// FindMany, FindAll, Query, a link, included records), or a save, lands
+// the records still invalidated, held before or not: its answer may
+// predate the change. It is what a message from another replica, or an app that
 // knows the backend changed, calls. Keys the Store does not hold are
 // skipped; a type without a model is an error wrapping ErrUnknownType,
 // and then nothing is marked.

@@ -206,8 +206,10 @@ type Subscription struct {
 // SubscribeOptions.Buffer) beyond the batch being delivered, and a
 // subscriber that falls behind gets merged events and, at worst, an
 // EventOverflow telling it to read the Store again; events are never
-// dropped without one. Close delivers the batches of changes published
-// before it; changes made after it send nothing. A panic in fn is
+// dropped without one. Store.Close delivers the batches of changes
+// published before it; changes made after it send nothing.
+// Subscription.Close drops the batches still waiting (Drain first to
+// have them). A panic in fn is
 // recovered and reported (ReportPanic, see Options.OnReport); later
 // batches are still delivered. After Store.Close returns, fn is not
 // running and is not called again.
@@ -246,8 +248,9 @@ func (m *Model[T]) Subscribe(fn func([]Event)) *Subscription {
 }
 
 // Close ends the subscription: fn is not called with batches published
-// afterwards. A batch being delivered finishes. Close may be called from
-// fn, and more than once.
+// afterwards, nor with those still waiting (call Drain first to have
+// them). A batch being delivered finishes. Close may be called from fn,
+// and more than once.
 func (sub *Subscription) Close() {
 	if sub.closed.Swap(true) {
 		return
